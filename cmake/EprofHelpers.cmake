@@ -7,10 +7,14 @@
 #   eprof_cc_binary(NAME name SRCS main.cc [DEPS ...] [OUTPUT_NAME eprof-x])
 #
 #   eprof_cc_test(NAME name SRCS a_test.cc [DEPS ...] [LABEL unit|integration|e2e]
-#                 [TIMEOUT seconds] [DATA_DIR_VARS VAR=path ...])
+#                 [TIMEOUT seconds] [ENVIRONMENT VAR=value ...])
 #     A gtest binary; every test case becomes its own ctest entry (gtest_discover_tests with
 #     DISCOVERY_MODE PRE_TEST, so discovery happens at ctest time and the build stays fast),
-#     labelled LABEL (default unit).
+#     labelled LABEL (default unit). Its main() (common/test_main.cc) sets EPROF_SOURCE_DIR,
+#     EPROF_BINARY_DIR, EPROF_SHARED_DIR and the ENVIRONMENT variables unless already set.
+
+# ../shared beside the checkout holds the fixtures (real sensor captures) the tests read.
+get_filename_component(EPROF_SHARED_DIR "${PROJECT_SOURCE_DIR}/../shared" ABSOLUTE)
 
 set(EPROF_WARNINGS -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor
     -Wno-unused-parameter -Wno-missing-field-initializers)
@@ -65,12 +69,21 @@ function(eprof_cc_test)
   endif()
   add_executable(${ARG_NAME} ${ARG_SRCS})
   _eprof_apply_common(${ARG_NAME})
-  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest)
   set_target_properties(${ARG_NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
+  # Every test sees where the sources, the build and ../shared (fixtures) are, through
+  # environment variables set by common/test_main.cc (gtest_discover_tests in CMake 3.25 cannot
+  # pass more than one variable through ENVIRONMENT).
+  string(REPLACE ";" "\\037" extra_env "${ARG_ENVIRONMENT}")
+  target_sources(${ARG_NAME} PRIVATE ${PROJECT_SOURCE_DIR}/common/test_main.cc)
+  target_compile_definitions(${ARG_NAME} PRIVATE
+    EPROF_TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    EPROF_TEST_BINARY_DIR="${PROJECT_BINARY_DIR}"
+    EPROF_TEST_SHARED_DIR="${EPROF_SHARED_DIR}"
+    EPROF_TEST_EXTRA_ENV="${extra_env}")
   gtest_discover_tests(${ARG_NAME}
     DISCOVERY_MODE PRE_TEST
-    PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT}
-               ENVIRONMENT "EPROF_SOURCE_DIR=${PROJECT_SOURCE_DIR};EPROF_BINARY_DIR=${PROJECT_BINARY_DIR};EPROF_SHARED_DIR=${PROJECT_SOURCE_DIR}/../shared;${ARG_ENVIRONMENT}")
+    PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT})
 endfunction()
 
 # eprof_proto_library(NAME name PROTOS a.proto b.proto [GRPC])
