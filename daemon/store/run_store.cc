@@ -1,0 +1,672 @@
+#include "daemon/store/run_store.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/errno_status.h"
+#include "common/status_macros.h"
+#include "daemon/store/schema.h"
+#include "daemon/store/sqlite.h"
+
+namespace eprof::store {
+namespace {
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
+
+// A transaction that rolls back unless committed.
+class Transaction {
+ public:
+  explicit Transaction(Database* db) : db_(db) {}
+  ~Transaction() {
+    if (open_ && !committed_) (void)db_->Exec("ROLLBACK");
+  }
+  absl::Status Begin() {
+    EPROF_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
+    open_ = true;
+    return absl::OkStatus();
+  }
+  absl::Status Commit() {
+    EPROF_RETURN_IF_ERROR(db_->Exec("COMMIT"));
+    committed_ = true;
+    return absl::OkStatus();
+  }
+
+ private:
+  Database* db_;
+  bool open_ = false;
+  bool committed_ = false;
+};
+
+// mkdir -p for the database's directory.
+absl::Status MakeParentDirs(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return absl::OkStatus();
+  std::string dir = path.substr(0, slash);
+  for (size_t pos = 1; pos <= dir.size(); ++pos) {
+    if (pos != dir.size() && dir[pos] != '/') continue;
+    std::string prefix = dir.substr(0, pos);
+    if (::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST) {
+      return ErrnoToStatus(errno, absl::StrCat("cannot create database directory ", prefix));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string SummaryBlob(const v1::RunSummary& summary) { return summary.SerializeAsString(); }
+
+void BindSummaryColumns(Statement& st, const v1::RunSummary& s, int first) {
+  st.Bind(first + 0, static_cast<int64_t>(s.created_at_unix_ms()));
+  st.Bind(first + 1, static_cast<int64_t>(s.status()));
+  st.Bind(first + 2, s.model().name().empty() ? s.request().model() : s.model().name());
+  st.Bind(first + 3, s.experiment());
+  st.Bind(first + 4, static_cast<int64_t>(s.detail()));
+  st.Bind(first + 5, static_cast<int64_t>(s.start_ns()));
+  st.Bind(first + 6, static_cast<int64_t>(s.end_ns()));
+  st.Bind(first + 7, static_cast<int64_t>(s.input_tokens()));
+  st.Bind(first + 8, static_cast<int64_t>(s.output_tokens()));
+  st.Bind(first + 9, s.total_energy().total_mj());
+  st.Bind(first + 10, s.joules_per_token());
+  st.Bind(first + 11, s.decode_tokens_per_s());
+  st.BindBlob(first + 12, SummaryBlob(s));
+}
+
+absl::Status WriteTags(Database* db, const v1::RunSummary& s) {
+  EPROF_ASSIGN_OR_RETURN(Statement del, db->Prepare("DELETE FROM run_tags WHERE run_id = ?"));
+  del.Bind(1, s.run_id());
+  EPROF_RETURN_IF_ERROR(del.Run());
+  EPROF_ASSIGN_OR_RETURN(Statement ins,
+                         db->Prepare("INSERT OR IGNORE INTO run_tags(run_id, tag) VALUES (?, ?)"));
+  for (const std::string& tag : s.tags()) {
+    ins.Bind(1, s.run_id());
+    ins.Bind(2, tag);
+    EPROF_RETURN_IF_ERROR(ins.Run());
+  }
+  return absl::OkStatus();
+}
+
+// Adds `from` into `into` (decode layers = Σ over tokens).
+void Accumulate(const v1::Energy& from, v1::Energy* into) {
+  into->set_total_mj(into->total_mj() + from.total_mj());
+  into->set_dynamic_mj(into->dynamic_mj() + from.dynamic_mj());
+  v1::Attribution a = from.attribution();
+  v1::Attribution b = into->attribution();
+  // time_share beats counter beats none: the sum is only exact if every part was.
+  if (b == v1::ATTRIBUTION_UNSPECIFIED || b == v1::ATTRIBUTION_NONE ||
+      a == v1::ATTRIBUTION_TIME_SHARE) {
+    if (a != v1::ATTRIBUTION_NONE || b == v1::ATTRIBUTION_UNSPECIFIED) into->set_attribution(a);
+  }
+}
+
+void AccumulateLayers(const v1::TokenRecord& token, std::map<int, v1::LayerMetrics>* sum) {
+  for (const v1::LayerMetrics& l : token.layers()) {
+    v1::LayerMetrics& s = (*sum)[l.layer()];
+    s.set_layer(l.layer());
+    s.set_duration_ns(s.duration_ns() + l.duration_ns());
+    Accumulate(l.energy(), s.mutable_energy());
+    for (const v1::ComponentMetrics& c : l.components()) {
+      v1::ComponentMetrics* target = nullptr;
+      for (v1::ComponentMetrics& existing : *s.mutable_components()) {
+        if (existing.component() == c.component()) target = &existing;
+      }
+      if (target == nullptr) {
+        target = s.add_components();
+        target->set_component(c.component());
+      }
+      target->set_duration_ns(target->duration_ns() + c.duration_ns());
+      Accumulate(c.energy(), target->mutable_energy());
+    }
+  }
+}
+
+}  // namespace
+
+std::string RunStore::ResolvePath(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("EPROF_DB"); env != nullptr && *env != '\0') return env;
+  const char* home = std::getenv("HOME");
+  std::string home_dir = home != nullptr ? home : "/tmp";
+#if defined(__APPLE__)
+  return home_dir + "/Library/Application Support/eprof/eprof.db";
+#else
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  std::string base = (xdg != nullptr && *xdg == '/') ? xdg : home_dir + "/.local/share";
+  return base + "/eprof/eprof.db";
+#endif
+}
+
+int RunStore::LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
+
+RunStore::RunStore(std::string path, std::unique_ptr<Database> db)
+    : path_(std::move(path)), db_(std::move(db)) {}
+
+RunStore::~RunStore() = default;
+
+absl::StatusOr<std::unique_ptr<RunStore>> RunStore::Open(const std::string& path) {
+  if (path != ":memory:") EPROF_RETURN_IF_ERROR(MakeParentDirs(path));
+  EPROF_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
+  std::unique_ptr<RunStore> store(new RunStore(path, std::move(db)));
+  absl::MutexLock lock(&store->mu_);
+  Database* d = store->db_.get();
+  EPROF_RETURN_IF_ERROR(d->Exec("PRAGMA foreign_keys = ON"));
+  if (path != ":memory:") {
+    EPROF_ASSIGN_OR_RETURN(Statement wal, d->Prepare("PRAGMA journal_mode = WAL"));
+    EPROF_RETURN_IF_ERROR(wal.Step().status());
+  }
+  // WAL with NORMAL sync is durable across process crashes (what we protect against: a killed
+  // daemon), losing at most the last transactions on power loss.
+  EPROF_RETURN_IF_ERROR(d->Exec("PRAGMA synchronous = NORMAL"));
+  EPROF_RETURN_IF_ERROR(store->Migrate());
+  return store;
+}
+
+absl::Status RunStore::Migrate() {
+  Database* d = db_.get();
+  EPROF_RETURN_IF_ERROR(d->Exec(
+      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
+  EPROF_ASSIGN_OR_RETURN(Statement q, d->Prepare("SELECT MAX(version) FROM schema_version"));
+  EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
+  int version = row && !q.ColumnIsNull(0) ? static_cast<int>(q.ColumnInt(0)) : 0;
+  q.Reset();
+  const auto& migrations = Migrations();
+  if (version > static_cast<int>(migrations.size())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "database ", path_, " has schema version ", version, ", newer than this eprofd knows (",
+        migrations.size(), "): upgrade eprof, or choose another --db"));
+  }
+  for (int v = version; v < static_cast<int>(migrations.size()); ++v) {
+    Transaction tx(d);
+    EPROF_RETURN_IF_ERROR(tx.Begin());
+    EPROF_RETURN_IF_ERROR(
+        Annotate(d->Exec(migrations[v]), absl::StrCat("migration to version ", v + 1)));
+    EPROF_RETURN_IF_ERROR(d->Exec("DELETE FROM schema_version"));
+    EPROF_RETURN_IF_ERROR(d->Exec(absl::StrCat("INSERT INTO schema_version VALUES (", v + 1, ")")));
+    EPROF_RETURN_IF_ERROR(tx.Commit());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> RunStore::RunExists(const std::string& run_id) {
+  EPROF_ASSIGN_OR_RETURN(Statement q, db_->Prepare("SELECT 1 FROM runs WHERE id = ?"));
+  q.Bind(1, run_id);
+  return q.Step();
+}
+
+absl::StatusOr<int> RunStore::MarkUnfinishedInterrupted() {
+  absl::MutexLock lock(&mu_);
+  Database* d = db_.get();
+  Transaction tx(d);
+  EPROF_RETURN_IF_ERROR(tx.Begin());
+  EPROF_ASSIGN_OR_RETURN(Statement q,
+                         d->Prepare("SELECT summary FROM runs WHERE status IN (?, ?)"));
+  q.Bind(1, static_cast<int64_t>(v1::RUN_STATUS_RUNNING));
+  q.Bind(2, static_cast<int64_t>(v1::RUN_STATUS_QUEUED));
+  std::vector<v1::RunSummary> unfinished;
+  for (;;) {
+    EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    v1::RunSummary s;
+    if (s.ParseFromString(q.ColumnText(0))) unfinished.push_back(std::move(s));
+  }
+  q.Reset();
+  EPROF_ASSIGN_OR_RETURN(Statement up,
+                         d->Prepare("UPDATE runs SET status = ?, summary = ? WHERE id = ?"));
+  for (v1::RunSummary& s : unfinished) {
+    s.set_status(v1::RUN_STATUS_INTERRUPTED);
+    if (s.stop_reason().empty()) s.set_stop_reason("interrupted");
+    v1::Warning* w = s.add_warnings();
+    w->set_code("interrupted");
+    w->set_message(
+        "eprofd stopped during this run (crash or kill); the figures cover only what was saved "
+        "before it stopped");
+    up.Bind(1, static_cast<int64_t>(v1::RUN_STATUS_INTERRUPTED));
+    up.BindBlob(2, SummaryBlob(s));
+    up.Bind(3, s.run_id());
+    EPROF_RETURN_IF_ERROR(up.Run());
+  }
+  EPROF_RETURN_IF_ERROR(tx.Commit());
+  return static_cast<int>(unfinished.size());
+}
+
+absl::Status RunStore::CreateRun(const v1::RunSummary& summary) {
+  if (summary.run_id().empty()) return absl::InvalidArgumentError("CreateRun: run_id is empty");
+  absl::MutexLock lock(&mu_);
+  Database* d = db_.get();
+  Transaction tx(d);
+  EPROF_RETURN_IF_ERROR(tx.Begin());
+  EPROF_ASSIGN_OR_RETURN(bool exists, RunExists(summary.run_id()));
+  if (exists) {
+    return absl::FailedPreconditionError(absl::StrCat("run ", summary.run_id(), " already exists"));
+  }
+  EPROF_ASSIGN_OR_RETURN(
+      Statement ins,
+      d->Prepare("INSERT INTO runs(id, created_at_unix_ms, status, model, experiment, detail, "
+                 "start_ns, end_ns, input_tokens, output_tokens, total_energy_mj, "
+                 "joules_per_token, decode_tokens_per_s, summary) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  ins.Bind(1, summary.run_id());
+  BindSummaryColumns(ins, summary, 2);
+  EPROF_RETURN_IF_ERROR(ins.Run());
+  EPROF_RETURN_IF_ERROR(WriteTags(d, summary));
+  return tx.Commit();
+}
+
+absl::Status RunStore::UpdateSummary(const v1::RunSummary& summary) {
+  absl::MutexLock lock(&mu_);
+  Database* d = db_.get();
+  Transaction tx(d);
+  EPROF_RETURN_IF_ERROR(tx.Begin());
+  EPROF_ASSIGN_OR_RETURN(
+      Statement up,
+      d->Prepare("UPDATE runs SET created_at_unix_ms = ?, status = ?, model = ?, experiment = ?, "
+                 "detail = ?, start_ns = ?, end_ns = ?, input_tokens = ?, output_tokens = ?, "
+                 "total_energy_mj = ?, joules_per_token = ?, decode_tokens_per_s = ?, "
+                 "summary = ? WHERE id = ?"));
+  BindSummaryColumns(up, summary, 1);
+  up.Bind(14, summary.run_id());
+  EPROF_RETURN_IF_ERROR(up.Run());
+  if (d->Changes() == 0) return absl::NotFoundError(absl::StrCat("no run ", summary.run_id()));
+  EPROF_RETURN_IF_ERROR(WriteTags(d, summary));
+  return tx.Commit();
+}
+
+absl::Status RunStore::AppendRows(const std::string& run_id, const RunRows& rows) {
+  if (rows.empty()) return absl::OkStatus();
+  absl::MutexLock lock(&mu_);
+  Database* d = db_.get();
+  Transaction tx(d);
+  EPROF_RETURN_IF_ERROR(tx.Begin());
+  EPROF_ASSIGN_OR_RETURN(bool exists, RunExists(run_id));
+  if (!exists) return absl::NotFoundError(absl::StrCat("no run ", run_id));
+  if (!rows.samples.empty()) {
+    EPROF_ASSIGN_OR_RETURN(
+        Statement ins,
+        d->Prepare("INSERT OR REPLACE INTO power_readings(run_id, seq, t_end_ns, window_ns, "
+                   "source, channel, energy_mj, power_mw, quality) VALUES (?,?,?,?,?,?,?,?,?)"));
+    for (const v1::PowerSample& s : rows.samples) {
+      for (const v1::Reading& r : s.readings()) {
+        ins.Bind(1, run_id);
+        ins.Bind(2, static_cast<int64_t>(s.seq()));
+        ins.Bind(3, static_cast<int64_t>(s.t_end_ns()));
+        ins.Bind(4, static_cast<int64_t>(s.window_ns()));
+        ins.Bind(5, s.source());
+        ins.Bind(6, r.channel());
+        ins.Bind(7, r.energy_mj());
+        ins.Bind(8, r.power_mw());
+        ins.Bind(9, static_cast<int64_t>(r.quality()));
+        EPROF_RETURN_IF_ERROR(ins.Run());
+      }
+    }
+  }
+  if (!rows.phases.empty()) {
+    EPROF_ASSIGN_OR_RETURN(
+        Statement ins,
+        d->Prepare("INSERT OR REPLACE INTO phases(run_id, phase, start_ns, end_ns, total_mj, "
+                   "dynamic_mj, attribution, record) VALUES (?,?,?,?,?,?,?,?)"));
+    for (const v1::PhaseRecord& p : rows.phases) {
+      v1::PhaseRecord record = p;
+      record.clear_layers();
+      ins.Bind(1, run_id);
+      ins.Bind(2, static_cast<int64_t>(p.phase()));
+      ins.Bind(3, static_cast<int64_t>(p.start_ns()));
+      ins.Bind(4, static_cast<int64_t>(p.end_ns()));
+      ins.Bind(5, p.energy().total_mj());
+      ins.Bind(6, p.energy().dynamic_mj());
+      ins.Bind(7, static_cast<int64_t>(p.energy().attribution()));
+      ins.BindBlob(8, record.SerializeAsString());
+      EPROF_RETURN_IF_ERROR(ins.Run());
+    }
+  }
+  EPROF_RETURN_IF_ERROR(WriteTokens(run_id, rows.tokens));
+  return tx.Commit();
+}
+
+absl::Status RunStore::WriteTokens(const std::string& run_id,
+                                   const std::vector<v1::TokenRecord>& tokens) {
+  if (tokens.empty()) return absl::OkStatus();
+  Database* d = db_.get();
+  EPROF_ASSIGN_OR_RETURN(
+      Statement tok,
+      d->Prepare("INSERT OR REPLACE INTO tokens(run_id, idx, token_id, text, phase, start_ns, "
+                 "end_ns, total_mj, dynamic_mj, attribution, quality, probability, channels) "
+                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+  EPROF_ASSIGN_OR_RETURN(
+      Statement lay,
+      d->Prepare("INSERT OR REPLACE INTO layer_metrics(run_id, token_idx, layer, duration_ns, "
+                 "total_mj, dynamic_mj, attribution, detail) VALUES (?,?,?,?,?,?,?,?)"));
+  std::string detail_bytes;
+  for (const v1::TokenRecord& t : tokens) {
+    v1::Energy channels;
+    *channels.mutable_channels() = t.energy().channels();
+    tok.Bind(1, run_id);
+    tok.Bind(2, static_cast<int64_t>(t.index()));
+    tok.Bind(3, static_cast<int64_t>(t.token_id()));
+    tok.Bind(4, t.text());
+    tok.Bind(5, static_cast<int64_t>(t.phase()));
+    tok.Bind(6, static_cast<int64_t>(t.start_ns()));
+    tok.Bind(7, static_cast<int64_t>(t.end_ns()));
+    tok.Bind(8, t.energy().total_mj());
+    tok.Bind(9, t.energy().dynamic_mj());
+    tok.Bind(10, static_cast<int64_t>(t.energy().attribution()));
+    tok.Bind(11, static_cast<int64_t>(t.energy().quality()));
+    tok.Bind(12, t.probability());
+    tok.BindBlob(13, channels.SerializeAsString());
+    EPROF_RETURN_IF_ERROR(tok.Run());
+    for (const v1::LayerMetrics& l : t.layers()) {
+      lay.Bind(1, run_id);
+      lay.Bind(2, static_cast<int64_t>(t.index()));
+      lay.Bind(3, static_cast<int64_t>(l.layer()));
+      lay.Bind(4, static_cast<int64_t>(l.duration_ns()));
+      lay.Bind(5, l.energy().total_mj());
+      lay.Bind(6, l.energy().dynamic_mj());
+      lay.Bind(7, static_cast<int64_t>(l.energy().attribution()));
+      if (l.components_size() > 0 || l.attention_heads_size() > 0 || l.has_output()) {
+        v1::LayerMetrics detail;
+        *detail.mutable_components() = l.components();
+        *detail.mutable_attention_heads() = l.attention_heads();
+        if (l.has_output()) *detail.mutable_output() = l.output();
+        detail.SerializeToString(&detail_bytes);
+        lay.BindBlob(8, detail_bytes);
+      } else {
+        lay.BindNull(8);
+      }
+      EPROF_RETURN_IF_ERROR(lay.Run());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::RunSummary> RunStore::GetSummary(const std::string& run_id) {
+  absl::MutexLock lock(&mu_);
+  EPROF_ASSIGN_OR_RETURN(Statement q, db_->Prepare("SELECT summary FROM runs WHERE id = ?"));
+  q.Bind(1, run_id);
+  EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return absl::NotFoundError(absl::StrCat("no run ", run_id));
+  v1::RunSummary s;
+  if (!s.ParseFromString(q.ColumnText(0))) {
+    return absl::DataLossError(absl::StrCat("run ", run_id, ": stored summary is unreadable"));
+  }
+  return s;
+}
+
+absl::Status RunStore::ReadTokens(const std::string& run_id, const v1::RunParts& parts,
+                                  v1::GetRunResponse* out) {
+  Database* d = db_.get();
+  EPROF_ASSIGN_OR_RETURN(
+      Statement q,
+      d->Prepare("SELECT idx, token_id, text, phase, start_ns, end_ns, total_mj, dynamic_mj, "
+                 "attribution, quality, probability, channels FROM tokens WHERE run_id = ? "
+                 "ORDER BY idx"));
+  q.Bind(1, run_id);
+  std::map<int64_t, v1::TokenRecord*> by_index;
+  for (;;) {
+    EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    v1::TokenRecord* t = out->add_tokens();
+    t->set_index(static_cast<uint32_t>(q.ColumnInt(0)));
+    t->set_token_id(static_cast<int32_t>(q.ColumnInt(1)));
+    t->set_text(q.ColumnText(2));
+    t->set_phase(static_cast<v1::Phase>(q.ColumnInt(3)));
+    t->set_start_ns(q.ColumnInt(4));
+    t->set_end_ns(q.ColumnInt(5));
+    v1::Energy* e = t->mutable_energy();
+    if (!q.ColumnIsNull(11)) e->ParseFromString(q.ColumnText(11));  // per-channel figures
+    e->set_total_mj(q.ColumnDouble(6));
+    e->set_dynamic_mj(q.ColumnDouble(7));
+    e->set_attribution(static_cast<v1::Attribution>(q.ColumnInt(8)));
+    e->set_quality(static_cast<v1::Quality>(q.ColumnInt(9)));
+    t->set_probability(q.ColumnDouble(10));
+  }
+  for (v1::TokenRecord& t : *out->mutable_tokens()) by_index[t.index()] = &t;
+  if (!parts.layers() && !parts.components() && !parts.deep()) return absl::OkStatus();
+
+  EPROF_ASSIGN_OR_RETURN(
+      Statement ql,
+      d->Prepare("SELECT token_idx, layer, duration_ns, total_mj, dynamic_mj, attribution, detail "
+                 "FROM layer_metrics WHERE run_id = ? ORDER BY token_idx, layer"));
+  ql.Bind(1, run_id);
+  bool with_components = parts.components() || parts.deep();
+  for (;;) {
+    EPROF_ASSIGN_OR_RETURN(bool row, ql.Step());
+    if (!row) break;
+    auto it = by_index.find(ql.ColumnInt(0));
+    if (it == by_index.end()) continue;
+    v1::LayerMetrics* l = it->second->add_layers();
+    if (with_components && !ql.ColumnIsNull(6)) {
+      if (!l->ParseFromString(ql.ColumnText(6))) {
+        return absl::DataLossError(absl::StrCat("run ", run_id, ": stored metrics of token ",
+                                                ql.ColumnInt(0), " layer ", ql.ColumnInt(1),
+                                                " are unreadable"));
+      }
+      if (!parts.deep()) {
+        l->clear_attention_heads();
+        l->clear_output();
+        for (v1::ComponentMetrics& c : *l->mutable_components()) c.clear_activations();
+      }
+    }
+    l->set_layer(static_cast<int32_t>(ql.ColumnInt(1)));
+    l->set_duration_ns(ql.ColumnInt(2));
+    v1::Energy* e = l->mutable_energy();
+    e->set_total_mj(ql.ColumnDouble(3));
+    e->set_dynamic_mj(ql.ColumnDouble(4));
+    e->set_attribution(static_cast<v1::Attribution>(ql.ColumnInt(5)));
+    // Layers and components share their token's channels, hence its quality.
+    e->set_quality(it->second->energy().quality());
+    for (v1::ComponentMetrics& c : *l->mutable_components()) {
+      c.mutable_energy()->set_quality(e->quality());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::GetRunResponse> RunStore::GetRun(const std::string& run_id,
+                                                    const v1::RunParts& requested) {
+  EPROF_ASSIGN_OR_RETURN(v1::RunSummary summary, GetSummary(run_id));
+  v1::RunParts parts = requested;
+  if (parts.ByteSizeLong() == 0) {  // unset = everything
+    parts.set_phases(true);
+    parts.set_tokens(true);
+    parts.set_layers(true);
+    parts.set_components(true);
+    parts.set_deep(true);
+    parts.set_power_samples(true);
+  }
+  // Inner parts imply the parts they sit in.
+  if (parts.deep()) parts.set_components(true);
+  if (parts.components()) parts.set_layers(true);
+  bool need_tokens = parts.tokens() || parts.layers();
+
+  absl::MutexLock lock(&mu_);
+  v1::GetRunResponse out;
+  *out.mutable_summary() = std::move(summary);
+  Database* d = db_.get();
+  if (need_tokens) EPROF_RETURN_IF_ERROR(ReadTokens(run_id, parts, &out));
+  if (parts.phases() || parts.layers()) {
+    EPROF_ASSIGN_OR_RETURN(
+        Statement q,
+        d->Prepare("SELECT record FROM phases WHERE run_id = ? ORDER BY start_ns, phase"));
+    q.Bind(1, run_id);
+    for (;;) {
+      EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      v1::PhaseRecord* p = out.add_phases();
+      if (!p->ParseFromString(q.ColumnText(0))) {
+        return absl::DataLossError(absl::StrCat("run ", run_id, ": a stored phase is unreadable"));
+      }
+    }
+    if (parts.layers()) {
+      for (v1::PhaseRecord& p : *out.mutable_phases()) {
+        std::map<int, v1::LayerMetrics> sum;
+        for (const v1::TokenRecord& t : out.tokens()) {
+          if (t.phase() == p.phase() &&
+              (p.phase() == v1::PHASE_PREFILL || p.phase() == v1::PHASE_DECODE)) {
+            AccumulateLayers(t, &sum);
+          }
+        }
+        for (auto& [layer, metrics] : sum) *p.add_layers() = std::move(metrics);
+      }
+    }
+  }
+  if (!parts.tokens()) out.clear_tokens();
+  if (!parts.layers()) {
+    for (v1::TokenRecord& t : *out.mutable_tokens()) t.clear_layers();
+  }
+  if (parts.power_samples()) {
+    EPROF_ASSIGN_OR_RETURN(
+        Statement q,
+        d->Prepare("SELECT seq, t_end_ns, window_ns, source, channel, energy_mj, power_mw, "
+                   "quality FROM power_readings WHERE run_id = ? ORDER BY seq, channel"));
+    q.Bind(1, run_id);
+    v1::PowerSample* current = nullptr;
+    for (;;) {
+      EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      uint64_t seq = static_cast<uint64_t>(q.ColumnInt(0));
+      if (current == nullptr || current->seq() != seq) {
+        current = out.add_power_samples();
+        current->set_seq(seq);
+        current->set_t_end_ns(q.ColumnInt(1));
+        current->set_window_ns(q.ColumnInt(2));
+        current->set_source(q.ColumnText(3));
+      }
+      v1::Reading* r = current->add_readings();
+      r->set_channel(q.ColumnText(4));
+      r->set_energy_mj(q.ColumnDouble(5));
+      r->set_power_mw(q.ColumnDouble(6));
+      r->set_quality(static_cast<v1::Quality>(q.ColumnInt(7)));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<v1::ListRunsResponse> RunStore::ListRuns(const v1::ListRunsRequest& request) {
+  int page_size = request.page_size() == 0 ? kDefaultPageSize : static_cast<int>(request.page_size());
+  if (page_size < 1 || page_size > kMaxPageSize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size ", request.page_size(), " is out of range [1, ", kMaxPageSize, "]"));
+  }
+  int64_t offset = 0;
+  if (!request.page_token().empty() &&
+      (!absl::SimpleAtoi(request.page_token(), &offset) || offset < 0)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_token '", request.page_token(), "' is not one this server returned"));
+  }
+  std::string where = "WHERE 1";
+  struct Arg {
+    bool is_text;
+    std::string text;
+    int64_t number;
+  };
+  std::vector<Arg> args;
+  if (!request.model().empty()) {
+    where += " AND model = ?";
+    args.push_back({true, request.model(), 0});
+  }
+  if (!request.experiment().empty()) {
+    where += " AND experiment = ?";
+    args.push_back({true, request.experiment(), 0});
+  }
+  if (request.since_unix_ms() != 0) {
+    where += " AND created_at_unix_ms >= ?";
+    args.push_back({false, "", request.since_unix_ms()});
+  }
+  if (request.until_unix_ms() != 0) {
+    where += " AND created_at_unix_ms < ?";
+    args.push_back({false, "", request.until_unix_ms()});
+  }
+  if (request.statuses_size() > 0) {
+    std::vector<std::string> marks(request.statuses_size(), "?");
+    where += absl::StrCat(" AND status IN (", absl::StrJoin(marks, ","), ")");
+    for (int s : request.statuses()) args.push_back({false, "", s});
+  }
+  if (request.tags_size() > 0) {
+    std::vector<std::string> marks(request.tags_size(), "?");
+    where += absl::StrCat(" AND (SELECT COUNT(DISTINCT tag) FROM run_tags t WHERE t.run_id = "
+                          "runs.id AND t.tag IN (", absl::StrJoin(marks, ","), ")) = ?");
+    for (const std::string& tag : request.tags()) args.push_back({true, tag, 0});
+    std::set<std::string> distinct(request.tags().begin(), request.tags().end());
+    args.push_back({false, "", static_cast<int64_t>(distinct.size())});
+  }
+  std::string order;
+  switch (request.sort()) {
+    case v1::RUN_SORT_TOTAL_ENERGY: order = "total_energy_mj"; break;
+    case v1::RUN_SORT_JOULES_PER_TOKEN: order = "joules_per_token"; break;
+    case v1::RUN_SORT_DECODE_TOKENS_PER_S: order = "decode_tokens_per_s"; break;
+    case v1::RUN_SORT_MODEL: order = "model"; break;
+    default: order = "created_at_unix_ms"; break;
+  }
+  std::string dir = request.ascending() ? "ASC" : "DESC";
+  auto bind_all = [&](Statement& st) {
+    int i = 1;
+    for (const Arg& a : args) {
+      if (a.is_text) st.Bind(i++, a.text);
+      else st.Bind(i++, a.number);
+    }
+    return i;
+  };
+
+  absl::MutexLock lock(&mu_);
+  Database* d = db_.get();
+  v1::ListRunsResponse out;
+  EPROF_ASSIGN_OR_RETURN(Statement count, d->Prepare("SELECT COUNT(*) FROM runs " + where));
+  bind_all(count);
+  EPROF_ASSIGN_OR_RETURN(bool has, count.Step());
+  int64_t total = has ? count.ColumnInt(0) : 0;
+  out.set_total_count(static_cast<uint32_t>(total));
+  EPROF_ASSIGN_OR_RETURN(
+      Statement q, d->Prepare(absl::StrCat("SELECT summary FROM runs ", where, " ORDER BY ", order,
+                                           " ", dir, ", created_at_unix_ms ", dir, ", id ", dir,
+                                           " LIMIT ? OFFSET ?")));
+  int next = bind_all(q);
+  q.Bind(next, static_cast<int64_t>(page_size));
+  q.Bind(next + 1, offset);
+  for (;;) {
+    EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    if (!out.add_runs()->ParseFromString(q.ColumnText(0))) {
+      return absl::DataLossError("a stored run summary is unreadable");
+    }
+  }
+  if (offset + out.runs_size() < total) out.set_next_page_token(absl::StrCat(offset + out.runs_size()));
+  return out;
+}
+
+absl::Status RunStore::DeleteRun(const std::string& run_id) {
+  absl::MutexLock lock(&mu_);
+  Database* d = db_.get();
+  Transaction tx(d);
+  EPROF_RETURN_IF_ERROR(tx.Begin());
+  EPROF_ASSIGN_OR_RETURN(Statement del, d->Prepare("DELETE FROM runs WHERE id = ?"));
+  del.Bind(1, run_id);
+  EPROF_RETURN_IF_ERROR(del.Run());
+  if (d->Changes() == 0) return absl::NotFoundError(absl::StrCat("no run ", run_id));
+  return tx.Commit();
+}
+
+absl::Status RunStore::IntegrityCheck() {
+  absl::MutexLock lock(&mu_);
+  EPROF_ASSIGN_OR_RETURN(Statement q, db_->Prepare("PRAGMA integrity_check"));
+  EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
+  std::string result = row ? q.ColumnText(0) : "no result";
+  if (result != "ok") {
+    return absl::DataLossError(absl::StrCat("database ", path_, " integrity check: ", result));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunStore::SetMaxPageCountForTest(int64_t pages) {
+  absl::MutexLock lock(&mu_);
+  EPROF_ASSIGN_OR_RETURN(Statement q,
+                         db_->Prepare(absl::StrCat("PRAGMA max_page_count = ", pages)));
+  return q.Step().status();
+}
+
+}  // namespace eprof::store

@@ -1,0 +1,420 @@
+#include "daemon/store/run_store.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_matchers.h"
+#include "daemon/store/sqlite.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+
+namespace eprof::store {
+namespace {
+
+using ::eprof::testing::IsOk;
+using ::eprof::testing::IsOkAndHolds;
+using ::eprof::testing::StatusIs;
+using ::google::protobuf::util::MessageDifferencer;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class RunStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           absl::StrCat("run_store_", getpid(), "_", counter_++);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "sub" / "eprof.db").string();  // the directory is created by Open
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<RunStore> OpenOrDie() {
+    absl::StatusOr<std::unique_ptr<RunStore>> store = RunStore::Open(path_);
+    EXPECT_THAT(store, IsOk());
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  // Counts rows of `table` for `run_id` through a separate connection.
+  int64_t Rows(const std::string& table, const std::string& run_id) {
+    auto db = Database::Open(path_);
+    EXPECT_THAT(db, IsOk());
+    auto q = (*db)->Prepare(absl::StrCat("SELECT COUNT(*) FROM ", table, " WHERE run_id = ?"));
+    EXPECT_THAT(q, IsOk());
+    q->Bind(1, run_id);
+    EXPECT_THAT(q->Step(), IsOkAndHolds(true));
+    return q->ColumnInt(0);
+  }
+
+  static inline int counter_ = 0;
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+v1::RunSummary Summary(const std::string& id, const std::string& model, int64_t created_ms,
+                       v1::RunStatus status, double energy_mj = 0,
+                       std::vector<std::string> tags = {}, const std::string& experiment = "") {
+  v1::RunSummary s;
+  s.set_run_id(id);
+  s.mutable_model()->set_name(model);
+  s.set_created_at_unix_ms(created_ms);
+  s.set_status(status);
+  s.mutable_total_energy()->set_total_mj(energy_mj);
+  s.set_joules_per_token(energy_mj / 1000);
+  for (auto& t : tags) s.add_tags(t);
+  s.set_experiment(experiment);
+  return s;
+}
+
+v1::Energy MakeEnergy(double total, double dynamic, v1::Attribution a) {
+  v1::Energy e;
+  e.set_total_mj(total);
+  e.set_dynamic_mj(dynamic);
+  e.set_attribution(a);
+  e.set_quality(v1::QUALITY_MEASURED);
+  return e;
+}
+
+// Token `index` with 2 layers, each with q_proj and down_proj components and 2 heads of
+// attention statistics; energies derived from the index so every value is distinct.
+v1::TokenRecord Token(uint32_t index, v1::Phase phase) {
+  v1::TokenRecord t;
+  t.set_index(index);
+  t.set_token_id(1000 + index);
+  t.set_text(absl::StrCat("tok", index, "\xC3\xA9"));
+  t.set_phase(phase);
+  t.set_start_ns(1'000'000 * index);
+  t.set_end_ns(1'000'000 * (index + 1));
+  *t.mutable_energy() = MakeEnergy(10.0 + index, 4.0 + index, v1::ATTRIBUTION_TIME_SHARE);
+  v1::ChannelEnergy* ce = t.mutable_energy()->add_channels();
+  ce->set_channel("cpu");
+  ce->set_total_mj(10.0 + index);
+  ce->set_dynamic_mj(4.0 + index);
+  ce->set_quality(v1::QUALITY_MEASURED);
+  t.set_probability(0.5);
+  for (int layer = 0; layer < 2; ++layer) {
+    v1::LayerMetrics* l = t.add_layers();
+    l->set_layer(layer);
+    l->set_duration_ns(100 * (layer + 1));
+    *l->mutable_energy() = MakeEnergy(1.0 + layer, 0.5, v1::ATTRIBUTION_TIME_SHARE);
+    l->mutable_output()->set_mean_abs(0.25);
+    l->mutable_output()->set_std(1.5);
+    l->mutable_output()->set_max_abs(7);
+    l->mutable_output()->set_near_zero_fraction(0.125);
+    for (v1::Component c : {v1::COMPONENT_Q_PROJ, v1::COMPONENT_DOWN_PROJ}) {
+      v1::ComponentMetrics* cm = l->add_components();
+      cm->set_component(c);
+      cm->set_duration_ns(10 * c);
+      *cm->mutable_energy() = MakeEnergy(0.1 * static_cast<int>(c), 0.05 * static_cast<int>(c),
+                                         v1::ATTRIBUTION_TIME_SHARE);
+      cm->mutable_activations()->set_mean_abs(static_cast<int>(c));
+      cm->mutable_activations()->set_std(2);
+      cm->mutable_activations()->set_max_abs(3);
+      cm->mutable_activations()->set_near_zero_fraction(0.5);
+    }
+    for (int h = 0; h < 2; ++h) {
+      v1::AttentionHeadStats* hs = l->add_attention_heads();
+      hs->set_head(h);
+      hs->set_entropy_nats(0.75 + h);
+      hs->set_max_weight(0.5);
+      hs->set_sparse_fraction(0.25);
+    }
+  }
+  return t;
+}
+
+RunRows SampleRows() {
+  RunRows rows;
+  for (int i = 0; i < 3; ++i) {
+    v1::PowerSample s;
+    s.set_seq(i);
+    s.set_t_end_ns(100 * (i + 1));
+    s.set_window_ns(100);
+    s.set_source("rapl");
+    for (const char* ch : {"core", "package-0"}) {
+      v1::Reading* r = s.add_readings();
+      r->set_channel(ch);
+      r->set_energy_mj(i + 0.5);
+      r->set_power_mw(5000);
+      r->set_quality(v1::QUALITY_MEASURED);
+    }
+    rows.samples.push_back(s);
+  }
+  v1::PhaseRecord prefill;
+  prefill.set_phase(v1::PHASE_PREFILL);
+  prefill.set_start_ns(0);
+  prefill.set_end_ns(1'000'000);
+  *prefill.mutable_energy() = MakeEnergy(10, 4, v1::ATTRIBUTION_TIME_SHARE);
+  v1::SectionRecord* sec = prefill.add_sections();
+  sec->set_name("forward");
+  sec->set_phase(v1::PHASE_PREFILL);
+  rows.phases.push_back(prefill);
+  v1::PhaseRecord decode = prefill;
+  decode.set_phase(v1::PHASE_DECODE);
+  decode.set_start_ns(1'000'000);
+  decode.set_end_ns(3'000'000);
+  decode.clear_sections();
+  rows.phases.push_back(decode);
+  rows.tokens = {Token(0, v1::PHASE_PREFILL), Token(1, v1::PHASE_DECODE),
+                 Token(2, v1::PHASE_DECODE)};
+  return rows;
+}
+
+TEST_F(RunStoreTest, OpensWithWalForeignKeysAndTheLatestSchema) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto db = Database::Open(path_);
+  ASSERT_THAT(db, IsOk());
+  auto q = (*db)->Prepare("PRAGMA journal_mode");
+  ASSERT_THAT(q, IsOk());
+  ASSERT_THAT(q->Step(), IsOkAndHolds(true));
+  EXPECT_EQ(q->ColumnText(0), "wal");
+  auto v = (*db)->Prepare("SELECT version FROM schema_version");
+  ASSERT_THAT(v, IsOk());
+  ASSERT_THAT(v->Step(), IsOkAndHolds(true));
+  EXPECT_EQ(v->ColumnInt(0), RunStore::LatestSchemaVersion());
+  store.reset();
+  EXPECT_NE(OpenOrDie(), nullptr);  // reopening does not migrate again
+}
+
+TEST_F(RunStoreTest, RefusesANewerSchema) {
+  ASSERT_NE(OpenOrDie(), nullptr);
+  {
+    auto db = Database::Open(path_);
+    ASSERT_THAT(db, IsOk());
+    ASSERT_THAT((*db)->Exec("UPDATE schema_version SET version = 99"), IsOk());
+  }
+  EXPECT_THAT(RunStore::Open(path_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("schema version 99, newer than this eprofd knows")));
+}
+
+TEST_F(RunStoreTest, RefusesAFileThatIsNotADatabase) {
+  std::filesystem::create_directories(std::filesystem::path(path_).parent_path());
+  std::ofstream(path_) << std::string(4096, 'x');
+  EXPECT_THAT(RunStore::Open(path_),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("not a valid eprof database")));
+}
+
+TEST_F(RunStoreTest, RunRoundTripsWithEveryPart) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  v1::RunSummary s = Summary("r1", "llama/tiny", 1000, v1::RUN_STATUS_RUNNING, 0, {"a", "b"}, "exp");
+  ASSERT_THAT(store->CreateRun(s), IsOk());
+  EXPECT_THAT(store->CreateRun(s), StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("r1")));
+  RunRows rows = SampleRows();
+  ASSERT_THAT(store->AppendRows("r1", rows), IsOk());
+  s.set_status(v1::RUN_STATUS_COMPLETED);
+  s.set_output_tokens(3);
+  ASSERT_THAT(store->UpdateSummary(s), IsOk());
+
+  absl::StatusOr<v1::GetRunResponse> run = store->GetRun("r1", v1::RunParts());
+  ASSERT_THAT(run, IsOk());
+  EXPECT_TRUE(MessageDifferencer::Equals(run->summary(), s));
+  ASSERT_EQ(run->tokens_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(MessageDifferencer::Equals(run->tokens(i), rows.tokens[i]))
+        << run->tokens(i).DebugString();
+  }
+  ASSERT_EQ(run->power_samples_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(MessageDifferencer::Equals(run->power_samples(i), rows.samples[i]));
+  }
+  ASSERT_EQ(run->phases_size(), 2);
+  EXPECT_EQ(run->phases(0).phase(), v1::PHASE_PREFILL);
+  EXPECT_EQ(run->phases(0).sections(0).name(), "forward");
+  // Prefill's layers are token 0's; decode's are the sum over tokens 1 and 2.
+  ASSERT_EQ(run->phases(0).layers_size(), 2);
+  EXPECT_DOUBLE_EQ(run->phases(0).layers(1).energy().total_mj(), 2.0);
+  ASSERT_EQ(run->phases(1).layers_size(), 2);
+  EXPECT_EQ(run->phases(1).layers(1).duration_ns(), 400);
+  EXPECT_DOUBLE_EQ(run->phases(1).layers(1).energy().total_mj(), 4.0);
+  EXPECT_EQ(run->phases(1).layers(0).energy().attribution(), v1::ATTRIBUTION_TIME_SHARE);
+  ASSERT_EQ(run->phases(1).layers(0).components_size(), 2);
+  EXPECT_EQ(run->phases(1).layers(0).components(1).duration_ns(), 2 * 10 * v1::COMPONENT_DOWN_PROJ);
+}
+
+TEST_F(RunStoreTest, PartsSelectWhatIsRead) {
+  auto store = OpenOrDie();
+  ASSERT_THAT(store->CreateRun(Summary("r1", "m", 1, v1::RUN_STATUS_COMPLETED)), IsOk());
+  ASSERT_THAT(store->AppendRows("r1", SampleRows()), IsOk());
+  v1::RunParts tokens_only;
+  tokens_only.set_tokens(true);
+  auto run = store->GetRun("r1", tokens_only);
+  ASSERT_THAT(run, IsOk());
+  EXPECT_EQ(run->tokens_size(), 3);
+  EXPECT_EQ(run->tokens(0).layers_size(), 0);
+  EXPECT_EQ(run->phases_size(), 0);
+  EXPECT_EQ(run->power_samples_size(), 0);
+
+  v1::RunParts layers;
+  layers.set_tokens(true);
+  layers.set_layers(true);
+  run = store->GetRun("r1", layers);
+  ASSERT_THAT(run, IsOk());
+  ASSERT_EQ(run->tokens(0).layers_size(), 2);
+  EXPECT_EQ(run->tokens(0).layers(0).components_size(), 0);
+  EXPECT_FALSE(run->tokens(0).layers(0).has_output());
+
+  v1::RunParts components;
+  components.set_tokens(true);
+  components.set_components(true);  // implies layers, not deep statistics
+  run = store->GetRun("r1", components);
+  ASSERT_THAT(run, IsOk());
+  ASSERT_EQ(run->tokens(1).layers(0).components_size(), 2);
+  EXPECT_EQ(run->tokens(1).layers(0).components(1).component(), v1::COMPONENT_DOWN_PROJ);
+  EXPECT_FALSE(run->tokens(1).layers(0).components(0).has_activations());
+  EXPECT_EQ(run->tokens(1).layers(0).attention_heads_size(), 0);
+  EXPECT_EQ(run->tokens(1).layers(0).components(0).energy().quality(), v1::QUALITY_MEASURED);
+
+  EXPECT_THAT(store->GetRun("nope", layers), StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope")));
+}
+
+TEST_F(RunStoreTest, UnfinishedRunsBecomeInterrupted) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_THAT(store->CreateRun(Summary("done", "m", 1, v1::RUN_STATUS_COMPLETED)), IsOk());
+    ASSERT_THAT(store->CreateRun(Summary("live", "m", 2, v1::RUN_STATUS_RUNNING)), IsOk());
+    ASSERT_THAT(store->AppendRows("live", SampleRows()), IsOk());
+  }  // the daemon "dies"
+  auto store = OpenOrDie();
+  EXPECT_THAT(store->MarkUnfinishedInterrupted(), IsOkAndHolds(1));
+  EXPECT_THAT(store->MarkUnfinishedInterrupted(), IsOkAndHolds(0));
+  auto live = store->GetSummary("live");
+  ASSERT_THAT(live, IsOk());
+  EXPECT_EQ(live->status(), v1::RUN_STATUS_INTERRUPTED);
+  ASSERT_EQ(live->warnings_size(), 1);
+  EXPECT_EQ(live->warnings(0).code(), "interrupted");
+  EXPECT_EQ(store->GetSummary("done")->status(), v1::RUN_STATUS_COMPLETED);
+  // What was saved before the "crash" is still there.
+  EXPECT_EQ(store->GetRun("live", v1::RunParts())->tokens_size(), 3);
+  v1::ListRunsRequest by_status;
+  by_status.add_statuses(v1::RUN_STATUS_INTERRUPTED);
+  EXPECT_EQ(store->ListRuns(by_status)->total_count(), 1u);
+}
+
+TEST_F(RunStoreTest, DeleteCascadesToEveryTable) {
+  auto store = OpenOrDie();
+  ASSERT_THAT(store->CreateRun(Summary("r1", "m", 1, v1::RUN_STATUS_COMPLETED, 0, {"t"})), IsOk());
+  ASSERT_THAT(store->CreateRun(Summary("r2", "m", 2, v1::RUN_STATUS_COMPLETED)), IsOk());
+  ASSERT_THAT(store->AppendRows("r1", SampleRows()), IsOk());
+  ASSERT_THAT(store->AppendRows("r2", SampleRows()), IsOk());
+  ASSERT_THAT(store->DeleteRun("r1"), IsOk());
+  for (const char* table : {"run_tags", "phases", "tokens", "layer_metrics", "power_readings"}) {
+    EXPECT_EQ(Rows(table, "r1"), 0) << table;
+  }
+  EXPECT_EQ(Rows("tokens", "r2"), 3);
+  EXPECT_THAT(store->DeleteRun("r1"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("r1")));
+  EXPECT_THAT(store->AppendRows("r1", SampleRows()), StatusIs(absl::StatusCode::kNotFound, HasSubstr("r1")));
+  EXPECT_THAT(store->IntegrityCheck(), IsOk());
+}
+
+TEST_F(RunStoreTest, ListFiltersSortsAndPages) {
+  auto store = OpenOrDie();
+  ASSERT_THAT(store->CreateRun(Summary("a", "llama", 100, v1::RUN_STATUS_COMPLETED, 50, {"x"}, "e1")), IsOk());
+  ASSERT_THAT(store->CreateRun(Summary("b", "qwen", 200, v1::RUN_STATUS_COMPLETED, 10, {"x", "y"}, "e1")), IsOk());
+  ASSERT_THAT(store->CreateRun(Summary("c", "llama", 300, v1::RUN_STATUS_FAILED, 30, {"y"}, "e2")), IsOk());
+  ASSERT_THAT(store->CreateRun(Summary("d", "llama", 400, v1::RUN_STATUS_COMPLETED, 20, {}, "e2")), IsOk());
+
+  auto ids = [&](const v1::ListRunsRequest& r) {
+    std::vector<std::string> out;
+    auto resp = store->ListRuns(r);
+    EXPECT_THAT(resp, IsOk());
+    if (resp.ok()) for (auto& s : resp->runs()) out.push_back(s.run_id());
+    return out;
+  };
+  v1::ListRunsRequest all;
+  EXPECT_THAT(ids(all), ElementsAre("d", "c", "b", "a"));  // newest first
+  v1::ListRunsRequest llama;
+  llama.set_model("llama");
+  EXPECT_THAT(ids(llama), ElementsAre("d", "c", "a"));
+  v1::ListRunsRequest tags;
+  tags.add_tags("x");
+  tags.add_tags("y");
+  EXPECT_THAT(ids(tags), ElementsAre("b"));  // every tag must match
+  v1::ListRunsRequest exp;
+  exp.set_experiment("e2");
+  exp.add_statuses(v1::RUN_STATUS_COMPLETED);
+  EXPECT_THAT(ids(exp), ElementsAre("d"));
+  v1::ListRunsRequest since;
+  since.set_since_unix_ms(200);
+  since.set_until_unix_ms(400);
+  EXPECT_THAT(ids(since), ElementsAre("c", "b"));
+  v1::ListRunsRequest by_energy;
+  by_energy.set_sort(v1::RUN_SORT_TOTAL_ENERGY);
+  by_energy.set_ascending(true);
+  EXPECT_THAT(ids(by_energy), ElementsAre("b", "d", "c", "a"));
+
+  v1::ListRunsRequest page;
+  page.set_page_size(3);
+  auto first = store->ListRuns(page);
+  ASSERT_THAT(first, IsOk());
+  EXPECT_EQ(first->runs_size(), 3);
+  EXPECT_EQ(first->total_count(), 4u);
+  ASSERT_FALSE(first->next_page_token().empty());
+  page.set_page_token(first->next_page_token());
+  auto second = store->ListRuns(page);
+  ASSERT_THAT(second, IsOk());
+  ASSERT_EQ(second->runs_size(), 1);
+  EXPECT_EQ(second->runs(0).run_id(), "a");
+  EXPECT_TRUE(second->next_page_token().empty());
+
+  v1::ListRunsRequest bad;
+  bad.set_page_size(5000);
+  EXPECT_THAT(store->ListRuns(bad), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_size 5000")));
+  bad.set_page_size(0);
+  bad.set_page_token("zz");
+  EXPECT_THAT(store->ListRuns(bad), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("page_token")));
+}
+
+TEST_F(RunStoreTest, FullDiskFailsTheWriteAndKeepsEverythingElse) {
+  auto store = OpenOrDie();
+  ASSERT_THAT(store->CreateRun(Summary("old", "m", 1, v1::RUN_STATUS_COMPLETED)), IsOk());
+  ASSERT_THAT(store->AppendRows("old", SampleRows()), IsOk());
+  ASSERT_THAT(store->CreateRun(Summary("new", "m", 2, v1::RUN_STATUS_RUNNING)), IsOk());
+  // Cap the file at its current size (plus a little): the next big batch cannot fit.
+  ASSERT_THAT(store->SetMaxPageCountForTest(40), IsOk());
+  RunRows big;
+  for (uint32_t i = 0; i < 2000; ++i) big.tokens.push_back(Token(i, v1::PHASE_DECODE));
+  absl::Status status = store->AppendRows("new", big);
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kResourceExhausted,
+                               HasSubstr("full; free space and retry")));
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr(path_)));
+  // The failed batch left nothing behind; the earlier run is intact; the file is consistent.
+  EXPECT_EQ(Rows("tokens", "new"), 0);
+  auto old = store->GetRun("old", v1::RunParts());
+  ASSERT_THAT(old, IsOk());
+  EXPECT_EQ(old->tokens_size(), 3);
+  EXPECT_EQ(old->power_samples_size(), 3);
+  EXPECT_THAT(store->IntegrityCheck(), IsOk());
+  // The run can still be marked failed (a small write).
+  v1::RunSummary failed = Summary("new", "m", 2, v1::RUN_STATUS_FAILED);
+  failed.set_error(std::string(status.message()));
+  EXPECT_THAT(store->UpdateSummary(failed), IsOk());
+}
+
+TEST(RunStorePath, FlagThenEnvironmentThenDataDirectory) {
+  EXPECT_EQ(RunStore::ResolvePath("/x/y.db"), "/x/y.db");
+  setenv("EPROF_DB", "/env/e.db", 1);
+  EXPECT_EQ(RunStore::ResolvePath(""), "/env/e.db");
+  unsetenv("EPROF_DB");
+  setenv("XDG_DATA_HOME", "/xdg", 1);
+#if !defined(__APPLE__)
+  EXPECT_EQ(RunStore::ResolvePath(""), "/xdg/eprof/eprof.db");
+#endif
+  unsetenv("XDG_DATA_HOME");
+  setenv("HOME", "/home/u", 1);
+#if defined(__APPLE__)
+  EXPECT_EQ(RunStore::ResolvePath(""), "/home/u/Library/Application Support/eprof/eprof.db");
+#else
+  EXPECT_EQ(RunStore::ResolvePath(""), "/home/u/.local/share/eprof/eprof.db");
+#endif
+}
+
+}  // namespace
+}  // namespace eprof::store

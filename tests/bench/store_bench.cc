@@ -1,0 +1,130 @@
+// How long the store takes to save a run the size of a 1,000-token profile at detail
+// `components` on the `demo` checkpoint (30 layers + the outside-layers pseudo-layer, 12
+// components each): tokens, layers, components and 10 Hz power samples over 60 s, written the
+// way eprofd writes them (a batch every 16 tokens), into a real file. Target: < 0.5 s in all.
+//
+//   build/bin/store_bench [--tokens N] [--db PATH]
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "daemon/store/run_store.h"
+
+namespace {
+
+using eprof::store::RunRows;
+using eprof::store::RunStore;
+namespace v1 = eprof::v1;
+
+constexpr int kLayers = 30;
+constexpr v1::Component kComponents[] = {
+    v1::COMPONENT_INPUT_NORM, v1::COMPONENT_Q_PROJ, v1::COMPONENT_K_PROJ,
+    v1::COMPONENT_V_PROJ, v1::COMPONENT_ROTARY, v1::COMPONENT_ATTENTION,
+    v1::COMPONENT_O_PROJ, v1::COMPONENT_POST_ATTENTION_NORM, v1::COMPONENT_GATE_PROJ,
+    v1::COMPONENT_UP_PROJ, v1::COMPONENT_MLP_ACT, v1::COMPONENT_DOWN_PROJ};
+
+v1::TokenRecord MakeToken(uint32_t index) {
+  v1::TokenRecord t;
+  t.set_index(index);
+  t.set_token_id(static_cast<int32_t>(index * 7 % 49152));
+  t.set_text(" word");
+  t.set_phase(index == 0 ? v1::PHASE_PREFILL : v1::PHASE_DECODE);
+  t.set_start_ns(index * 40'000'000LL);
+  t.set_end_ns((index + 1) * 40'000'000LL);
+  t.mutable_energy()->set_total_mj(400);
+  t.mutable_energy()->set_dynamic_mj(150);
+  for (int layer = -1; layer < kLayers; ++layer) {
+    v1::LayerMetrics* l = t.add_layers();
+    l->set_layer(layer);
+    l->set_duration_ns(1'200'000);
+    l->mutable_energy()->set_total_mj(12.5);
+    l->mutable_energy()->set_dynamic_mj(4.5);
+    for (v1::Component c : kComponents) {
+      v1::ComponentMetrics* cm = l->add_components();
+      cm->set_component(c);
+      cm->set_duration_ns(100'000);
+      cm->mutable_energy()->set_total_mj(1.0);
+      cm->mutable_energy()->set_dynamic_mj(0.4);
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int tokens = 1000;
+  std::string db = absl::StrCat("/tmp/eprof-store-bench-", getpid(), ".db");
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--tokens") == 0) tokens = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--db") == 0) db = argv[i + 1];
+  }
+  auto store = RunStore::Open(db);
+  if (!store.ok()) {
+    std::fprintf(stderr, "store_bench: %s\n", std::string(store.status().message()).c_str());
+    return 1;
+  }
+  v1::RunSummary summary;
+  summary.set_run_id("bench");
+  summary.set_status(v1::RUN_STATUS_RUNNING);
+  summary.mutable_model()->set_name("demo");
+  if (auto s = (*store)->CreateRun(summary); !s.ok()) return 1;
+
+  // Build the rows first: only the writing is timed.
+  std::vector<RunRows> batches;
+  constexpr int kBatch = 16;
+  for (int first = 0; first < tokens; first += kBatch) {
+    RunRows rows;
+    for (int i = first; i < std::min(tokens, first + kBatch); ++i) rows.tokens.push_back(MakeToken(i));
+    batches.push_back(std::move(rows));
+  }
+  RunRows samples;
+  for (int i = 0; i < 600; ++i) {
+    v1::PowerSample s;
+    s.set_seq(i);
+    s.set_t_end_ns((i + 1) * 100'000'000LL);
+    s.set_window_ns(100'000'000);
+    s.set_source("rapl");
+    for (const char* ch : {"package-0", "core", "uncore", "dram"}) {
+      v1::Reading* r = s.add_readings();
+      r->set_channel(ch);
+      r->set_energy_mj(1000);
+      r->set_power_mw(10000);
+    }
+    samples.samples.push_back(s);
+  }
+  size_t component_rows = static_cast<size_t>(tokens) * (kLayers + 1) * std::size(kComponents);
+
+  auto t0 = std::chrono::steady_clock::now();
+  for (const RunRows& rows : batches) {
+    if (auto s = (*store)->AppendRows("bench", rows); !s.ok()) {
+      std::fprintf(stderr, "store_bench: %s\n", std::string(s.message()).c_str());
+      return 1;
+    }
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  if (auto s = (*store)->AppendRows("bench", samples); !s.ok()) return 1;
+  summary.set_status(v1::RUN_STATUS_COMPLETED);
+  if (auto s = (*store)->UpdateSummary(summary); !s.ok()) return 1;
+  auto t2 = std::chrono::steady_clock::now();
+  double tokens_s = std::chrono::duration<double>(t1 - t0).count();
+  double total_s = std::chrono::duration<double>(t2 - t0).count();
+  std::printf("store_bench: %d tokens, %d layers, %zu component records, %zu power samples\n", tokens,
+              kLayers + 1, component_rows, samples.samples.size());
+  std::printf("  tokens+layers+components: %.3f s (%.0f component records/s, %.2f ms per 16-token batch)\n",
+              tokens_s, component_rows / tokens_s, 1000 * tokens_s / batches.size());
+  std::printf("  whole run saved:          %.3f s   (target < 0.5 s: %s)\n", total_s,
+              total_s < 0.5 ? "met" : "NOT met");
+  std::printf("  database size:            %.1f MiB\n",
+              std::filesystem::file_size(db) / 1048576.0);
+  store->reset();
+  std::filesystem::remove(db);
+  std::filesystem::remove(db + "-wal");
+  std::filesystem::remove(db + "-shm");
+  return 0;
+}
