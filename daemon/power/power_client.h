@@ -1,0 +1,135 @@
+// The daemon's connection to eprof-power-helper: subscribes to PowerService.StreamSamples on the
+// helper's Unix socket, keeps a bounded ring of recent samples, and reconnects with exponential
+// backoff when the helper goes away (it is restarted, upgraded, killed).
+//
+//   PowerClient client({.socket_path = "/var/run/eprof/power.sock", .interval_ms = 100});
+//   client.Start();
+//   int id = client.AddListener([](const v1::PowerSample& s) { ... });  // live samples
+//   std::vector<v1::PowerSample> recent = client.SamplesSince(run_start_ns);
+//   client.WaitForCoverage(run_end_ns, absl::Seconds(2));                  // post-roll
+//
+// The helper is trusted as the socket's owner (only root can bind in its root-owned directory).
+// Samples arrive on the client's own thread; listeners are called there, in order, and must be
+// quick (they hand samples to a queue). The ring holds `ring_capacity` samples; older ones are
+// dropped (counted).
+//
+// Thread safety: every method is thread-safe. Listeners must not call AddListener /
+// RemoveListener / Stop.
+#ifndef EPROF_DAEMON_POWER_POWER_CLIENT_H_
+#define EPROF_DAEMON_POWER_POWER_CLIENT_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "eprof/v1/power.pb.h"
+
+namespace grpc {
+class ClientContext;
+}  // namespace grpc
+
+namespace eprof::daemon {
+
+struct PowerClientOptions {
+  // The helper's socket.
+  std::string socket_path = "/var/run/eprof/power.sock";
+  // Sample interval to subscribe at, ms (0 = the helper's default). Changed with SetInterval.
+  uint32_t interval_ms = 100;
+  // Samples kept for SamplesSince (at 100 ms, 36,000 samples = one hour).
+  size_t ring_capacity = 36'000;
+  // Reconnection backoff: starts at `initial_backoff`, doubles up to `max_backoff`.
+  absl::Duration initial_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(5);
+};
+
+// What the client knows about the helper right now.
+struct PowerClientState {
+  bool connected = false;
+  // Why not connected (the last error), or empty.
+  std::string error;
+  // From Describe: the default source and its channels.
+  std::string source;
+  std::vector<v1::Channel> channels;
+  // Interval in use (after the helper's clamping), ns; 0 when not connected.
+  int64_t interval_ns = 0;
+  // Times the stream broke and was re-established.
+  uint64_t reconnects = 0;
+  // Samples the helper reported dropped for us (slow reading), cumulated over connections.
+  uint64_t dropped_by_helper = 0;
+  // Samples pushed out of the ring.
+  uint64_t dropped_from_ring = 0;
+  // The latest sample, if any.
+  bool has_latest = false;
+  v1::PowerSample latest;
+};
+
+class PowerClient {
+ public:
+  explicit PowerClient(PowerClientOptions options);
+  ~PowerClient();  // Stop()
+  PowerClient(const PowerClient&) = delete;
+  PowerClient& operator=(const PowerClient&) = delete;
+
+  // Starts the connection thread. Returns at once; check state() or WaitUntilConnected().
+  void Start();
+  // Stops the thread and closes the stream. Idempotent.
+  void Stop();
+
+  // Resubscribes at `interval_ms` (a run's own interval). The stream restarts; samples already
+  // in the ring stay.
+  void SetInterval(uint32_t interval_ms);
+
+  PowerClientState state() const;
+  // True once connected (Describe answered and the stream started), false after `timeout`.
+  bool WaitUntilConnected(absl::Duration timeout) const;
+
+  // Samples in the ring whose window ends after `t_ns`, oldest first.
+  std::vector<v1::PowerSample> SamplesSince(int64_t t_ns) const;
+
+  // Returns true once a sample ending at or after `t_ns` has arrived; false after `timeout`
+  // (or when the client is stopped).
+  bool WaitForCoverage(int64_t t_ns, absl::Duration timeout) const;
+
+  // Called for each new sample, and with (connected, error) whenever the connection state
+  // changes. Returns an id for RemoveListener.
+  using SampleListener = std::function<void(const v1::PowerSample&)>;
+  using StateListener = std::function<void(bool connected, const std::string& error)>;
+  int AddListener(SampleListener on_sample, StateListener on_state = nullptr);
+  void RemoveListener(int id);
+
+ private:
+  void Loop();
+  // One connection: Describe, then read the stream until it ends. Returns why it ended.
+  std::string RunStream(uint32_t interval_ms);
+  void SetDisconnected(const std::string& error);
+
+  const PowerClientOptions options_;
+  std::thread thread_;
+
+  mutable absl::Mutex mu_;
+  PowerClientState state_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::PowerSample> ring_ ABSL_GUARDED_BY(mu_);
+  uint32_t interval_ms_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  // The live call, to cancel it from Stop / SetInterval.
+  grpc::ClientContext* call_ ABSL_GUARDED_BY(mu_) = nullptr;
+
+  mutable absl::Mutex listeners_mu_;
+  int next_listener_id_ ABSL_GUARDED_BY(listeners_mu_) = 1;
+  std::map<int, std::pair<SampleListener, StateListener>> listeners_
+      ABSL_GUARDED_BY(listeners_mu_);
+};
+
+}  // namespace eprof::daemon
+
+#endif  // EPROF_DAEMON_POWER_POWER_CLIENT_H_
