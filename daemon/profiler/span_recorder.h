@@ -1,0 +1,88 @@
+// Records the spans of one generated token (or of prefill's forward pass) as the engine runs —
+// layers and components with their monotonic timestamps, and at detail `deep` their activation
+// and attention statistics — and turns them into a TokenRecord with energies once the power
+// samples covering the token have arrived.
+//
+//   SpanRecorder rec(v1::DETAIL_LEVEL_COMPONENTS);
+//   rec.BeginToken(0, v1::PHASE_PREFILL, t0);
+//   rec.BeginLayer(3, t); rec.BeginComponent(3, v1::COMPONENT_Q_PROJ, t); ...
+//   rec.EndComponent(3, v1::COMPONENT_Q_PROJ, t, nullptr); rec.EndLayer(3, t);
+//   rec.EndToken(token_id, "text", probability, t1);
+//   v1::TokenRecord record = rec.Build(timeline, baseline);  // once covered
+//
+// The hot path (Begin*/End* between BeginToken and EndToken) appends to vectors reserved once
+// and neither allocates nor locks after the first token. Calls for levels the detail level does
+// not record are ignored, so the engine's observer can forward everything.
+//
+// Thread safety: not thread-safe; used by the inference thread, then handed to whoever builds.
+#ifndef EPROF_DAEMON_PROFILER_SPAN_RECORDER_H_
+#define EPROF_DAEMON_PROFILER_SPAN_RECORDER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "daemon/profiler/power_timeline.h"
+#include "eprof/v1/profiler.pb.h"
+
+namespace eprof::daemon {
+
+class SpanRecorder {
+ public:
+  explicit SpanRecorder(v1::DetailLevel detail);
+
+  // Starts a token (clears the previous one's spans, keeping their capacity).
+  void BeginToken(uint32_t index, v1::Phase phase, int64_t t_ns);
+  void EndToken(int32_t token_id, std::string text, double probability, int64_t t_ns);
+
+  // layer >= 0 for transformer layers, -1 for the parts outside them (embedding, final norm,
+  // lm_head, sampling).
+  void BeginLayer(int32_t layer, int64_t t_ns);
+  void EndLayer(int32_t layer, int64_t t_ns);
+  void BeginComponent(int32_t layer, v1::Component component, int64_t t_ns);
+  // `activations` (deep only; may be null) describe the component's output.
+  void EndComponent(int32_t layer, v1::Component component, int64_t t_ns,
+                    const v1::ActivationStats* activations);
+  // Deep only: per-head attention statistics of `layer` for this token.
+  void AttentionStats(int32_t layer, const std::vector<v1::AttentionHeadStats>& heads);
+  // Deep only: statistics of `layer`'s output hidden state.
+  void LayerOutputStats(int32_t layer, const v1::ActivationStats& stats);
+
+  int64_t token_start_ns() const { return token_start_ns_; }
+  int64_t token_end_ns() const { return token_end_ns_; }
+  uint32_t token_index() const { return index_; }
+
+  // The token with its energy and, by detail level, its layers and components, each attributed
+  // from `timeline`. Layers appear in order of first appearance (-1 last when it comes last);
+  // a component that ran several times in the token (none do today) has its times summed.
+  // Records whose span is unfinished (Begin without End) are dropped.
+  v1::TokenRecord Build(const PowerTimeline& timeline, const Baseline& baseline) const;
+
+ private:
+  struct Span {
+    int64_t start_ns;
+    int64_t end_ns;  // -1 while open
+    int32_t layer;
+    v1::Component component;  // COMPONENT_UNSPECIFIED for a layer span
+    int32_t activation_index;  // into activations_, or -1
+  };
+
+  bool record_layers_;
+  bool record_components_;
+  bool record_deep_;
+  uint32_t index_ = 0;
+  v1::Phase phase_ = v1::PHASE_UNSPECIFIED;
+  int64_t token_start_ns_ = 0;
+  int64_t token_end_ns_ = -1;
+  int32_t token_id_ = 0;
+  std::string text_;
+  double probability_ = 0;
+  std::vector<Span> spans_;
+  std::vector<v1::ActivationStats> activations_;
+  std::vector<std::pair<int32_t, std::vector<v1::AttentionHeadStats>>> heads_;
+  std::vector<std::pair<int32_t, v1::ActivationStats>> layer_outputs_;
+};
+
+}  // namespace eprof::daemon
+
+#endif  // EPROF_DAEMON_PROFILER_SPAN_RECORDER_H_
