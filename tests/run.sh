@@ -13,8 +13,9 @@ jobs=$(nproc 2>/dev/null || sysctl -n hw.ncpu)
 
 "$root/deploy/install-deps.sh"
 
+mkdir -p "$build"
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEPROF_BUILD_TESTS=ON \
-  >"$build.configure.log" 2>&1 || { cat "$build.configure.log"; exit 1; }
+  >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j "$jobs"
 
 total_pass=0
