@@ -85,6 +85,8 @@ TEST(StatusMatchers, DescribeFailures) {
               ::testing::Not(StatusIs(absl::StatusCode::kInternal, HasSubstr("a"))));
   EXPECT_THAT(absl::NotFoundError("a"),
               ::testing::Not(StatusIs(absl::StatusCode::kNotFound, HasSubstr("b"))));
+  EXPECT_THAT(absl::NotFoundError("a"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(absl::NotFoundError("a"), ::testing::Not(StatusIs(absl::StatusCode::kInternal)));
   EXPECT_THAT(absl::StatusOr<int>(3), ::testing::Not(IsOkAndHolds(4)));
   EXPECT_THAT(absl::StatusOr<int>(absl::InternalError("x")), ::testing::Not(IsOkAndHolds(4)));
 }

@@ -2,6 +2,7 @@
 //
 //   EXPECT_THAT(DoThing(), IsOk());
 //   EXPECT_THAT(Parse("x"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("x")));
+//   EXPECT_THAT(Find("y"), StatusIs(absl::StatusCode::kNotFound));
 //   EXPECT_THAT(Load(), IsOkAndHolds(Eq(3)));
 //   EPROF_ASSERT_OK_AND_ASSIGN(auto value, Load());
 #ifndef EPROF_COMMON_STATUS_MATCHERS_H_
@@ -41,6 +42,13 @@ MATCHER_P2(StatusIs, code, message_matcher,
   *result_listener << "which is " << status;
   return status.code() == code &&
          ::testing::Matches(message_matcher)(std::string(status.message()));
+}
+
+MATCHER_P(StatusIs, code,
+          std::string(negation ? "has not " : "has ") + "code " + absl::StatusCodeToString(code)) {
+  const absl::Status& status = internal::ToStatus(arg);
+  *result_listener << "which is " << status;
+  return status.code() == code;
 }
 
 MATCHER_P(IsOkAndHolds, value_matcher,
