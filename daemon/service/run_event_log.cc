@@ -1,0 +1,49 @@
+#include "daemon/service/run_event_log.h"
+
+#include <algorithm>
+
+namespace eprof::daemon {
+
+uint64_t RunEventLog::Append(v1::ProfileEvent event) {
+  absl::MutexLock lock(&mu_);
+  uint64_t seq = events_.size();
+  if (closed_) return seq;
+  event.set_seq(seq);
+  event.set_run_id(run_id_);
+  events_.push_back(std::move(event));
+  return seq;
+}
+
+void RunEventLog::Close() {
+  absl::MutexLock lock(&mu_);
+  closed_ = true;
+}
+
+bool RunEventLog::closed() const {
+  absl::MutexLock lock(&mu_);
+  return closed_;
+}
+
+uint64_t RunEventLog::size() const {
+  absl::MutexLock lock(&mu_);
+  return events_.size();
+}
+
+std::vector<v1::ProfileEvent> RunEventLog::Read(uint64_t from_seq, absl::Duration timeout,
+                                                bool* closed, size_t max_events) const {
+  absl::MutexLock lock(&mu_);
+  auto ready = [this, from_seq]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return closed_ || from_seq < events_.size();
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
+  std::vector<v1::ProfileEvent> out;
+  if (from_seq < events_.size()) {
+    size_t end = std::min(events_.size(), static_cast<size_t>(from_seq) + max_events);
+    out.assign(events_.begin() + static_cast<std::ptrdiff_t>(from_seq),
+               events_.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  *closed = closed_ && from_seq + out.size() >= events_.size();
+  return out;
+}
+
+}  // namespace eprof::daemon
