@@ -59,9 +59,11 @@ class LogMessage {
 #define EPROF_LOG_LEVEL_WARNING ::eprof::LogLevel::kWarning
 #define EPROF_LOG_LEVEL_ERROR ::eprof::LogLevel::kError
 
-#define EPROF_LOG(severity)                                   \
-  if (!::eprof::LogEnabled(EPROF_LOG_LEVEL_##severity)) {     \
-  } else                                                      \
-    ::eprof::LogMessage(EPROF_LOG_LEVEL_##severity, __FILE__, __LINE__).stream()
+// A one-iteration loop rather than if/else, so that `if (x) EPROF_LOG(INFO) << y; else ...`
+// binds as written (no dangling else).
+#define EPROF_LOG(severity)                                                              \
+  for (bool eprof_log_once_ = ::eprof::LogEnabled(EPROF_LOG_LEVEL_##severity); eprof_log_once_; \
+       eprof_log_once_ = false)                                                          \
+  ::eprof::LogMessage(EPROF_LOG_LEVEL_##severity, __FILE__, __LINE__).stream()
 
 #endif  // EPROF_COMMON_LOGGING_H_

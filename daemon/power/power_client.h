@@ -31,6 +31,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "daemon/power/power_feed.h"
 #include "eprof/v1/power.pb.h"
 
 namespace grpc {
@@ -51,31 +52,13 @@ struct PowerClientOptions {
   absl::Duration max_backoff = absl::Seconds(5);
 };
 
-// What the client knows about the helper right now.
-struct PowerClientState {
-  bool connected = false;
-  // Why not connected (the last error), or empty.
-  std::string error;
-  // From Describe: the default source and its channels.
-  std::string source;
-  std::vector<v1::Channel> channels;
-  // Interval in use (after the helper's clamping), ns; 0 when not connected.
-  int64_t interval_ns = 0;
-  // Times the stream broke and was re-established.
-  uint64_t reconnects = 0;
-  // Samples the helper reported dropped for us (slow reading), cumulated over connections.
-  uint64_t dropped_by_helper = 0;
-  // Samples pushed out of the ring.
-  uint64_t dropped_from_ring = 0;
-  // The latest sample, if any.
-  bool has_latest = false;
-  v1::PowerSample latest;
-};
+// The client's state is a PowerFeedState.
+using PowerClientState = PowerFeedState;
 
-class PowerClient {
+class PowerClient final : public PowerFeed {
  public:
   explicit PowerClient(PowerClientOptions options);
-  ~PowerClient();  // Stop()
+  ~PowerClient() override;  // Stop()
   PowerClient(const PowerClient&) = delete;
   PowerClient& operator=(const PowerClient&) = delete;
 
@@ -86,25 +69,23 @@ class PowerClient {
 
   // Resubscribes at `interval_ms` (a run's own interval). The stream restarts; samples already
   // in the ring stay.
-  void SetInterval(uint32_t interval_ms);
+  void SetInterval(uint32_t interval_ms) override;
 
-  PowerClientState state() const;
+  PowerClientState state() const override;
   // True once connected (Describe answered and the stream started), false after `timeout`.
   bool WaitUntilConnected(absl::Duration timeout) const;
 
   // Samples in the ring whose window ends after `t_ns`, oldest first.
-  std::vector<v1::PowerSample> SamplesSince(int64_t t_ns) const;
+  std::vector<v1::PowerSample> SamplesSince(int64_t t_ns) const override;
 
   // Returns true once a sample ending at or after `t_ns` has arrived; false after `timeout`
   // (or when the client is stopped).
-  bool WaitForCoverage(int64_t t_ns, absl::Duration timeout) const;
+  bool WaitForCoverage(int64_t t_ns, absl::Duration timeout) const override;
 
   // Called for each new sample, and with (connected, error) whenever the connection state
   // changes. Returns an id for RemoveListener.
-  using SampleListener = std::function<void(const v1::PowerSample&)>;
-  using StateListener = std::function<void(bool connected, const std::string& error)>;
-  int AddListener(SampleListener on_sample, StateListener on_state = nullptr);
-  void RemoveListener(int id);
+  int AddListener(SampleListener on_sample, StateListener on_state = nullptr) override;
+  void RemoveListener(int id) override;
 
  private:
   void Loop();

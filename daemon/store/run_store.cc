@@ -431,7 +431,9 @@ absl::Status RunStore::ReadTokens(const std::string& run_id, const v1::RunParts&
   EPROF_ASSIGN_OR_RETURN(
       Statement ql,
       d->Prepare("SELECT token_idx, layer, duration_ns, total_mj, dynamic_mj, attribution, detail "
-                 "FROM layer_metrics WHERE run_id = ? ORDER BY token_idx, layer"));
+                 "FROM layer_metrics WHERE run_id = ? "
+                 // transformer layers in order, the outside-layers pseudo-layer (-1) last
+                 "ORDER BY token_idx, layer < 0, layer"));
   ql.Bind(1, run_id);
   bool with_components = parts.components() || parts.deep();
   for (;;) {
@@ -511,7 +513,12 @@ absl::StatusOr<v1::GetRunResponse> RunStore::GetRun(const std::string& run_id,
             AccumulateLayers(t, &sum);
           }
         }
-        for (auto& [layer, metrics] : sum) *p.add_layers() = std::move(metrics);
+        for (auto& [layer, metrics] : sum) {
+          if (layer >= 0) *p.add_layers() = std::move(metrics);
+        }
+        if (auto outside = sum.find(-1); outside != sum.end()) {
+          *p.add_layers() = std::move(outside->second);
+        }
       }
     }
   }

@@ -1,0 +1,602 @@
+#include "daemon/profiler/profile_run.h"
+
+#include <algorithm>
+#include <deque>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "common/logging.h"
+#include "daemon/profiler/power_timeline.h"
+#include "daemon/profiler/run_figures.h"
+#include "daemon/profiler/span_recorder.h"
+#include "daemon/profiler/store_writer.h"
+
+namespace eprof::daemon {
+namespace {
+
+constexpr int64_t kNsPerMs = 1'000'000;
+
+// Forwards the engine's spans to the current token's SpanRecorder.
+class RecorderObserver final : public SpanObserver {
+ public:
+  void set(SpanRecorder* recorder) { recorder_ = recorder; }
+  void BeginLayer(int32_t layer, int64_t t_ns) override { recorder_->BeginLayer(layer, t_ns); }
+  void EndLayer(int32_t layer, int64_t t_ns) override { recorder_->EndLayer(layer, t_ns); }
+  void BeginComponent(int32_t layer, v1::Component c, int64_t t_ns) override {
+    recorder_->BeginComponent(layer, c, t_ns);
+  }
+  void EndComponent(int32_t layer, v1::Component c, int64_t t_ns,
+                    const v1::ActivationStats* activations) override {
+    recorder_->EndComponent(layer, c, t_ns, activations);
+  }
+  void AttentionStats(int32_t layer, const std::vector<v1::AttentionHeadStats>& heads) override {
+    recorder_->AttentionStats(layer, heads);
+  }
+  void LayerOutputStats(int32_t layer, const v1::ActivationStats& stats) override {
+    recorder_->LayerOutputStats(layer, stats);
+  }
+
+ private:
+  SpanRecorder* recorder_ = nullptr;
+};
+
+struct PhaseSpan {
+  v1::Phase phase;
+  int64_t start_ns;
+  int64_t end_ns;
+  std::vector<v1::SectionRecord> sections;
+};
+
+class ProfileRun {
+ public:
+  ProfileRun(const ProfileRunInputs& in, const ProfileRunDeps& deps, const ProfileRunConfig& config)
+      : in_(in), deps_(deps), config_(config), clock_(deps.clock), detail_(in.request.detail()),
+        timeline_(std::vector<v1::Channel>()) {}
+
+  ProfileRunResult Execute();
+
+ private:
+  // --- events and warnings (thread-safe: the power feed's thread calls them too) ---
+  void Emit(v1::ProfileEvent event) {
+    event.set_t_ns(clock_->NowNs());
+    deps_.events->Append(std::move(event));
+  }
+  void Warn(const std::string& code, const std::string& message) {
+    v1::Warning w;
+    w.set_code(code);
+    w.set_message(message);
+    w.set_t_ns(clock_->NowNs());
+    {
+      absl::MutexLock lock(&mu_);
+      warnings_.push_back(w);
+    }
+    EPROF_LOG(WARNING) << "run " << in_.run_id << ": " << message;
+    v1::ProfileEvent e;
+    *e.mutable_warning() = std::move(w);
+    Emit(std::move(e));
+  }
+
+  // --- phases ---
+  // Phases tile the run: each starts where the previous one ended, so that the work between
+  // them (events, bookkeeping) belongs to a phase and the phases sum to the run.
+  void BeginPhase(v1::Phase phase) {
+    int64_t start = !phases_.empty() && phases_.back().end_ns >= 0 ? phases_.back().end_ns
+                                                                    : clock_->NowNs();
+    phases_.push_back({phase, start, -1, {}});
+    v1::ProfileEvent e;
+    e.mutable_phase_started()->set_phase(phase);
+    e.mutable_phase_started()->set_start_ns(start);
+    Emit(std::move(e));
+  }
+  void EndPhase() { EndPhaseAt(clock_->NowNs()); }
+  void EndPhaseAt(int64_t end_ns) {
+    PhaseSpan& p = phases_.back();
+    p.end_ns = end_ns;
+    DrainSamples();
+    v1::ProfileEvent e;
+    *e.mutable_phase_ended()->mutable_phase() =
+        BuildPhase(p.phase, p.start_ns, p.end_ns, p.sections, timeline_, baseline_);
+    Emit(std::move(e));
+  }
+  // Runs `body` as section `name` of the current phase.
+  template <typename F>
+  auto Section(const std::string& name, F&& body) {
+    PhaseSpan& p = phases_.back();
+    v1::SectionRecord s;
+    s.set_phase(p.phase);
+    s.set_name(name);
+    s.set_start_ns(clock_->NowNs());
+    v1::ProfileEvent started;
+    started.mutable_section_started()->set_phase(p.phase);
+    started.mutable_section_started()->set_name(name);
+    started.mutable_section_started()->set_start_ns(s.start_ns());
+    Emit(std::move(started));
+    auto result = body();
+    s.set_end_ns(clock_->NowNs());
+    v1::ProfileEvent ended;
+    *ended.mutable_section_ended()->mutable_section() = s;
+    Emit(std::move(ended));
+    phases_.back().sections.push_back(std::move(s));
+    return result;
+  }
+
+  // --- power ---
+  void StartPower();
+  void StopPower();
+  // Moves samples that arrived since the last call into the timeline and the save batch.
+  void DrainSamples();
+  // Waits for a sample covering `t_ns`, then takes what the feed holds beyond the timeline (a
+  // listener may deliver a sample after the feed reports it). Returns whether it was covered.
+  bool AwaitCoverage(int64_t t_ns) {
+    if (deps_.power == nullptr || !deps_.power->state().connected) return false;
+    bool covered = deps_.power->WaitForCoverage(t_ns, config_.post_roll_timeout);
+    DrainSamples();
+    std::vector<v1::PowerSample> more = deps_.power->SamplesSince(timeline_.covered_until_ns());
+    {
+      absl::MutexLock lock(&mu_);
+      arrived_.insert(arrived_.end(), more.begin(), more.end());
+    }
+    DrainSamples();
+    return covered;
+  }
+  int64_t interval_ns() const {
+    return static_cast<int64_t>(in_.request.power_interval_ms() != 0
+                                    ? in_.request.power_interval_ms()
+                                    : config_.default_power_interval_ms) * kNsPerMs;
+  }
+
+  // --- tokens ---
+  absl::Status Generate(LoadedModel* model, bool measured, std::vector<int32_t>* out_ids,
+                        std::string* stop_reason);
+  void FinishToken(SpanRecorder* recorder);
+  void FinalizeCoveredTokens(bool force);
+  SpanRecorder* NewRecorder();
+  void QueueRows(bool force);
+
+  bool Cancelled() const { return in_.cancel != nullptr && in_.cancel->load(); }
+  ProfileRunResult Finish(v1::RunStatus status, absl::Status error, const std::string& stop_reason);
+
+  const ProfileRunInputs& in_;
+  const ProfileRunDeps& deps_;
+  const ProfileRunConfig& config_;
+  Clock* clock_;
+  const v1::DetailLevel detail_;
+
+  v1::RunSummary summary_;
+  std::vector<PhaseSpan> phases_;
+  PowerTimeline timeline_;
+  Baseline baseline_;
+  std::unique_ptr<StoreWriter> writer_;
+  store::RunRows rows_;
+  int pending_token_rows_ = 0;
+
+  // Token recorders: the current one, those waiting for samples to cover them, and spares.
+  std::deque<std::unique_ptr<SpanRecorder>> waiting_;
+  std::vector<std::unique_ptr<SpanRecorder>> spare_;
+  RecorderObserver observer_;
+  std::unique_ptr<TextStream> text_stream_;
+  std::string output_text_;
+  uint32_t tokens_done_ = 0;
+  int64_t last_token_end_ns_ = -1;
+
+  int listener_id_ = -1;
+  bool sample_error_logged_ = false;
+
+  absl::Mutex mu_;
+  std::vector<v1::PowerSample> arrived_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::Warning> warnings_ ABSL_GUARDED_BY(mu_);
+};
+
+void ProfileRun::StartPower() {
+  if (deps_.power == nullptr) {
+    Warn("no_power_source",
+         "no power source is configured: the run has timings but no energy figures");
+    return;
+  }
+  PowerFeedState state = deps_.power->state();
+  if (!state.connected) {
+    Warn("no_power_helper",
+         absl::StrCat("the power helper is not reachable (", state.error,
+                      "): the run goes ahead with timings but no energy figures"));
+  }
+  timeline_ = PowerTimeline(state.channels);
+  for (const v1::Channel& c : state.channels) {
+    if (c.quality() == v1::QUALITY_ESTIMATED) {
+      Warn("estimated_power",
+           absl::StrCat("power comes from the '", state.source,
+                        "' source, an estimate (CPU utilisation × TDP), not a measurement"));
+      break;
+    }
+  }
+  deps_.power->SetInterval(static_cast<uint32_t>(interval_ns() / kNsPerMs));
+  int64_t t0 = clock_->NowNs();
+  listener_id_ = deps_.power->AddListener(
+      [this](const v1::PowerSample& s) {
+        {
+          absl::MutexLock lock(&mu_);
+          arrived_.push_back(s);
+        }
+        v1::ProfileEvent e;
+        *e.mutable_power_sample() = s;
+        Emit(std::move(e));
+      },
+      [this](bool connected, const std::string& error) {
+        if (connected) {
+          Warn("helper_reconnected",
+               "the power helper is back; energy is missing for the time it was away");
+        } else {
+          Warn("power_gap", absl::StrCat("lost the power helper (", error,
+                                         "): energy is missing until it comes back"));
+        }
+      });
+  // Start measuring once a window covering t0 is in: samples that arrived before we subscribed
+  // come from the feed's ring, so the first phase is covered from its first instant.
+  if (state.connected && deps_.power->WaitForCoverage(t0, config_.post_roll_timeout)) {
+    std::vector<v1::PowerSample> earlier = deps_.power->SamplesSince(t0 - 2 * interval_ns());
+    absl::MutexLock lock(&mu_);
+    arrived_.insert(arrived_.begin(), earlier.begin(), earlier.end());
+  }
+}
+
+void ProfileRun::StopPower() {
+  if (deps_.power != nullptr && listener_id_ >= 0) deps_.power->RemoveListener(listener_id_);
+  listener_id_ = -1;
+}
+
+void ProfileRun::DrainSamples() {
+  std::vector<v1::PowerSample> arrived;
+  {
+    absl::MutexLock lock(&mu_);
+    arrived.swap(arrived_);
+  }
+  // Samples from the ring and from the listener may repeat each other: keep time order, skip
+  // windows already in the timeline.
+  std::stable_sort(arrived.begin(), arrived.end(), [](const v1::PowerSample& a, const v1::PowerSample& b) {
+    return a.t_end_ns() < b.t_end_ns();
+  });
+  for (v1::PowerSample& s : arrived) {
+    if (s.t_end_ns() <= timeline_.covered_until_ns()) continue;
+    absl::Status st = timeline_.Add(s);
+    if (!st.ok()) {
+      // A resubscription can restart windows that overlap the last one: skip, say once.
+      if (!sample_error_logged_) EPROF_LOG(WARNING) << "run " << in_.run_id << ": " << st;
+      sample_error_logged_ = true;
+      continue;
+    }
+    rows_.samples.push_back(std::move(s));
+  }
+}
+
+SpanRecorder* ProfileRun::NewRecorder() {
+  if (!spare_.empty()) {
+    waiting_.push_back(std::move(spare_.back()));
+    spare_.pop_back();
+  } else {
+    waiting_.push_back(std::make_unique<SpanRecorder>(detail_));
+  }
+  return waiting_.back().get();
+}
+
+void ProfileRun::QueueRows(bool force) {
+  if (force || pending_token_rows_ >= config_.store_batch_tokens) {
+    writer_->Enqueue(std::move(rows_));
+    rows_ = store::RunRows();
+    pending_token_rows_ = 0;
+  }
+}
+
+// Turns recorders whose token a sample now covers into final rows (all of them when `force`).
+void ProfileRun::FinalizeCoveredTokens(bool force) {
+  while (!waiting_.empty()) {
+    SpanRecorder* r = waiting_.front().get();
+    if (r->token_end_ns() < 0) break;  // the current token
+    if (!force && timeline_.covered_until_ns() < r->token_end_ns()) break;
+    rows_.tokens.push_back(r->Build(timeline_, baseline_));
+    ++pending_token_rows_;
+    spare_.push_back(std::move(waiting_.front()));
+    waiting_.pop_front();
+  }
+  QueueRows(false);
+}
+
+void ProfileRun::FinishToken(SpanRecorder* recorder) {
+  DrainSamples();
+  v1::ProfileEvent e;
+  v1::TokenCompleted* tc = e.mutable_token();
+  *tc->mutable_token() = recorder->Build(timeline_, baseline_);
+  tc->set_energy_final(timeline_.covered_until_ns() >= recorder->token_end_ns());
+  Emit(std::move(e));
+  FinalizeCoveredTokens(false);
+}
+
+absl::Status ProfileRun::Generate(LoadedModel* model, bool measured, std::vector<int32_t>* out_ids,
+                                  std::string* stop_reason) {
+  const v1::ProfileRequest& req = in_.request;
+  bool spans = measured && detail_ >= v1::DETAIL_LEVEL_LAYERS;
+  SpanObserver* observer = spans ? &observer_ : nullptr;
+  uint32_t limit = req.max_new_tokens();
+  // Token i starts where token i-1 ended (token 0 where prefill started), so the tokens tile
+  // prefill and decode exactly.
+  int64_t token_start = measured ? phases_.back().start_ns : 0;
+  for (uint32_t i = 0; i < limit; ++i) {
+    if (i > 0 && Cancelled()) {
+      *stop_reason = "cancelled";
+      return absl::OkStatus();
+    }
+    SpanRecorder* rec = nullptr;
+    if (measured) {
+      if (i == 1) BeginPhase(v1::PHASE_DECODE);
+      rec = NewRecorder();
+      rec->BeginToken(i, i == 0 ? v1::PHASE_PREFILL : v1::PHASE_DECODE, token_start);
+      observer_.set(rec);
+    }
+    absl::StatusOr<GeneratedToken> token = i == 0 ? model->Prefill(observer) : model->Decode(observer);
+    if (!token.ok()) return token.status();
+    out_ids->push_back(token->token_id);
+    if (measured) {
+      std::string piece = text_stream_->Next(token->token_id);
+      output_text_ += piece;
+      token_start = clock_->NowNs();
+      rec->EndToken(token->token_id, std::move(piece), token->probability, token_start);
+      tokens_done_ = i + 1;
+      last_token_end_ns_ = token_start;
+      if (i == 0) EndPhaseAt(token_start);  // prefill ends with its token
+      FinishToken(rec);
+    }
+    if (model->IsEos(token->token_id)) {
+      *stop_reason = "eos";
+      return absl::OkStatus();
+    }
+  }
+  *stop_reason = "max_new_tokens";
+  return absl::OkStatus();
+}
+
+ProfileRunResult ProfileRun::Finish(v1::RunStatus status, absl::Status error,
+                                    const std::string& stop_reason) {
+  // Close the open phase, if the run stopped inside one.
+  if (!phases_.empty() && phases_.back().end_ns < 0) EndPhase();
+  int64_t end_ns = phases_.empty() ? clock_->NowNs() : phases_.back().end_ns;
+  // Post-roll: wait for a sample covering the end of the run.
+  if (deps_.power != nullptr && deps_.power->state().connected) {
+    if (!AwaitCoverage(end_ns)) {
+      Warn("incomplete_post_roll",
+           absl::StrFormat("no power sample covered the end of the run within %s: the last "
+                           "part of the run has no energy",
+                           absl::FormatDuration(config_.post_roll_timeout)));
+    }
+  }
+  StopPower();
+  DrainSamples();
+  FinalizeCoveredTokens(/*force=*/true);
+
+  std::vector<v1::PhaseRecord> phases;
+  for (const PhaseSpan& p : phases_) {
+    phases.push_back(BuildPhase(p.phase, p.start_ns, p.end_ns, p.sections, timeline_, baseline_));
+  }
+  summary_.set_status(status);
+  summary_.set_stop_reason(stop_reason);
+  summary_.set_output_text(output_text_);
+  summary_.set_output_tokens(tokens_done_);
+  FillRunFigures(timeline_, baseline_, phases, config_.grid_intensity_g_per_kwh, &summary_);
+  if (!error.ok()) summary_.set_error(std::string(error.message()));
+  if (timeline_.window_count() > 0 && summary_.power_gap_s() > 0) {
+    Warn("power_gap_total",
+         absl::StrFormat("%.3f s of the run were not covered by power samples", summary_.power_gap_s()));
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    summary_.clear_warnings();
+    for (const v1::Warning& w : warnings_) *summary_.add_warnings() = w;
+  }
+  rows_.phases = phases;
+  QueueRows(/*force=*/true);
+  absl::Status saved = writer_->Flush();
+  if (saved.ok()) saved = deps_.store->UpdateSummary(summary_);
+  if (!saved.ok()) {
+    // Saving failed (disk full, read-only): the run fails, and says why. Earlier runs are
+    // untouched (every write is its own transaction).
+    summary_.set_status(v1::RUN_STATUS_FAILED);
+    summary_.set_error(absl::StrCat("the run could not be saved: ", saved.message()));
+    (void)deps_.store->UpdateSummary(summary_);  // a small write that may still fit
+    if (error.ok()) error = saved;
+  }
+  v1::ProfileEvent e;
+  *e.mutable_summary() = summary_;
+  Emit(std::move(e));
+  deps_.events->Close();
+  return {summary_, error};
+}
+
+ProfileRunResult ProfileRun::Execute() {
+  const v1::ProfileRequest& req = in_.request;
+  summary_.set_run_id(in_.run_id);
+  summary_.set_status(v1::RUN_STATUS_RUNNING);
+  summary_.set_created_at_unix_ms(WallClockUnixMs());
+  *summary_.mutable_request() = req;
+  *summary_.mutable_model() = in_.model;
+  summary_.set_detail(detail_);
+  *summary_.mutable_tags() = req.tags();
+  summary_.set_experiment(req.experiment());
+  summary_.set_grid_intensity_g_per_kwh(config_.grid_intensity_g_per_kwh);
+  if (deps_.power != nullptr) {
+    PowerFeedState state = deps_.power->state();
+    summary_.set_power_source(state.source);
+    for (const v1::Channel& c : state.channels) *summary_.add_channels() = c;
+  }
+  writer_ = std::make_unique<StoreWriter>(deps_.store, in_.run_id);
+  if (absl::Status s = deps_.store->CreateRun(summary_); !s.ok()) {
+    summary_.set_status(v1::RUN_STATUS_FAILED);
+    summary_.set_error(absl::StrCat("the run could not be recorded: ", s.message()));
+    v1::ProfileEvent e;
+    *e.mutable_summary() = summary_;
+    Emit(std::move(e));
+    deps_.events->Close();
+    return {summary_, s};
+  }
+  {
+    v1::ProfileEvent e;
+    v1::RunStarted* rs = e.mutable_run_started();
+    rs->set_run_id(in_.run_id);
+    rs->set_created_at_unix_ms(summary_.created_at_unix_ms());
+    *rs->mutable_request() = req;
+    *rs->mutable_model() = in_.model;
+    *rs->mutable_channels() = summary_.channels();
+    rs->set_power_source(summary_.power_source());
+    rs->set_queue_position(in_.queue_position);
+    Emit(std::move(e));
+  }
+  StartPower();
+
+  // model_load: a phase only when the model is not resident (PhaseStarted on first progress).
+  int64_t load_start = clock_->NowNs();
+  bool load_phase_open = false;
+  int64_t last_progress_ns = 0;
+  auto progress = [&](const LoadProgress& p) {
+    if (!load_phase_open) {
+      phases_.push_back({v1::PHASE_MODEL_LOAD, load_start, -1, {}});
+      v1::ProfileEvent e;
+      e.mutable_phase_started()->set_phase(v1::PHASE_MODEL_LOAD);
+      e.mutable_phase_started()->set_start_ns(load_start);
+      Emit(std::move(e));
+      load_phase_open = true;
+    }
+    int64_t now = clock_->NowNs();
+    bool last = p.bytes_loaded >= p.bytes_total && p.tensors_loaded >= p.tensors_total;
+    if (!last && now - last_progress_ns < 50 * kNsPerMs) return;  // at most 20 events/s
+    last_progress_ns = now;
+    v1::ProfileEvent e;
+    v1::ModelLoading* ml = e.mutable_model_loading();
+    ml->set_bytes_loaded(p.bytes_loaded);
+    ml->set_bytes_total(p.bytes_total);
+    ml->set_tensors_loaded(p.tensors_loaded);
+    ml->set_tensors_total(p.tensors_total);
+    Emit(std::move(e));
+  };
+  bool loaded_now = false;
+  absl::StatusOr<std::shared_ptr<LoadedModel>> acquired = in_.acquire_model(progress, &loaded_now);
+  if (loaded_now && !load_phase_open) progress(LoadProgress{});
+  if (load_phase_open) EndPhase();
+  if (!acquired.ok()) return Finish(v1::RUN_STATUS_FAILED, acquired.status(), "error");
+  std::shared_ptr<LoadedModel> model = *acquired;
+  summary_.set_device(model->device());
+  summary_.set_dtype(model->dtype());
+  summary_.set_timing_method(model->timing_method());
+  text_stream_ = model->NewTextStream();
+  SamplingOptions sampling;
+  sampling.temperature = req.sampling().temperature();
+  sampling.top_k = req.sampling().top_k();
+  sampling.top_p = req.sampling().top_p();
+  sampling.seed = req.sampling().seed();
+  bool add_special = !req.has_add_special_tokens() || req.add_special_tokens();
+
+  // The prompt must fit the context with max_new_tokens; checked where it is first tokenized.
+  auto check_context = [&](const std::vector<int32_t>& ids) -> absl::Status {
+    uint64_t needed = ids.size() + static_cast<uint64_t>(req.max_new_tokens());
+    if (model->context_length() > 0 && needed > model->context_length()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the prompt has ", ids.size(), " tokens; with max_new_tokens ", req.max_new_tokens(),
+          " that is ", needed, ", more than the model's context of ", model->context_length(),
+          " tokens: shorten the prompt or lower max_new_tokens"));
+    }
+    return absl::OkStatus();
+  };
+
+  if (req.warmup_runs() > 0) {
+    BeginPhase(v1::PHASE_WARMUP);
+    absl::StatusOr<std::vector<int32_t>> warm_ids = model->Tokenize(req.prompt(), add_special);
+    if (!warm_ids.ok()) return Finish(v1::RUN_STATUS_FAILED, warm_ids.status(), "error");
+    if (absl::Status s = check_context(*warm_ids); !s.ok()) {
+      return Finish(v1::RUN_STATUS_FAILED, s, "error");
+    }
+    for (uint32_t w = 0; w < req.warmup_runs() && !Cancelled(); ++w) {
+      std::vector<int32_t> ids;
+      std::string reason;
+      absl::Status s = model->Begin(*warm_ids, sampling, static_cast<int32_t>(req.max_new_tokens()));
+      if (s.ok()) s = Generate(model.get(), /*measured=*/false, &ids, &reason);
+      if (!s.ok()) return Finish(v1::RUN_STATUS_FAILED, s, "error");
+    }
+    EndPhase();
+  }
+
+  uint32_t idle_ms = req.has_idle_baseline_ms() ? req.idle_baseline_ms() : 1000;
+  if (idle_ms > 0) {
+    BeginPhase(v1::PHASE_IDLE_BASELINE);
+    int64_t idle_start = phases_.back().start_ns;
+    int64_t until = idle_start + idle_ms * kNsPerMs;
+    while (clock_->NowNs() < until && !Cancelled()) {
+      clock_->SleepUntilNs(std::min(until, clock_->NowNs() + 20 * kNsPerMs));
+    }
+    int64_t idle_end = clock_->NowNs();
+    // The baseline needs the samples covering the idle span; the machine stays idle meanwhile,
+    // and that wait belongs to the idle phase.
+    AwaitCoverage(idle_end);
+    DrainSamples();
+    baseline_ = timeline_.MedianPower(idle_start, idle_end);
+    EndPhase();
+    if (baseline_.empty() && !timeline_.channels().empty()) {
+      Warn("no_idle_baseline",
+           "no power sample covered the idle baseline: dynamic energy equals total energy");
+    }
+  } else {
+    Warn("no_idle_baseline",
+         "the idle baseline was skipped (idle_baseline_ms = 0): dynamic energy equals total energy");
+  }
+  if (Cancelled()) return Finish(v1::RUN_STATUS_CANCELLED, absl::OkStatus(), "cancelled");
+
+  BeginPhase(v1::PHASE_PRE_INFERENCE);
+  absl::StatusOr<std::vector<int32_t>> ids =
+      Section("tokenize", [&] { return model->Tokenize(req.prompt(), add_special); });
+  if (!ids.ok()) return Finish(v1::RUN_STATUS_FAILED, ids.status(), "error");
+  summary_.set_input_tokens(static_cast<uint32_t>(ids->size()));
+  if (absl::Status s = check_context(*ids); !s.ok()) return Finish(v1::RUN_STATUS_FAILED, s, "error");
+  absl::Status begun = Section("tensor_transfer", [&] {
+    return model->Begin(*ids, sampling, static_cast<int32_t>(req.max_new_tokens()));
+  });
+  EndPhase();
+  if (!begun.ok()) return Finish(v1::RUN_STATUS_FAILED, begun, "error");
+
+  BeginPhase(v1::PHASE_PREFILL);
+  std::vector<int32_t> out_ids;
+  std::string stop_reason;
+  absl::Status generated = Generate(model.get(), /*measured=*/true, &out_ids, &stop_reason);
+  if (phases_.back().end_ns < 0) {  // decode ends with its last token (a failed prefill: now)
+    EndPhaseAt(phases_.back().phase == v1::PHASE_DECODE ? last_token_end_ns_ : clock_->NowNs());
+  }
+  if (!generated.ok()) return Finish(v1::RUN_STATUS_FAILED, generated, "error");
+  if (!writer_->error().ok()) {
+    return Finish(v1::RUN_STATUS_FAILED, writer_->error(), "error");
+  }
+
+  BeginPhase(v1::PHASE_POST_INFERENCE);
+  std::string text = Section("detokenize", [&] {
+    std::unique_ptr<TextStream> stream = model->NewTextStream();
+    std::string full;
+    for (int32_t id : out_ids) full += stream->Next(id);
+    return full;
+  });
+  output_text_ = text;
+  QueueRows(/*force=*/true);
+  absl::Status saved = Section("save", [&] { return writer_->Flush(); });
+  EndPhase();
+  if (!saved.ok()) return Finish(v1::RUN_STATUS_FAILED, saved, "error");
+  bool cancelled = stop_reason == "cancelled";
+  if (cancelled && in_.cancel_reason) {
+    Warn("cancelled", absl::StrCat("the run was cancelled: ", in_.cancel_reason()));
+  }
+  return Finish(cancelled ? v1::RUN_STATUS_CANCELLED : v1::RUN_STATUS_COMPLETED, absl::OkStatus(),
+                stop_reason);
+}
+
+}  // namespace
+
+ProfileRunResult ExecuteProfileRun(const ProfileRunInputs& inputs, const ProfileRunDeps& deps,
+                                   const ProfileRunConfig& config) {
+  ProfileRun run(inputs, deps, config);
+  return run.Execute();
+}
+
+}  // namespace eprof::daemon

@@ -1,0 +1,319 @@
+// A profiled run end to end with a fake engine and a power feed whose power is known in every
+// window: exact energies, the span tree, events, the store, and every way a run can end.
+#include "daemon/profiler/profile_run.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_matchers.h"
+#include "daemon/profiler/testing/fake_model.h"
+#include "daemon/profiler/testing/fake_power_feed.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace eprof::daemon {
+namespace {
+
+using ::eprof::testing::IsOk;
+using ::eprof::testing::StatusIs;
+using ::testing::HasSubstr;
+using testing::FakeModel;
+using testing::FakeModelOptions;
+using testing::FakePowerFeed;
+
+// Power varies window by window (1.0–2.8 W) so that misattributed time shows.
+double Power(int64_t k) { return 1000.0 + 37.0 * (k % 50); }
+
+class ProfileRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(::testing::TempDir()) / absl::StrCat("prun_", getpid(), "_", n_++);
+    std::filesystem::create_directories(dir_);
+    auto store = store::RunStore::Open((dir_ / "eprof.db").string());
+    ASSERT_THAT(store, IsOk());
+    store_ = std::move(*store);
+    config_.post_roll_timeout = absl::Seconds(2);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  v1::ProfileRequest Request(uint32_t max_new, v1::DetailLevel detail) {
+    v1::ProfileRequest r;
+    r.set_model("fake");
+    r.set_prompt("Hello there");
+    r.set_max_new_tokens(max_new);
+    r.set_detail(detail);
+    r.set_idle_baseline_ms(60);
+    r.set_power_interval_ms(5);
+    r.add_tags("t1");
+    r.set_experiment("exp");
+    return r;
+  }
+
+  ProfileRunResult Run(const v1::ProfileRequest& request, FakeModelOptions model_options,
+                       PowerFeed* power, const std::string& id = "run-1", bool load = false) {
+    model_ = std::make_shared<FakeModel>(model_options);
+    events_ = std::make_unique<RunEventLog>(id);
+    ProfileRunInputs in;
+    in.run_id = id;
+    in.request = request;
+    in.model = model_->info();
+    in.cancel = &cancel_;
+    in.cancel_reason = [] { return std::string("the test cancelled it"); };
+    in.acquire_model = [this, load](const std::function<void(const LoadProgress&)>& progress,
+                                    bool* loaded_now) -> absl::StatusOr<std::shared_ptr<LoadedModel>> {
+      if (load) {
+        *loaded_now = true;
+        for (uint32_t i = 1; i <= 4; ++i) {
+          progress({i * 100u, 400u, i, 4u});
+          absl::SleepFor(absl::Milliseconds(20));
+        }
+      }
+      return std::static_pointer_cast<LoadedModel>(model_);
+    };
+    ProfileRunDeps deps;
+    deps.power = power;
+    deps.store = store_.get();
+    deps.events = events_.get();
+    return ExecuteProfileRun(in, deps, config_);
+  }
+
+  std::vector<v1::ProfileEvent> Events() {
+    bool closed = false;
+    auto events = events_->Read(0, absl::ZeroDuration(), &closed, 1 << 20);
+    EXPECT_TRUE(closed);
+    return events;
+  }
+
+  static inline int n_ = 0;
+  std::filesystem::path dir_;
+  std::unique_ptr<store::RunStore> store_;
+  std::shared_ptr<FakeModel> model_;
+  std::unique_ptr<RunEventLog> events_;
+  std::atomic<bool> cancel_{false};
+  ProfileRunConfig config_;
+};
+
+TEST_F(ProfileRunTest, EnergiesAreTheExactIntegralOfKnownPower) {
+  FakePowerFeed power(5, Power);
+  ProfileRunResult result = Run(Request(12, v1::DETAIL_LEVEL_COMPONENTS), {.component_us = 100}, &power);
+  ASSERT_THAT(result.status, IsOk());
+  const v1::RunSummary& s = result.summary;
+  EXPECT_EQ(s.status(), v1::RUN_STATUS_COMPLETED);
+  EXPECT_EQ(s.stop_reason(), "max_new_tokens");
+  EXPECT_EQ(s.output_tokens(), 12u);
+  EXPECT_EQ(s.input_tokens(), 12u);  // BOS + 11 bytes
+  EXPECT_EQ(s.power_source(), "fake");
+  EXPECT_THAT(power.requested_intervals(), ::testing::Contains(5u));
+
+  auto run = store_->GetRun("run-1", v1::RunParts());
+  ASSERT_THAT(run, IsOk());
+  // The run and every phase: the integral of the known power over the recorded span.
+  auto near = [](double got, double want) {
+    EXPECT_NEAR(got, want, std::max(1e-6, want * 1e-3)) << "got " << got << " want " << want;
+  };
+  near(s.total_energy().total_mj(), power.IntegralMj(s.start_ns(), s.end_ns()));
+  double phase_sum = 0;
+  std::vector<v1::Phase> order;
+  for (const v1::PhaseRecord& p : run->phases()) {
+    order.push_back(p.phase());
+    near(p.energy().total_mj(), power.IntegralMj(p.start_ns(), p.end_ns()));
+    EXPECT_NEAR(p.energy().dynamic_mj(),
+                p.energy().total_mj() - s.baseline_power_mw() * (p.end_ns() - p.start_ns()) * 1e-9,
+                1e-6);
+    EXPECT_EQ(p.energy().quality(), v1::QUALITY_MEASURED);
+    phase_sum += p.energy().total_mj();
+  }
+  EXPECT_THAT(order, ::testing::ElementsAre(v1::PHASE_IDLE_BASELINE, v1::PHASE_PRE_INFERENCE,
+                                            v1::PHASE_PREFILL, v1::PHASE_DECODE,
+                                            v1::PHASE_POST_INFERENCE));
+  near(phase_sum, s.total_energy().total_mj());  // phases tile the run
+  EXPECT_NEAR(s.total_energy().dynamic_mj(),
+              s.total_energy().total_mj() - s.baseline_power_mw() * (s.end_ns() - s.start_ns()) * 1e-9,
+              1e-6);
+  // Sections: tokenize and tensor_transfer in pre_inference, detokenize and save in post.
+  ASSERT_EQ(run->phases(1).sections_size(), 2);
+  EXPECT_EQ(run->phases(1).sections(0).name(), "tokenize");
+  EXPECT_EQ(run->phases(4).sections(1).name(), "save");
+  // Tokens: token 0 is prefill's forward pass, tokens 1.. tile decode.
+  ASSERT_EQ(run->tokens_size(), 12);
+  const v1::PhaseRecord& prefill = run->phases(2);
+  const v1::PhaseRecord& decode = run->phases(3);
+  EXPECT_EQ(run->tokens(0).start_ns(), prefill.start_ns());
+  EXPECT_EQ(run->tokens(0).end_ns(), prefill.end_ns());
+  double decode_sum = 0;
+  for (int i = 1; i < run->tokens_size(); ++i) {
+    const v1::TokenRecord& t = run->tokens(i);
+    EXPECT_EQ(t.start_ns(), run->tokens(i - 1).end_ns());
+    near(t.energy().total_mj(), power.IntegralMj(t.start_ns(), t.end_ns()));
+    decode_sum += t.energy().total_mj();
+  }
+  EXPECT_EQ(decode.start_ns(), run->tokens(1).start_ns());
+  EXPECT_EQ(decode.end_ns(), run->tokens(11).end_ns());
+  near(decode_sum, decode.energy().total_mj());
+  // Layers and components at detail components; the pseudo-layer last.
+  const v1::TokenRecord& t3 = run->tokens(3);
+  ASSERT_EQ(t3.layers_size(), 3);
+  EXPECT_EQ(t3.layers(2).layer(), -1);
+  ASSERT_EQ(t3.layers(0).components_size(), 10);
+  for (const v1::ComponentMetrics& c : t3.layers(0).components()) {
+    EXPECT_GE(c.duration_ns(), 100'000);
+    EXPECT_GT(c.energy().total_mj(), 0);
+  }
+  // Derived figures follow from the phases.
+  EXPECT_NEAR(s.decode_energy_per_output_token().total_mj(), decode.energy().total_mj() / 11, 1e-9);
+  EXPECT_NEAR(s.decode_tokens_per_s(), 11 / ((decode.end_ns() - decode.start_ns()) * 1e-9), 1e-6);
+  EXPECT_GT(s.baseline_power_mw(), 900);
+  EXPECT_EQ(s.output_text(), model_->NewTextStream()->Next(3) + " t10 t17 t24 t31 t38 t45 t52 t59 t66 t73 t80");
+}
+
+TEST_F(ProfileRunTest, EventsComeInOrderAndTokensStream) {
+  FakePowerFeed power(5, Power);
+  ProfileRunResult result = Run(Request(5, v1::DETAIL_LEVEL_TOKENS), {}, &power);
+  ASSERT_THAT(result.status, IsOk());
+  std::vector<v1::ProfileEvent> events = Events();
+  ASSERT_GE(events.size(), 10u);
+  EXPECT_EQ(events.front().event_case(), v1::ProfileEvent::kRunStarted);
+  EXPECT_EQ(events.front().run_started().run_id(), "run-1");
+  EXPECT_EQ(events.back().event_case(), v1::ProfileEvent::kSummary);
+  int tokens = 0, samples = 0, phases_started = 0, phases_ended = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].seq(), i);
+    EXPECT_EQ(events[i].run_id(), "run-1");
+    switch (events[i].event_case()) {
+      case v1::ProfileEvent::kToken:
+        EXPECT_EQ(events[i].token().token().index(), static_cast<uint32_t>(tokens));
+        ++tokens;
+        break;
+      case v1::ProfileEvent::kPowerSample: ++samples; break;
+      case v1::ProfileEvent::kPhaseStarted: ++phases_started; break;
+      case v1::ProfileEvent::kPhaseEnded: ++phases_ended; break;
+      default: break;
+    }
+  }
+  EXPECT_EQ(tokens, 5);
+  EXPECT_GT(samples, 5);
+  EXPECT_EQ(phases_started, 5);
+  EXPECT_EQ(phases_ended, 5);
+  // Stored and streamed summaries agree.
+  EXPECT_EQ(store_->GetSummary("run-1")->output_tokens(), 5u);
+}
+
+TEST_F(ProfileRunTest, ModelLoadIsAPhaseWithProgress) {
+  FakePowerFeed power(5, Power);
+  ProfileRunResult result = Run(Request(2, v1::DETAIL_LEVEL_PHASES), {}, &power, "run-1", /*load=*/true);
+  ASSERT_THAT(result.status, IsOk());
+  int progress = 0;
+  for (const auto& e : Events()) progress += e.has_model_loading();
+  EXPECT_GE(progress, 2);
+  auto run = store_->GetRun("run-1", v1::RunParts());
+  ASSERT_THAT(run, IsOk());
+  EXPECT_EQ(run->phases(0).phase(), v1::PHASE_MODEL_LOAD);
+  EXPECT_GE(run->phases(0).end_ns() - run->phases(0).start_ns(), 60'000'000);
+}
+
+TEST_F(ProfileRunTest, EosStopsAndWarmupRunsFirst) {
+  FakePowerFeed power(5, Power);
+  v1::ProfileRequest request = Request(20, v1::DETAIL_LEVEL_LAYERS);
+  request.set_warmup_runs(2);
+  ProfileRunResult result = Run(request, {.eos_at = 4}, &power);
+  ASSERT_THAT(result.status, IsOk());
+  EXPECT_EQ(result.summary.stop_reason(), "eos");
+  EXPECT_EQ(result.summary.output_tokens(), 5u);
+  EXPECT_EQ(model_->forward_passes(), 15);  // 2 warm-ups and the measured run, 5 passes each
+  auto run = store_->GetRun("run-1", v1::RunParts());
+  EXPECT_EQ(run->phases(0).phase(), v1::PHASE_WARMUP);
+  // The warm-up is not part of the run's figures.
+  EXPECT_EQ(result.summary.start_ns(), run->phases(1).start_ns());
+}
+
+TEST_F(ProfileRunTest, CancelledRunIsSavedAsCancelled) {
+  FakePowerFeed power(5, Power);
+  FakeModelOptions options;
+  options.on_step = [this](int step) {
+    if (step == 3) cancel_ = true;
+  };
+  ProfileRunResult result = Run(Request(50, v1::DETAIL_LEVEL_TOKENS), options, &power);
+  EXPECT_THAT(result.status, IsOk());
+  EXPECT_EQ(result.summary.status(), v1::RUN_STATUS_CANCELLED);
+  EXPECT_EQ(result.summary.stop_reason(), "cancelled");
+  EXPECT_EQ(result.summary.output_tokens(), 4u);
+  auto stored = store_->GetRun("run-1", v1::RunParts());
+  ASSERT_THAT(stored, IsOk());
+  EXPECT_EQ(stored->summary().status(), v1::RUN_STATUS_CANCELLED);
+  EXPECT_EQ(stored->tokens_size(), 4);
+  bool warned = false;
+  for (const auto& w : stored->summary().warnings()) warned |= w.message().find("the test cancelled it") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
+TEST_F(ProfileRunTest, WithoutPowerTheRunHasTimingsAndSaysSo) {
+  ProfileRunResult result = Run(Request(3, v1::DETAIL_LEVEL_LAYERS), {}, nullptr);
+  ASSERT_THAT(result.status, IsOk());
+  EXPECT_EQ(result.summary.status(), v1::RUN_STATUS_COMPLETED);
+  EXPECT_EQ(result.summary.total_energy().attribution(), v1::ATTRIBUTION_NONE);
+  EXPECT_GT(result.summary.decode_tokens_per_s(), 0);
+  ASSERT_GE(result.summary.warnings_size(), 1);
+  EXPECT_EQ(result.summary.warnings(0).code(), "no_power_source");
+}
+
+TEST_F(ProfileRunTest, HelperGoingAwayLeavesAGapAndAWarning) {
+  FakePowerFeed power(5, Power);
+  FakeModelOptions options;
+  options.component_us = 200;
+  options.on_step = [&power](int step) {
+    if (step == 2) power.Pause();
+    if (step == 6) power.Resume();
+  };
+  ProfileRunResult result = Run(Request(10, v1::DETAIL_LEVEL_TOKENS), options, &power);
+  ASSERT_THAT(result.status, IsOk());
+  EXPECT_EQ(result.summary.status(), v1::RUN_STATUS_COMPLETED);
+  EXPECT_GT(result.summary.power_gap_s(), 0.005);
+  std::vector<std::string> codes;
+  for (const auto& w : result.summary.warnings()) codes.push_back(w.code());
+  EXPECT_THAT(codes, ::testing::IsSupersetOf({"power_gap", "helper_reconnected", "power_gap_total"}));
+  // The covered parts still match the known power exactly.
+  EXPECT_NEAR(result.summary.total_energy().total_mj(),
+              power.IntegralMj(result.summary.start_ns(), result.summary.end_ns()),
+              result.summary.total_energy().total_mj() * 1e-3);
+}
+
+TEST_F(ProfileRunTest, PromptTooLongForTheContextIsInvalidArgument) {
+  FakePowerFeed power(5, Power);
+  ProfileRunResult result = Run(Request(10, v1::DETAIL_LEVEL_TOKENS), {.context_length = 16}, &power);
+  EXPECT_THAT(result.status, StatusIs(absl::StatusCode::kInvalidArgument,
+                                      HasSubstr("more than the model's context of 16 tokens")));
+  EXPECT_EQ(result.summary.status(), v1::RUN_STATUS_FAILED);
+  EXPECT_EQ(store_->GetSummary("run-1")->status(), v1::RUN_STATUS_FAILED);
+  EXPECT_EQ(model_->forward_passes(), 0);
+}
+
+TEST_F(ProfileRunTest, EngineFailureFailsTheRunAndKeepsWhatWasMeasured) {
+  FakePowerFeed power(5, Power);
+  ProfileRunResult result = Run(Request(10, v1::DETAIL_LEVEL_TOKENS), {.fail_decode_at = 3}, &power);
+  EXPECT_THAT(result.status, StatusIs(absl::StatusCode::kInternal, HasSubstr("decode step 3")));
+  EXPECT_EQ(result.summary.status(), v1::RUN_STATUS_FAILED);
+  EXPECT_THAT(result.summary.error(), HasSubstr("decode step 3"));
+  EXPECT_EQ(store_->GetRun("run-1", v1::RunParts())->tokens_size(), 3);
+}
+
+TEST_F(ProfileRunTest, FullDiskFailsTheRunClearlyAndKeepsEarlierRuns) {
+  FakePowerFeed power(5, Power);
+  ASSERT_THAT(Run(Request(3, v1::DETAIL_LEVEL_TOKENS), {}, &power, "earlier").status, IsOk());
+  ASSERT_THAT(store_->SetMaxPageCountForTest(1), IsOk());  // nothing more fits
+  ProfileRunResult result = Run(Request(40, v1::DETAIL_LEVEL_COMPONENTS), {}, &power, "doomed");
+  EXPECT_THAT(result.status, StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("full")));
+  EXPECT_EQ(result.summary.status(), v1::RUN_STATUS_FAILED);
+  ASSERT_THAT(store_->SetMaxPageCountForTest(1 << 30), IsOk());
+  auto earlier = store_->GetRun("earlier", v1::RunParts());
+  ASSERT_THAT(earlier, IsOk());
+  EXPECT_EQ(earlier->summary().status(), v1::RUN_STATUS_COMPLETED);
+  EXPECT_EQ(earlier->tokens_size(), 3);
+  EXPECT_THAT(store_->IntegrityCheck(), IsOk());
+}
+
+}  // namespace
+}  // namespace eprof::daemon
