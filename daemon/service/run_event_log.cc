@@ -10,6 +10,8 @@ uint64_t RunEventLog::Append(v1::ProfileEvent event) {
   if (closed_) return seq;
   event.set_seq(seq);
   event.set_run_id(run_id_);
+  if (event.has_phase_started()) phase_ = event.phase_started().phase();
+  if (event.has_token()) ++tokens_;
   events_.push_back(std::move(event));
   return seq;
 }
@@ -22,6 +24,16 @@ void RunEventLog::Close() {
 bool RunEventLog::closed() const {
   absl::MutexLock lock(&mu_);
   return closed_;
+}
+
+v1::Phase RunEventLog::current_phase() const {
+  absl::MutexLock lock(&mu_);
+  return phase_;
+}
+
+uint32_t RunEventLog::tokens() const {
+  absl::MutexLock lock(&mu_);
+  return tokens_;
 }
 
 uint64_t RunEventLog::size() const {

@@ -48,12 +48,17 @@ class RunEventLog {
 
   uint64_t size() const;
   const std::string& run_id() const { return run_id_; }
+  // The phase of the latest PhaseStarted event, and the TokenCompleted events so far.
+  v1::Phase current_phase() const;
+  uint32_t tokens() const;
 
  private:
   const std::string run_id_;
   mutable absl::Mutex mu_;
   std::vector<v1::ProfileEvent> events_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  v1::Phase phase_ ABSL_GUARDED_BY(mu_) = v1::PHASE_UNSPECIFIED;
+  uint32_t tokens_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace eprof::daemon

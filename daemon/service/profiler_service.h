@@ -1,0 +1,80 @@
+// ProfilerService (proto/eprof/v1/profiler.proto): a thin gRPC layer that translates requests
+// and delegates to the RunManager (profiling), the RunStore (stored runs), the ModelCatalog and
+// the PowerFeed. Streams run on gRPC's handler threads and read the run's RunEventLog.
+//
+// Thread safety: all handlers may run concurrently.
+#ifndef EPROF_DAEMON_SERVICE_PROFILER_SERVICE_H_
+#define EPROF_DAEMON_SERVICE_PROFILER_SERVICE_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "daemon/models/model_catalog.h"
+#include "daemon/power/power_feed.h"
+#include "daemon/service/run_manager.h"
+#include "daemon/store/run_store.h"
+#include "eprof/v1/profiler.grpc.pb.h"
+
+namespace eprof::daemon {
+
+struct ProfilerServiceOptions {
+  // Reported by GetStatus.
+  std::string version = "0.1.0";
+  std::string power_socket;
+  bool in_process_estimate = false;
+  std::vector<std::string> devices;
+};
+
+class ProfilerServiceImpl final : public v1::ProfilerService::Service {
+ public:
+  ProfilerServiceImpl(ProfilerServiceOptions options, RunManager* manager,
+                      const ModelCatalog* catalog, store::RunStore* store, PowerFeed* power);
+
+  grpc::Status GetStatus(grpc::ServerContext* ctx, const v1::GetStatusRequest* request,
+                         v1::GetStatusResponse* response) override;
+  grpc::Status ListModels(grpc::ServerContext* ctx, const v1::ListModelsRequest* request,
+                          v1::ListModelsResponse* response) override;
+  grpc::Status Profile(grpc::ServerContext* ctx, const v1::ProfileRequest* request,
+                       grpc::ServerWriter<v1::ProfileEvent>* writer) override;
+  grpc::Status Watch(grpc::ServerContext* ctx, const v1::WatchRequest* request,
+                     grpc::ServerWriter<v1::ProfileEvent>* writer) override;
+  grpc::Status CancelRun(grpc::ServerContext* ctx, const v1::CancelRunRequest* request,
+                         v1::CancelRunResponse* response) override;
+  grpc::Status ListRuns(grpc::ServerContext* ctx, const v1::ListRunsRequest* request,
+                        v1::ListRunsResponse* response) override;
+  grpc::Status GetRun(grpc::ServerContext* ctx, const v1::GetRunRequest* request,
+                      v1::GetRunResponse* response) override;
+  grpc::Status CompareRuns(grpc::ServerContext* ctx, const v1::CompareRunsRequest* request,
+                           v1::CompareRunsResponse* response) override;
+  grpc::Status ExportRun(grpc::ServerContext* ctx, const v1::ExportRunRequest* request,
+                         grpc::ServerWriter<v1::ExportRunChunk>* writer) override;
+  grpc::Status DeleteRun(grpc::ServerContext* ctx, const v1::DeleteRunRequest* request,
+                         v1::DeleteRunResponse* response) override;
+  grpc::Status StreamPower(grpc::ServerContext* ctx, const v1::StreamPowerRequest* request,
+                           grpc::ServerWriter<v1::StreamSamplesResponse>* writer) override;
+
+ private:
+  // Streams `log` from `from_seq` until it closes or the client leaves; returns false if the
+  // client left first.
+  bool StreamLog(grpc::ServerContext* ctx, RunEventLog* log, uint64_t from_seq,
+                 grpc::ServerWriter<v1::ProfileEvent>* writer);
+
+  const ProfilerServiceOptions options_;
+  RunManager* const manager_;
+  const ModelCatalog* const catalog_;
+  store::RunStore* const store_;
+  PowerFeed* const power_;
+  const int64_t started_ns_;
+};
+
+// absl::Status → grpc::Status (the codes are the same numbers).
+grpc::Status ToGrpc(const absl::Status& status);
+
+// The events a finished, stored run would have streamed: RunStarted, each phase's start and end,
+// each token, the summary.
+std::vector<v1::ProfileEvent> EventsOfStoredRun(const v1::GetRunResponse& run);
+
+}  // namespace eprof::daemon
+
+#endif  // EPROF_DAEMON_SERVICE_PROFILER_SERVICE_H_
