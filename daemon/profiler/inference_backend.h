@@ -27,9 +27,10 @@ class SpanObserver {
   virtual void BeginLayer(int32_t layer, int64_t t_ns) = 0;
   virtual void EndLayer(int32_t layer, int64_t t_ns) = 0;
   virtual void BeginComponent(int32_t layer, v1::Component component, int64_t t_ns) = 0;
-  // `activations` only at detail deep; may be null.
-  virtual void EndComponent(int32_t layer, v1::Component component, int64_t t_ns,
-                            const v1::ActivationStats* activations) = 0;
+  virtual void EndComponent(int32_t layer, v1::Component component, int64_t t_ns) = 0;
+  // Detail deep only: statistics of a component's output, after its EndComponent.
+  virtual void ComponentStats(int32_t layer, v1::Component component,
+                              const v1::ActivationStats& activations) = 0;
   // Detail deep only.
   virtual void AttentionStats(int32_t layer, const std::vector<v1::AttentionHeadStats>& heads) = 0;
   virtual void LayerOutputStats(int32_t layer, const v1::ActivationStats& stats) = 0;
@@ -92,9 +93,10 @@ class LoadedModel {
   virtual std::unique_ptr<TextStream> NewTextStream() = 0;
   virtual bool IsEos(int32_t token_id) const = 0;
 
-  // Starts a generation: moves the prompt to the device and resets the KV cache.
+  // Starts a generation: moves the prompt to the device and resets the KV cache. `detail` says
+  // what the observer passed to Prefill/Decode wants (layers, components, deep statistics).
   virtual absl::Status Begin(const std::vector<int32_t>& prompt, const SamplingOptions& sampling,
-                             int32_t max_new_tokens) = 0;
+                             int32_t max_new_tokens, v1::DetailLevel detail) = 0;
   // The forward pass over the prompt; returns the first generated token.
   virtual absl::StatusOr<GeneratedToken> Prefill(SpanObserver* observer) = 0;
   // One decode step after the last generated token; returns the next one.

@@ -28,9 +28,11 @@ class RecorderObserver final : public SpanObserver {
   void BeginComponent(int32_t layer, v1::Component c, int64_t t_ns) override {
     recorder_->BeginComponent(layer, c, t_ns);
   }
-  void EndComponent(int32_t layer, v1::Component c, int64_t t_ns,
-                    const v1::ActivationStats* activations) override {
-    recorder_->EndComponent(layer, c, t_ns, activations);
+  void EndComponent(int32_t layer, v1::Component c, int64_t t_ns) override {
+    recorder_->EndComponent(layer, c, t_ns);
+  }
+  void ComponentStats(int32_t layer, v1::Component c, const v1::ActivationStats& stats) override {
+    recorder_->ComponentStats(layer, c, stats);
   }
   void AttentionStats(int32_t layer, const std::vector<v1::AttentionHeadStats>& heads) override {
     recorder_->AttentionStats(layer, heads);
@@ -515,7 +517,8 @@ ProfileRunResult ProfileRun::Execute() {
     for (uint32_t w = 0; w < req.warmup_runs() && !Cancelled(); ++w) {
       std::vector<int32_t> ids;
       std::string reason;
-      absl::Status s = model->Begin(*warm_ids, sampling, static_cast<int32_t>(req.max_new_tokens()));
+      absl::Status s = model->Begin(*warm_ids, sampling, static_cast<int32_t>(req.max_new_tokens()),
+                                    v1::DETAIL_LEVEL_PHASES);
       if (s.ok()) s = Generate(model.get(), /*measured=*/false, &ids, &reason);
       if (!s.ok()) return Finish(v1::RUN_STATUS_FAILED, s, "error");
     }
@@ -554,7 +557,7 @@ ProfileRunResult ProfileRun::Execute() {
   summary_.set_input_tokens(static_cast<uint32_t>(ids->size()));
   if (absl::Status s = check_context(*ids); !s.ok()) return Finish(v1::RUN_STATUS_FAILED, s, "error");
   absl::Status begun = Section("tensor_transfer", [&] {
-    return model->Begin(*ids, sampling, static_cast<int32_t>(req.max_new_tokens()));
+    return model->Begin(*ids, sampling, static_cast<int32_t>(req.max_new_tokens()), detail_);
   });
   EndPhase();
   if (!begun.ok()) return Finish(v1::RUN_STATUS_FAILED, begun, "error");

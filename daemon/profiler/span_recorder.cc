@@ -54,16 +54,23 @@ void SpanRecorder::BeginComponent(int32_t layer, v1::Component component, int64_
   spans_.push_back({t_ns, -1, layer, component, -1});
 }
 
-void SpanRecorder::EndComponent(int32_t layer, v1::Component component, int64_t t_ns,
-                                const v1::ActivationStats* activations) {
+void SpanRecorder::EndComponent(int32_t layer, v1::Component component, int64_t t_ns) {
   if (!record_components_) return;
   for (auto it = spans_.rbegin(); it != spans_.rend(); ++it) {
     if (it->layer == layer && it->component == component && it->end_ns < 0) {
       it->end_ns = t_ns;
-      if (record_deep_ && activations != nullptr) {
-        it->activation_index = static_cast<int32_t>(activations_.size());
-        activations_.push_back(*activations);
-      }
+      return;
+    }
+  }
+}
+
+void SpanRecorder::ComponentStats(int32_t layer, v1::Component component,
+                                  const v1::ActivationStats& stats) {
+  if (!record_deep_) return;
+  for (auto it = spans_.rbegin(); it != spans_.rend(); ++it) {
+    if (it->layer == layer && it->component == component && it->end_ns >= 0) {
+      it->activation_index = static_cast<int32_t>(activations_.size());
+      activations_.push_back(stats);
       return;
     }
   }

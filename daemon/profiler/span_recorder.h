@@ -6,7 +6,7 @@
 //   SpanRecorder rec(v1::DETAIL_LEVEL_COMPONENTS);
 //   rec.BeginToken(0, v1::PHASE_PREFILL, t0);
 //   rec.BeginLayer(3, t); rec.BeginComponent(3, v1::COMPONENT_Q_PROJ, t); ...
-//   rec.EndComponent(3, v1::COMPONENT_Q_PROJ, t, nullptr); rec.EndLayer(3, t);
+//   rec.EndComponent(3, v1::COMPONENT_Q_PROJ, t); rec.EndLayer(3, t);
 //   rec.EndToken(token_id, "text", probability, t1);
 //   v1::TokenRecord record = rec.Build(timeline, baseline);  // once covered
 //
@@ -40,9 +40,9 @@ class SpanRecorder {
   void BeginLayer(int32_t layer, int64_t t_ns);
   void EndLayer(int32_t layer, int64_t t_ns);
   void BeginComponent(int32_t layer, v1::Component component, int64_t t_ns);
-  // `activations` (deep only; may be null) describe the component's output.
-  void EndComponent(int32_t layer, v1::Component component, int64_t t_ns,
-                    const v1::ActivationStats* activations);
+  void EndComponent(int32_t layer, v1::Component component, int64_t t_ns);
+  // Deep only: statistics of the output of the component's latest ended span.
+  void ComponentStats(int32_t layer, v1::Component component, const v1::ActivationStats& stats);
   // Deep only: per-head attention statistics of `layer` for this token.
   void AttentionStats(int32_t layer, const std::vector<v1::AttentionHeadStats>& heads);
   // Deep only: statistics of `layer`'s output hidden state.

@@ -37,22 +37,23 @@ void RecordToken(SpanRecorder& rec) {
   rec.BeginToken(4, v1::PHASE_DECODE, 10'000 * kUs);
   rec.BeginLayer(0, 10'000 * kUs);
   rec.BeginComponent(0, v1::COMPONENT_Q_PROJ, 10'000 * kUs);
-  rec.EndComponent(0, v1::COMPONENT_Q_PROJ, 11'500 * kUs, nullptr);
+  rec.EndComponent(0, v1::COMPONENT_Q_PROJ, 11'500 * kUs);
   rec.BeginComponent(0, v1::COMPONENT_DOWN_PROJ, 12'000 * kUs);
   v1::ActivationStats stats;
   stats.set_mean_abs(0.5);
-  rec.EndComponent(0, v1::COMPONENT_DOWN_PROJ, 14'000 * kUs, &stats);
+  rec.EndComponent(0, v1::COMPONENT_DOWN_PROJ, 14'000 * kUs);
+  rec.ComponentStats(0, v1::COMPONENT_DOWN_PROJ, stats);
   rec.EndLayer(0, 14'000 * kUs);
   rec.BeginLayer(1, 14'000 * kUs);
   rec.BeginComponent(1, v1::COMPONENT_Q_PROJ, 14'000 * kUs);
-  rec.EndComponent(1, v1::COMPONENT_Q_PROJ, 16'000 * kUs, nullptr);
+  rec.EndComponent(1, v1::COMPONENT_Q_PROJ, 16'000 * kUs);
   v1::AttentionHeadStats head;
   head.set_head(2);
   head.set_entropy_nats(1.25);
   rec.AttentionStats(1, {head});
   rec.EndLayer(1, 18'000 * kUs);
   rec.BeginComponent(-1, v1::COMPONENT_LM_HEAD, 18'000 * kUs);
-  rec.EndComponent(-1, v1::COMPONENT_LM_HEAD, 19'500 * kUs, nullptr);
+  rec.EndComponent(-1, v1::COMPONENT_LM_HEAD, 19'500 * kUs);
   rec.EndToken(321, " hi", 0.75, 20'000 * kUs);
 }
 

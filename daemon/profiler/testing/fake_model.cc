@@ -47,7 +47,8 @@ absl::StatusOr<std::vector<int32_t>> FakeModel::Tokenize(const std::string& text
 
 std::unique_ptr<TextStream> FakeModel::NewTextStream() { return std::make_unique<FakeTextStream>(); }
 
-absl::Status FakeModel::Begin(const std::vector<int32_t>& prompt, const SamplingOptions&, int32_t) {
+absl::Status FakeModel::Begin(const std::vector<int32_t>& prompt, const SamplingOptions&, int32_t,
+                              v1::DetailLevel) {
   if (prompt.empty()) return absl::InvalidArgumentError("empty prompt");
   generated_ = 0;
   Spin(options_.component_us);
@@ -61,7 +62,7 @@ absl::StatusOr<GeneratedToken> FakeModel::Step(SpanObserver* observer, int posit
   auto component = [&](int32_t layer, v1::Component c) {
     if (observer) observer->BeginComponent(layer, c, clock_->NowNs());
     Spin(work);
-    if (observer) observer->EndComponent(layer, c, clock_->NowNs(), nullptr);
+    if (observer) observer->EndComponent(layer, c, clock_->NowNs());
   };
   component(-1, v1::COMPONENT_EMBEDDING);
   for (int l = 0; l < options_.layers; ++l) {

@@ -44,7 +44,7 @@ class FakeModel final : public LoadedModel {
   std::unique_ptr<TextStream> NewTextStream() override;
   bool IsEos(int32_t token_id) const override { return token_id == 2; }
   absl::Status Begin(const std::vector<int32_t>& prompt, const SamplingOptions& sampling,
-                     int32_t max_new_tokens) override;
+                     int32_t max_new_tokens, v1::DetailLevel detail) override;
   absl::StatusOr<GeneratedToken> Prefill(SpanObserver* observer) override;
   absl::StatusOr<GeneratedToken> Decode(SpanObserver* observer) override;
 
