@@ -1,0 +1,62 @@
+#include "daemon/engine/threading.h"
+
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+
+namespace eprof::engine {
+namespace {
+
+std::string MappedBlasLibrary() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line, found;
+  while (std::getline(maps, line)) {
+    const size_t slash = line.find('/');
+    if (slash == std::string::npos) continue;
+    const std::string path = line.substr(slash);
+    if (path.find("blas") != std::string::npos || path.find("libmkl") != std::string::npos) {
+      if (found.find(path) == std::string::npos) {
+        if (!found.empty()) found += ", ";
+        found += path;
+      }
+    }
+  }
+  return found.empty() ? "none found in /proc/self/maps" : found;
+}
+
+}  // namespace
+
+std::string ThreadingInfo::Describe() const {
+  return absl::StrCat("libtorch intra-op threads ", torch_threads, ", OpenBLAS threads ",
+                      blas_threads, "; BLAS: ", blas_library,
+                      blas_config.empty() ? "" : absl::StrCat(" (", blas_config, ")"));
+}
+
+ThreadingInfo CurrentThreading() {
+  ThreadingInfo info;
+  info.torch_threads = at::get_num_threads();
+  if (auto get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"))) {
+    info.blas_threads = get();
+  }
+  if (auto cfg = reinterpret_cast<char* (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_config"))) {
+    info.blas_config = cfg();
+  }
+  info.blas_library = MappedBlasLibrary();
+  return info;
+}
+
+ThreadingInfo ConfigureThreading(const ThreadingChoice& choice) {
+  at::set_num_threads(std::max(1, choice.torch_threads));
+  int blas = choice.blas_threads > 0 ? choice.blas_threads
+                                     : static_cast<int>(std::thread::hardware_concurrency());
+  if (auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
+    set(std::max(1, blas));
+  }
+  return CurrentThreading();
+}
+
+}  // namespace eprof::engine

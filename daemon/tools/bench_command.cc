@@ -1,0 +1,241 @@
+// eprof-llm bench: prefill and decode throughput at each observer detail level, side by side in
+// one process (rounds interleaved, best of --repeat), each level's ratio to `none`, the
+// machine's read bandwidth and the decode roofline (bandwidth ÷ weight bytes read per token).
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "common/clock.h"
+#include "daemon/engine/generator.h"
+#include "daemon/engine/model.h"
+#include "daemon/engine/threading.h"
+#include "daemon/tools/command_args.h"
+#include "nlohmann/json.hpp"
+
+namespace {
+
+using namespace eprof;
+
+// What a profiler's observer does at minimum: note each boundary's time and count it.
+class CountingObserver final : public engine::Observer {
+ public:
+  void OnLayerBegin(int, int64_t t) override { Note(t); }
+  void OnLayerEnd(int, int64_t t) override { Note(t); }
+  void OnComponentBegin(engine::Component, int, int64_t t) override { Note(t); }
+  void OnComponentEnd(engine::Component, int, int64_t t) override { Note(t); }
+  void OnActivationStats(engine::Component, int, const engine::ActivationStats& s) override {
+    sum_ += s.mean_abs;
+  }
+  void OnAttentionStats(int, const std::vector<engine::AttentionHeadStats>& h) override {
+    sum_ += h.empty() ? 0 : h[0].entropy_nats;
+  }
+  int64_t events() const { return events_; }
+
+ private:
+  void Note(int64_t t) {
+    last_ns_ = t;
+    ++events_;
+  }
+  int64_t last_ns_ = 0, events_ = 0;
+  double sum_ = 0;
+};
+
+// Read bandwidth over a buffer much larger than the caches, all cores, best of 3, bytes/s.
+double MeasureReadBandwidth(size_t bytes, int threads) {
+  std::vector<uint64_t> buf(bytes / sizeof(uint64_t));
+  for (size_t i = 0; i < buf.size(); ++i) buf[i] = i;
+  double best = 0;
+  for (int round = 0; round < 4; ++round) {
+    std::atomic<uint64_t> sink{0};
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::thread> pool;
+    const size_t chunk = buf.size() / threads;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        const uint64_t* p = buf.data() + t * chunk;
+        uint64_t a = 0, b = 0, c = 0, d = 0;
+        for (size_t i = 0; i + 4 <= chunk; i += 4) {
+          a += p[i];
+          b += p[i + 1];
+          c += p[i + 2];
+          d += p[i + 3];
+        }
+        sink += a + b + c + d;
+      });
+    }
+    for (auto& th : pool) th.join();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (round > 0) best = std::max(best, static_cast<double>(chunk * threads * 8) / s);
+  }
+  return best;
+}
+
+struct LevelResult {
+  std::string name;
+  engine::DetailLevel level;
+  double prefill_tps = 0, decode_tps = 0;
+  int64_t events_per_token = 0;
+};
+
+}  // namespace
+
+int RunBenchCommand(int argc, char** argv) {
+  auto fail = [](const absl::Status& s) {
+    std::fprintf(stderr, "bench: %s\n", std::string(s.message()).c_str());
+    return 1;
+  };
+  auto args = tools::CommandArgs::Parse(
+      argc, argv,
+      {"model", "prompt-tokens", "new-tokens", "detail", "repeat", "dtype", "device",
+       "torch-threads", "blas-threads", "bandwidth-mb"},
+      {"json"});
+  if (!args.ok()) return fail(args.status());
+  if (!args->Has("model")) {
+    std::fprintf(stderr, "bench: --model is required\n");
+    return 2;
+  }
+  auto prompt_tokens = args->GetInt("prompt-tokens", 64);
+  auto new_tokens = args->GetInt("new-tokens", 32);
+  auto repeat = args->GetInt("repeat", 3);
+  auto torch_threads = args->GetInt("torch-threads", 1);
+  auto blas_threads = args->GetInt("blas-threads", 0);
+  auto bw_mb = args->GetInt("bandwidth-mb", 512);
+  for (const absl::Status& s : {prompt_tokens.status(), new_tokens.status(), repeat.status(),
+                                torch_threads.status(), blas_threads.status(), bw_mb.status()}) {
+    if (!s.ok()) return fail(s);
+  }
+  if (*prompt_tokens < 1 || *new_tokens < 2) {
+    std::fprintf(stderr, "bench: --prompt-tokens must be >= 1 and --new-tokens >= 2\n");
+    return 2;
+  }
+  static const std::map<std::string, engine::DetailLevel> kLevels = {
+      {"none", engine::DetailLevel::kNone},         {"phases", engine::DetailLevel::kPhases},
+      {"tokens", engine::DetailLevel::kTokens},     {"layers", engine::DetailLevel::kLayers},
+      {"components", engine::DetailLevel::kComponents}, {"deep", engine::DetailLevel::kDeep}};
+  std::vector<LevelResult> levels;
+  bool have_none = false;
+  for (absl::string_view name :
+       absl::StrSplit(args->Get("detail", "none,phases,layers,components,deep"), ',', absl::SkipEmpty())) {
+    auto it = kLevels.find(std::string(name));
+    if (it == kLevels.end()) {
+      std::fprintf(stderr, "bench: unknown detail level '%s' (none, phases, tokens, layers, components, deep)\n",
+                   std::string(name).c_str());
+      return 2;
+    }
+    have_none |= it->first == "none";
+    levels.push_back({it->first, it->second});
+  }
+  if (!have_none) levels.insert(levels.begin(), {"none", engine::DetailLevel::kNone});
+
+  engine::ThreadingInfo threading = engine::ConfigureThreading(
+      {static_cast<int>(*torch_threads), static_cast<int>(*blas_threads)});
+  engine::LoadOptions lo;
+  lo.dtype = args->Get("dtype", "float32");
+  lo.device = args->Get("device", "cpu");
+  lo.max_seq_len = *prompt_tokens + *new_tokens + 1;
+  auto loaded = engine::Model::Load(args->Get("model"), lo);
+  if (!loaded.ok()) return fail(loaded.status());
+  engine::Model* model = loaded->get();
+  threading = engine::CurrentThreading();  // now that libtorch has mapped its BLAS
+
+  std::vector<int32_t> prompt(*prompt_tokens);
+  const int64_t id_range = std::min<int64_t>(model->config().vocab_size, 256);
+  for (int64_t i = 0; i < *prompt_tokens; ++i) prompt[i] = static_cast<int32_t>((i * 37 + 11) % id_range);
+  Clock* clock = Clock::Real();
+  engine::GenerateParams gp;
+  gp.max_new_tokens = *new_tokens;
+  gp.use_model_eos = false;
+
+  auto run_once = [&](LevelResult& r, bool record) -> absl::Status {
+    CountingObserver observer;
+    const bool attach = r.level >= engine::DetailLevel::kLayers;
+    model->SetObserver(attach ? &observer : nullptr, r.level);
+    engine::Generator gen(model, gp);
+    const int64_t t0 = clock->NowNs();
+    auto first = gen.Prefill(prompt);
+    if (!first.ok()) return first.status();
+    const int64_t t1 = clock->NowNs();
+    const int64_t prefill_events = observer.events();
+    int32_t token = *first;
+    for (int64_t i = 1; i < *new_tokens; ++i) {
+      auto next = gen.Step(token);
+      if (!next.ok()) return next.status();
+      token = *next;
+    }
+    const int64_t t2 = clock->NowNs();
+    model->SetObserver(nullptr, engine::DetailLevel::kNone);
+    if (record) {
+      r.prefill_tps = std::max(r.prefill_tps, *prompt_tokens / ((t1 - t0) / 1e9));
+      r.decode_tps = std::max(r.decode_tps, (*new_tokens - 1) / ((t2 - t1) / 1e9));
+      r.events_per_token = (observer.events() - prefill_events) / (*new_tokens - 1);
+    }
+    return absl::OkStatus();
+  };
+  LevelResult warm{"none", engine::DetailLevel::kNone};
+  if (absl::Status s = run_once(warm, false); !s.ok()) return fail(s);
+  for (int64_t round = 0; round < *repeat; ++round) {
+    for (LevelResult& r : levels) {
+      if (absl::Status s = run_once(r, true); !s.ok()) return fail(s);
+    }
+  }
+  const int threads = std::max(1u, std::thread::hardware_concurrency());
+  const double bandwidth = MeasureReadBandwidth(static_cast<size_t>(*bw_mb) << 20, threads);
+  const double weight_bytes = static_cast<double>(model->weight_bytes_per_token());
+  const double roofline_tps = bandwidth / weight_bytes;
+  const LevelResult& none = levels[0];
+
+  if (args->Has("json")) {
+    nlohmann::json j;
+    j["model"] = args->Get("model");
+    j["family"] = engine::FamilyName(model->config().family);
+    j["device"] = model->device();
+    j["dtype"] = model->compute_dtype();
+    j["prompt_tokens"] = *prompt_tokens;
+    j["new_tokens"] = *new_tokens;
+    j["repeat"] = *repeat;
+    j["threading"] = {{"torch_threads", threading.torch_threads},
+                      {"blas_threads", threading.blas_threads},
+                      {"blas_library", threading.blas_library},
+                      {"blas_config", threading.blas_config}};
+    for (const LevelResult& r : levels) {
+      j["levels"].push_back({{"detail", r.name},
+                             {"prefill_tokens_per_s", r.prefill_tps},
+                             {"decode_tokens_per_s", r.decode_tps},
+                             {"prefill_ratio_to_none", r.prefill_tps / none.prefill_tps},
+                             {"decode_ratio_to_none", r.decode_tps / none.decode_tps},
+                             {"observer_events_per_token", r.events_per_token}});
+    }
+    j["memory_read_bandwidth_gb_per_s"] = bandwidth / 1e9;
+    j["weight_bytes_per_token"] = weight_bytes;
+    j["decode_roofline_tokens_per_s"] = roofline_tps;
+    j["decode_fraction_of_roofline"] = none.decode_tps / roofline_tps;
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("model %s (%s, %lld layers), %s %s, prompt %lld tokens, %lld new tokens, best of %lld\n",
+              args->Get("model").c_str(), engine::FamilyName(model->config().family),
+              static_cast<long long>(model->config().num_layers), model->device().c_str(),
+              model->compute_dtype().c_str(), static_cast<long long>(*prompt_tokens),
+              static_cast<long long>(*new_tokens), static_cast<long long>(*repeat));
+  std::printf("threading: %s\n", threading.Describe().c_str());
+  std::printf("%-11s %14s %14s %10s %10s %12s\n", "detail", "prefill tok/s", "decode tok/s",
+              "prefill/x", "decode/x", "events/token");
+  for (const LevelResult& r : levels) {
+    std::printf("%-11s %14.1f %14.2f %10.3f %10.3f %12lld\n", r.name.c_str(), r.prefill_tps,
+                r.decode_tps, r.prefill_tps / none.prefill_tps, r.decode_tps / none.decode_tps,
+                static_cast<long long>(r.events_per_token));
+  }
+  std::printf("(x = none)\n");
+  std::printf("memory read bandwidth %.2f GB/s (%d threads); weights read per token %.1f MB\n",
+              bandwidth / 1e9, threads, weight_bytes / 1e6);
+  std::printf("decode roofline %.2f tok/s; reached %.1f%% (none)\n", roofline_tps,
+              100.0 * none.decode_tps / roofline_tps);
+  return 0;
+}
