@@ -11,7 +11,7 @@
 namespace eprof::daemon {
 
 PowerClient::PowerClient(PowerClientOptions options)
-    : options_(std::move(options)), interval_ms_(options_.interval_ms) {}
+    : options_(std::move(options)), hub_(options_.ring_capacity), interval_ms_(options_.interval_ms) {}
 
 PowerClient::~PowerClient() { Stop(); }
 
@@ -29,6 +29,7 @@ void PowerClient::Stop() {
     stopping_ = true;
     if (call_ != nullptr) call_->TryCancel();
   }
+  hub_.Close();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -40,8 +41,14 @@ void PowerClient::SetInterval(uint32_t interval_ms) {
 }
 
 PowerClientState PowerClient::state() const {
-  absl::MutexLock lock(&mu_);
-  return state_;
+  PowerClientState st;
+  {
+    absl::MutexLock lock(&mu_);
+    st = state_;
+  }
+  st.dropped_from_ring = hub_.dropped_from_ring();
+  st.has_latest = hub_.Latest(&st.latest);
+  return st;
 }
 
 bool PowerClient::WaitUntilConnected(absl::Duration timeout) const {
@@ -52,32 +59,18 @@ bool PowerClient::WaitUntilConnected(absl::Duration timeout) const {
 }
 
 std::vector<v1::PowerSample> PowerClient::SamplesSince(int64_t t_ns) const {
-  absl::MutexLock lock(&mu_);
-  auto first = std::upper_bound(ring_.begin(), ring_.end(), t_ns,
-                                [](int64_t t, const v1::PowerSample& s) { return t < s.t_end_ns(); });
-  return std::vector<v1::PowerSample>(first, ring_.end());
+  return hub_.SamplesSince(t_ns);
 }
 
 bool PowerClient::WaitForCoverage(int64_t t_ns, absl::Duration timeout) const {
-  absl::MutexLock lock(&mu_);
-  auto covered = [this, t_ns]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return stopping_ || (!ring_.empty() && ring_.back().t_end_ns() >= t_ns);
-  };
-  mu_.AwaitWithTimeout(absl::Condition(&covered), timeout);
-  return !ring_.empty() && ring_.back().t_end_ns() >= t_ns;
+  return hub_.WaitForCoverage(t_ns, timeout);
 }
 
 int PowerClient::AddListener(SampleListener on_sample, StateListener on_state) {
-  absl::MutexLock lock(&listeners_mu_);
-  int id = next_listener_id_++;
-  listeners_[id] = {std::move(on_sample), std::move(on_state)};
-  return id;
+  return hub_.AddListener(std::move(on_sample), std::move(on_state));
 }
 
-void PowerClient::RemoveListener(int id) {
-  absl::MutexLock lock(&listeners_mu_);
-  listeners_.erase(id);
-}
+void PowerClient::RemoveListener(int id) { hub_.RemoveListener(id); }
 
 void PowerClient::SetDisconnected(const std::string& error) {
   bool was_connected;
@@ -90,10 +83,7 @@ void PowerClient::SetDisconnected(const std::string& error) {
   }
   if (was_connected) {
     EPROF_LOG(WARNING) << "power helper at " << options_.socket_path << " lost: " << error;
-    absl::MutexLock lock(&listeners_mu_);
-    for (auto& [id, l] : listeners_) {
-      if (l.second) l.second(false, error);
-    }
+    hub_.PublishState(false, error);
   }
 }
 
@@ -148,34 +138,14 @@ std::string PowerClient::RunStream(uint32_t interval_ms) {
         state_.channels.assign(source->channels().begin(), source->channels().end());
         if (reconnected) ++state_.reconnects;
       }
-      absl::MutexLock lock(&listeners_mu_);
-      for (auto& [id, l] : listeners_) {
-        if (l.second) l.second(true, "");
-      }
+      hub_.PublishState(true, "");
     }
     {
       absl::MutexLock lock(&mu_);
       state_.interval_ns = response.interval_ns();
       state_.dropped_by_helper = response.dropped_samples();  // per connection, cumulative
-      for (const v1::PowerSample& s : response.samples()) {
-        // Samples arrive in order; a resubscription can start a window that overlaps the last
-        // one we kept (new subscriber, fresh window): keep the ring strictly ordered.
-        if (!ring_.empty() && s.t_end_ns() - s.window_ns() < ring_.back().t_end_ns()) continue;
-        ring_.push_back(s);
-        if (ring_.size() > options_.ring_capacity) {
-          ring_.pop_front();
-          ++state_.dropped_from_ring;
-        }
-        state_.has_latest = true;
-        state_.latest = s;
-      }
     }
-    absl::MutexLock lock(&listeners_mu_);
-    for (const v1::PowerSample& s : response.samples()) {
-      for (auto& [id, l] : listeners_) {
-        if (l.first) l.first(s);
-      }
-    }
+    for (const v1::PowerSample& s : response.samples()) hub_.Publish(s);
   }
   grpc::Status status = reader->Finish();
   {

@@ -19,9 +19,7 @@
 #define EPROF_DAEMON_POWER_POWER_CLIENT_H_
 
 #include <cstdint>
-#include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -32,6 +30,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "daemon/power/power_feed.h"
+#include "daemon/power/sample_hub.h"
 #include "eprof/v1/power.pb.h"
 
 namespace grpc {
@@ -94,21 +93,16 @@ class PowerClient final : public PowerFeed {
   void SetDisconnected(const std::string& error);
 
   const PowerClientOptions options_;
+  SampleHub hub_;
   std::thread thread_;
 
   mutable absl::Mutex mu_;
   PowerClientState state_ ABSL_GUARDED_BY(mu_);
-  std::deque<v1::PowerSample> ring_ ABSL_GUARDED_BY(mu_);
   uint32_t interval_ms_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   // The live call, to cancel it from Stop / SetInterval.
   grpc::ClientContext* call_ ABSL_GUARDED_BY(mu_) = nullptr;
-
-  mutable absl::Mutex listeners_mu_;
-  int next_listener_id_ ABSL_GUARDED_BY(listeners_mu_) = 1;
-  std::map<int, std::pair<SampleListener, StateListener>> listeners_
-      ABSL_GUARDED_BY(listeners_mu_);
 };
 
 }  // namespace eprof::daemon
