@@ -1,0 +1,256 @@
+// eprof-power-helper: the root helper that reads the machine's power sensors.
+//
+//   eprof-power-helper serve [--socket PATH] [--allow-uid U[,U]] [--allow-gid G[,G]]
+//                            [--socket-mode 0660] [--source S] [--sysfs-root DIR]
+//                            [--proc-root DIR] [--tdp-w W] [--idle-w W] [--fast]
+//                            [--powermetrics-path PATH] [--log-level L]
+//   eprof-power-helper probe [--source S] [--samples N|all] [--interval-ms M] [--fast] [--json]
+//
+// S: auto | rapl | nvml | hwmon | estimate | powermetrics | replay:FILE. Flags live only here.
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/logging.h"
+#include "common/socket_activation.h"
+#include "common/uds_server.h"
+#include "power_helper/probe.h"
+#include "power_helper/sensors/factory.h"
+#include "power_helper/service/power_service.h"
+
+namespace eprof::power {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: eprof-power-helper serve [--socket PATH] [--allow-uid U[,U..]] [--allow-gid G[,G..]]\n"
+    "                                [--socket-mode MODE] [--source S] [--sysfs-root DIR]\n"
+    "                                [--proc-root DIR] [--tdp-w W] [--idle-w W] [--fast]\n"
+    "                                [--powermetrics-path PATH] [--log-level LEVEL]\n"
+    "       eprof-power-helper probe [--source S] [--samples N|all] [--interval-ms M] [--fast]\n"
+    "                                [--json] [--sysfs-root DIR] [--proc-root DIR] ...\n"
+    "S: auto | rapl | nvml | hwmon | estimate | powermetrics | replay:FILE\n";
+
+int Fail(const std::string& message) {
+  std::cerr << "eprof-power-helper: " << message << "\n";
+  return 2;
+}
+
+struct Flags {
+  std::map<std::string, std::vector<std::string>> values;
+  std::set<std::string> bools;
+  std::string Get(const std::string& name, const std::string& def) const {
+    auto it = values.find(name);
+    return it == values.end() ? def : it->second.back();
+  }
+};
+
+// --name value, --name=value; boolean flags take no value.
+absl::StatusOr<Flags> ParseFlags(int argc, char** argv, const std::set<std::string>& known,
+                                 const std::set<std::string>& boolean) {
+  Flags f;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg.rfind("--", 0) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", arg, "\""));
+    }
+    std::string name = arg.substr(2), value;
+    bool has_value = false;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    if (boolean.count(name)) {
+      f.bools.insert(name);
+      continue;
+    }
+    if (!known.count(name)) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    if (!has_value) {
+      if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+      value = argv[++i];
+    }
+    f.values[name].push_back(value);
+  }
+  return f;
+}
+
+absl::StatusOr<SourceOptions> SourceOptionsFrom(const Flags& f) {
+  SourceOptions o;
+  o.source = f.Get("source", "auto");
+  o.sysfs_root = f.Get("sysfs-root", "/sys");
+  o.proc_root = f.Get("proc-root", "/proc");
+  o.powermetrics_path = f.Get("powermetrics-path", "");
+  o.fast = f.bools.count("fast") > 0;
+  if (!absl::SimpleAtod(f.Get("tdp-w", "65"), &o.tdp_w) ||
+      !absl::SimpleAtod(f.Get("idle-w", "10"), &o.idle_w)) {
+    return absl::InvalidArgumentError("--tdp-w and --idle-w take watts, e.g. --tdp-w 45");
+  }
+  return o;
+}
+
+absl::Status ApplyLogLevel(const Flags& f) {
+  if (!f.values.count("log-level")) return absl::OkStatus();
+  absl::StatusOr<LogLevel> level = ParseLogLevel(f.Get("log-level", "info"));
+  if (!level.ok()) return level.status();
+  SetMinLogLevel(*level);
+  return absl::OkStatus();
+}
+
+const std::set<std::string> kSourceFlags = {"source", "sysfs-root", "proc-root", "tdp-w",
+                                            "idle-w", "powermetrics-path", "log-level"};
+
+int Probe(int argc, char** argv) {
+  std::set<std::string> known = kSourceFlags;
+  known.insert({"samples", "interval-ms"});
+  absl::StatusOr<Flags> f = ParseFlags(argc, argv, known, {"fast", "json"});
+  if (!f.ok()) return Fail(absl::StrCat(f.status().message(), "\n", kUsage));
+  if (absl::Status s = ApplyLogLevel(*f); !s.ok()) return Fail(std::string(s.message()));
+  absl::StatusOr<SourceOptions> so = SourceOptionsFrom(*f);
+  if (!so.ok()) return Fail(std::string(so.status().message()));
+  so->powermetrics_require_root = so->powermetrics_path.empty();
+  ProbeOptions po;
+  po.json = f->bools.count("json") > 0;
+  std::string samples = f->Get("samples", "5");
+  if (samples == "all") {
+    po.samples = -1;
+  } else if (!absl::SimpleAtoi(samples, &po.samples) || po.samples < 1) {
+    return Fail("--samples takes a positive count or \"all\"");
+  }
+  if (!absl::SimpleAtoi(f->Get("interval-ms", "0"), &po.interval_ms) || po.interval_ms < 0 ||
+      po.interval_ms > 60000) {
+    return Fail("--interval-ms takes milliseconds in [1, 60000]");
+  }
+  absl::StatusOr<std::vector<std::unique_ptr<Sensor>>> sensors = CreateSensors(*so);
+  if (!sensors.ok()) return Fail(std::string(sensors.status().message()));
+  return RunProbe(*sensors, po, std::cout, po.json ? std::cerr : std::cout);
+}
+
+// "1000,1001" or names → ids.
+absl::Status ParseIds(const std::vector<std::string>& values, bool gid, std::set<uint32_t>* out) {
+  for (const std::string& v : values) {
+    for (absl::string_view part : absl::StrSplit(v, ',', absl::SkipEmpty())) {
+      uint32_t id = 0;
+      if (absl::SimpleAtoi(part, &id)) {
+        out->insert(id);
+        continue;
+      }
+      std::string name(part);
+      if (gid) {
+        group* g = getgrnam(name.c_str());
+        if (g == nullptr) return absl::InvalidArgumentError(absl::StrCat("no group \"", name, "\""));
+        out->insert(g->gr_gid);
+      } else {
+        passwd* p = getpwnam(name.c_str());
+        if (p == nullptr) return absl::InvalidArgumentError(absl::StrCat("no user \"", name, "\""));
+        out->insert(p->pw_uid);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+int Serve(int argc, char** argv) {
+  std::set<std::string> known = kSourceFlags;
+  known.insert({"socket", "allow-uid", "allow-gid", "socket-mode"});
+  absl::StatusOr<Flags> f = ParseFlags(argc, argv, known, {"fast"});
+  if (!f.ok()) return Fail(absl::StrCat(f.status().message(), "\n", kUsage));
+  if (absl::Status s = ApplyLogLevel(*f); !s.ok()) return Fail(std::string(s.message()));
+  absl::StatusOr<SourceOptions> so = SourceOptionsFrom(*f);
+  if (!so.ok()) return Fail(std::string(so.status().message()));
+  so->powermetrics_require_root = true;
+
+  UdsServerOptions uds;
+  uds.server_name = "eprof-power-helper";
+  uds.socket_path = f->Get("socket", "/var/run/eprof/power.sock");
+  unsigned long mode = 0;
+  char* end = nullptr;
+  std::string mode_text = f->Get("socket-mode", "0660");
+  mode = std::strtoul(mode_text.c_str(), &end, 8);
+  if (end == mode_text.c_str() || *end != '\0' || mode > 0777) {
+    return Fail("--socket-mode takes an octal mode such as 0660");
+  }
+  uds.socket_mode = static_cast<mode_t>(mode);
+  std::set<uint32_t> uids, gids;
+  auto uv = f->values.find("allow-uid");
+  auto gv = f->values.find("allow-gid");
+  if (absl::Status s = ParseIds(uv == f->values.end() ? std::vector<std::string>{} : uv->second,
+                                false, &uids);
+      !s.ok()) {
+    return Fail(absl::StrCat("--allow-uid: ", s.message()));
+  }
+  if (absl::Status s = ParseIds(gv == f->values.end() ? std::vector<std::string>{} : gv->second,
+                                true, &gids);
+      !s.ok()) {
+    return Fail(absl::StrCat("--allow-gid: ", s.message()));
+  }
+  uds.policy.allow_root = true;
+  uds.policy.allowed_uids.insert(uids.begin(), uids.end());
+  uds.policy.allowed_gids.insert(gids.begin(), gids.end());
+  absl::StatusOr<int> activated = TakeActivatedListenFd("Listeners");
+  if (!activated.ok()) return Fail(std::string(activated.status().message()));
+  uds.listen_fd = *activated;
+
+  // Signals are taken by sigwait below; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<std::vector<std::unique_ptr<Sensor>>> sensors = CreateSensors(*so);
+  if (!sensors.ok()) return Fail(std::string(sensors.status().message()));
+  for (const auto& s : *sensors) {
+    v1::Source d = s->Describe();
+    EPROF_LOG(INFO) << "source " << d.name() << ": "
+                    << (d.available() ? "available, " + std::to_string(d.channels_size()) +
+                                            " channels"
+                                      : "unavailable: " + d.unavailable_reason());
+  }
+  PowerServiceImpl service(*std::move(sensors), PowerServiceOptions{});
+  uds.configure = [&](grpc::ServerBuilder& b) { b.RegisterService(&service); };
+  absl::StatusOr<std::unique_ptr<UdsServer>> server = UdsServer::Start(std::move(uds));
+  if (!server.ok()) return Fail(std::string(server.status().message()));
+  EPROF_LOG(INFO) << "serving on " << (*server)->socket_path() << " (allowed: "
+                  << "root" << (uids.empty() ? "" : ", uids") << (gids.empty() ? "" : ", gids")
+                  << ")";
+  int sig = 0;
+  sigwait(&signals, &sig);
+  EPROF_LOG(INFO) << "signal " << sig << ": stopping";
+  service.Shutdown();
+  (*server)->Shutdown(absl::Seconds(2));
+  return 0;
+}
+
+}  // namespace
+}  // namespace eprof::power
+
+int main(int argc, char** argv) {
+  eprof::SetLogProgramName("eprof-power-helper");
+  if (argc < 2) {
+    std::cerr << eprof::power::kUsage;
+    return 2;
+  }
+  std::string command = argv[1];
+  if (command == "serve") return eprof::power::Serve(argc - 2, argv + 2);
+  if (command == "probe") return eprof::power::Probe(argc - 2, argv + 2);
+  if (command == "--help" || command == "help") {
+    std::cout << eprof::power::kUsage;
+    return 0;
+  }
+  std::cerr << "eprof-power-helper: unknown command \"" << command << "\"\n" << eprof::power::kUsage;
+  return 2;
+}

@@ -1,0 +1,39 @@
+// Read-only file access for the sensors, behind an interface so that tests run the real sensor
+// code against fixture trees (a rebuilt /sys/class/powercap, a fake /proc/stat).
+//
+// Thread safety: the real implementation is stateless and safe from any thread.
+#ifndef EPROF_POWER_HELPER_SENSORS_FILE_SYSTEM_H_
+#define EPROF_POWER_HELPER_SENSORS_FILE_SYSTEM_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace eprof::power {
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+  // The whole file. NOT_FOUND / PERMISSION_DENIED / ... from errno, naming the path.
+  virtual absl::StatusOr<std::string> ReadFile(const std::string& path) const = 0;
+  // Names in a directory (no "." / ".."), sorted. Errors as ReadFile.
+  virtual absl::StatusOr<std::vector<std::string>> ListDir(const std::string& path) const = 0;
+  // True when `path` exists (any type).
+  virtual bool Exists(const std::string& path) const = 0;
+
+  // The process-wide real file system. Never deleted.
+  static FileSystem* Real();
+};
+
+// Reads a file holding one unsigned decimal integer (sysfs counters), trailing newline allowed.
+// INVALID_ARGUMENT naming the path and the text when it is not one.
+absl::StatusOr<uint64_t> ReadUint64File(const FileSystem& fs, const std::string& path);
+
+// The file's content without trailing whitespace.
+absl::StatusOr<std::string> ReadTrimmedFile(const FileSystem& fs, const std::string& path);
+
+}  // namespace eprof::power
+
+#endif  // EPROF_POWER_HELPER_SENSORS_FILE_SYSTEM_H_

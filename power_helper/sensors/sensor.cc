@@ -1,0 +1,54 @@
+#include "power_helper/sensors/sensor.h"
+
+#include "absl/strings/match.h"
+
+namespace eprof::power {
+
+const char* QualityName(v1::Quality quality) {
+  switch (quality) {
+    case v1::QUALITY_MEASURED:
+      return "MEASURED";
+    case v1::QUALITY_DERIVED:
+      return "DERIVED";
+    default:
+      return "ESTIMATED";
+  }
+}
+
+v1::Quality QualityFromName(const std::string& name) {
+  if (name == "MEASURED") return v1::QUALITY_MEASURED;
+  if (name == "DERIVED") return v1::QUALITY_DERIVED;
+  return v1::QUALITY_ESTIMATED;
+}
+
+v1::ChannelKind KindFromChannelName(const std::string& name) {
+  if (absl::StartsWith(name, "package")) return v1::CHANNEL_KIND_PACKAGE;
+  if (absl::StartsWith(name, "psys")) return v1::CHANNEL_KIND_PLATFORM;
+  if (absl::StartsWith(name, "dram")) return v1::CHANNEL_KIND_DRAM;
+  if (absl::StartsWith(name, "ane")) return v1::CHANNEL_KIND_ACCELERATOR;
+  if (absl::StrContains(name, "gpu") || absl::StartsWith(name, "uncore")) {
+    return v1::CHANNEL_KIND_GPU;
+  }
+  if (absl::StartsWith(name, "cpu") || absl::StartsWith(name, "core")) {
+    return v1::CHANNEL_KIND_CPU;
+  }
+  return v1::CHANNEL_KIND_OTHER;
+}
+
+v1::Channel MakeChannel(const std::string& name, const std::string& source,
+                        const std::string& description, v1::ChannelKind kind,
+                        v1::Quality quality, const std::string& native_unit,
+                        bool energy_counter, std::vector<std::string> contains) {
+  v1::Channel channel;
+  channel.set_name(name);
+  channel.set_source(source);
+  channel.set_description(description);
+  channel.set_kind(kind);
+  channel.set_quality(quality);
+  channel.set_native_unit(native_unit);
+  channel.set_energy_counter(energy_counter);
+  for (std::string& c : contains) channel.add_contains(std::move(c));
+  return channel;
+}
+
+}  // namespace eprof::power

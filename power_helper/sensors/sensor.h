@@ -1,0 +1,89 @@
+// The one interface every power source implements, and the plain structs a sample is made of.
+//
+//   std::unique_ptr<Sensor> sensor = ...;               // from factory.h
+//   v1::Source info = sensor->Describe();               // channels, intervals, availability
+//   EPROF_RETURN_IF_ERROR(sensor->Start(100'000'000));   // window 0 starts now
+//   for (;;) {
+//     EPROF_ASSIGN_OR_RETURN(SensorSample s, sensor->Next(100'000'000));
+//     ...                                                // s.window_ns ends at s.t_end_ns
+//   }
+//   sensor->Stop();
+//
+// A sample covers (t_end_ns - window_ns, t_end_ns] of CLOCK_MONOTONIC (see common/clock.h) and
+// carries one Reading per channel: energy in mJ over the window (the primary quantity) and the
+// average power in mW. Windows of one Start() run are back to back.
+//
+// Thread safety: Start/Next/Stop are called by one thread (the source's sampling thread);
+// Interrupt() may be called from any thread at any time.
+#ifndef EPROF_POWER_HELPER_SENSORS_SENSOR_H_
+#define EPROF_POWER_HELPER_SENSORS_SENSOR_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "eprof/v1/power.pb.h"
+
+namespace eprof::power {
+
+// Interval limits of the API (power.proto): requests outside them are rejected.
+inline constexpr int64_t kMinApiIntervalNs = 1'000'000;        // 1 ms
+inline constexpr int64_t kMaxApiIntervalNs = 60'000'000'000;  // 60 s
+
+struct Reading {
+  std::string channel;  // Channel.name
+  double energy_mj = 0;
+  double power_mw = 0;
+  v1::Quality quality = v1::QUALITY_MEASURED;
+};
+
+struct SensorSample {
+  int64_t t_end_ns = 0;
+  int64_t window_ns = 0;
+  std::vector<Reading> readings;
+};
+
+class Sensor {
+ public:
+  virtual ~Sensor() = default;
+
+  // Name, channels, intervals, availability (with the reason when unavailable). Cheap; starts
+  // nothing.
+  virtual v1::Source Describe() const = 0;
+
+  // Starts sampling at `interval_ns` (already clamped to Describe()'s range); the first window
+  // starts now. Errors: FAILED_PRECONDITION when the source cannot run, with what to do.
+  virtual absl::Status Start(int64_t interval_ns) = 0;
+
+  // Blocks until the next window has ended and returns it. `interval_ns` may differ from the
+  // previous call (sources with a fixed cadence, powermetrics and replay, ignore it).
+  // Returns CANCELLED after Interrupt(), OUT_OF_RANGE at the end of a finite recording (replay),
+  // another error when the source failed.
+  virtual absl::StatusOr<SensorSample> Next(int64_t interval_ns) = 0;
+
+  // Makes a blocked Next() return CANCELLED soon (within ~20 ms), and every later Next() too
+  // until the next Start(). Any thread.
+  virtual void Interrupt() = 0;
+
+  // Stops sampling and releases what Start() took (for powermetrics: stops the child). Idempotent.
+  virtual void Stop() = 0;
+};
+
+// "MEASURED", "DERIVED", "ESTIMATED" (trace files, probe output) and back.
+const char* QualityName(v1::Quality quality);
+v1::Quality QualityFromName(const std::string& name);
+
+// The channel kind a channel name suggests ("cpu" → CPU, "package-0" → PACKAGE, ...): for
+// sources that learn their channels from a recording.
+v1::ChannelKind KindFromChannelName(const std::string& name);
+
+// Fills a v1::Channel.
+v1::Channel MakeChannel(const std::string& name, const std::string& source,
+                        const std::string& description, v1::ChannelKind kind,
+                        v1::Quality quality, const std::string& native_unit,
+                        bool energy_counter, std::vector<std::string> contains = {});
+
+}  // namespace eprof::power
+
+#endif  // EPROF_POWER_HELPER_SENSORS_SENSOR_H_

@@ -1,0 +1,122 @@
+#include "power_helper/service/source_runner.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/logging.h"
+
+namespace eprof::power {
+
+SourceRunner::SourceRunner(std::unique_ptr<Sensor> sensor)
+    : sensor_(std::move(sensor)), info_(sensor_->Describe()) {}
+
+bool SourceRunner::Subscribe(std::shared_ptr<Subscriber> subscriber) {
+  absl::MutexLock lock(&mu_);
+  if (shutdown_) return false;
+  subscribers_.push_back(std::move(subscriber));
+  if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+  return true;
+}
+
+void SourceRunner::Unsubscribe(Subscriber* subscriber) {
+  absl::MutexLock lock(&mu_);
+  auto it = std::find_if(subscribers_.begin(), subscribers_.end(),
+                         [&](const auto& s) { return s.get() == subscriber; });
+  if (it == subscribers_.end()) return;
+  subscribers_.erase(it);
+  if (subscribers_.empty()) sensor_->Interrupt();
+}
+
+size_t SourceRunner::subscriber_count() const {
+  absl::MutexLock lock(&mu_);
+  return subscribers_.size();
+}
+
+uint64_t SourceRunner::starts() const {
+  absl::MutexLock lock(&mu_);
+  return starts_;
+}
+
+void SourceRunner::EndAll(const absl::Status& status) {
+  std::vector<std::shared_ptr<Subscriber>> ended;
+  {
+    absl::MutexLock lock(&mu_);
+    ended.swap(subscribers_);
+  }
+  for (auto& s : ended) s->OnSourceEnd(status);
+}
+
+void SourceRunner::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutdown_ && !thread_.joinable()) return;
+    shutdown_ = true;
+    sensor_->Interrupt();
+  }
+  EndAll(absl::UnavailableError("eprof-power-helper is shutting down; reconnect with backoff"));
+  if (thread_.joinable()) thread_.join();
+}
+
+void SourceRunner::Loop() {
+  auto wanted_interval = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    int64_t interval = info_.max_interval_ns() > 0 ? info_.max_interval_ns() : kMaxApiIntervalNs;
+    for (const auto& s : subscribers_) interval = std::min(interval, s->interval_ns());
+    return interval;
+  };
+  for (;;) {
+    int64_t interval_ns;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](SourceRunner* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) {
+            return r->shutdown_ || !r->subscribers_.empty();
+          },
+          this));
+      if (shutdown_) break;
+      interval_ns = wanted_interval();
+      ++starts_;
+    }
+    absl::Status started = sensor_->Start(interval_ns);
+    if (!started.ok()) {
+      EPROF_LOG(WARNING) << "source " << info_.name() << " failed to start: " << started;
+      sensor_->Stop();
+      EndAll(absl::FailedPreconditionError(started.message()));
+      continue;
+    }
+    EPROF_LOG(INFO) << "source " << info_.name() << " sampling every " << interval_ns / 1000
+                    << " us";
+    std::vector<std::shared_ptr<Subscriber>> targets;
+    for (;;) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (shutdown_ || subscribers_.empty()) break;
+        interval_ns = wanted_interval();
+      }
+      absl::StatusOr<SensorSample> sample = sensor_->Next(interval_ns);
+      if (!sample.ok()) {
+        if (absl::IsCancelled(sample.status())) break;
+        if (absl::IsOutOfRange(sample.status())) {
+          EPROF_LOG(INFO) << "source " << info_.name() << ": " << sample.status().message();
+          EndAll(absl::OkStatus());
+        } else {
+          EPROF_LOG(WARNING) << "source " << info_.name() << " failed: " << sample.status();
+          EndAll(absl::UnavailableError(
+              absl::StrCat("source ", info_.name(), " failed: ", sample.status().message())));
+        }
+        break;
+      }
+      {
+        absl::MutexLock lock(&mu_);
+        targets = subscribers_;
+      }
+      // Outside the lock: subscribers queue without blocking.
+      for (const auto& s : targets) s->OnSample(*sample);
+      targets.clear();
+    }
+    sensor_->Stop();
+    EPROF_LOG(INFO) << "source " << info_.name() << " stopped";
+  }
+  sensor_->Stop();
+}
+
+}  // namespace eprof::power
