@@ -1,0 +1,43 @@
+#include "daemon/power/sensor_feed.h"
+
+#include "common/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "power_helper/sensors/estimate_sensor.h"
+
+namespace eprof::daemon {
+namespace {
+
+// The real estimate source over this machine's /proc/stat, in-process.
+TEST(SensorFeed, RunsTheEstimateInProcess) {
+  power::EstimateSensorOptions options;
+  options.tdp_w = 20;
+  options.idle_w = 5;
+  auto feed = SensorFeed::Start(power::EstimateSensor::Create(options), 10);
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  int64_t t0 = Clock::Real()->NowNs();
+  ASSERT_TRUE((*feed)->WaitForCoverage(t0 + 50'000'000, absl::Seconds(5)));
+  PowerFeedState state = (*feed)->state();
+  EXPECT_TRUE(state.connected);
+  EXPECT_EQ(state.source, "estimate");
+  ASSERT_EQ(state.channels.size(), 1u);
+  EXPECT_EQ(state.channels[0].quality(), v1::QUALITY_ESTIMATED);
+  std::vector<v1::PowerSample> samples = (*feed)->SamplesSince(t0);
+  ASSERT_GE(samples.size(), 4u);
+  for (size_t i = 1; i < samples.size(); ++i) {
+    EXPECT_EQ(samples[i].t_end_ns() - samples[i].window_ns(), samples[i - 1].t_end_ns());
+    // Windows are the measured time between reads: the interval, give or take scheduling.
+    EXPECT_NEAR(samples[i].window_ns(), 10'000'000, 5'000'000);
+    double p = samples[i].readings(0).power_mw();
+    EXPECT_GE(p, 5000 - 1e-6);
+    EXPECT_LE(p, 20000 + 1e-6);
+    EXPECT_EQ(samples[i].readings(0).quality(), v1::QUALITY_ESTIMATED);
+  }
+  (*feed)->SetInterval(20);
+  int64_t t1 = samples.back().t_end_ns();
+  ASSERT_TRUE((*feed)->WaitForCoverage(t1 + 60'000'000, absl::Seconds(5)));
+  EXPECT_NEAR((*feed)->SamplesSince(t1 + 30'000'000).back().window_ns(), 20'000'000, 5'000'000);
+}
+
+}  // namespace
+}  // namespace eprof::daemon
