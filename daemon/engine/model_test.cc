@@ -205,6 +205,32 @@ TEST(ModelTest, ShardIndexErrorsNameIndexShardAndTensor) {
                           AllOf(HasSubstr("model.safetensors.index.json"), HasSubstr("model-00002"))));
 }
 
+TEST(ModelTest, LoadReportsProgressForEveryTensor) {
+  TempDir dir;
+  MakeModelOptions o;
+  o.family = Family::kStableLm;
+  o.out_dir = dir.path();
+  EPROF_ASSERT_OK(MakeModel(o));
+  std::vector<LoadProgress> seen;
+  LoadOptions lo;
+  lo.progress = [&](const LoadProgress& p) { seen.push_back(p); };
+  auto model = Model::Load(dir.path(), lo);
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_FALSE(seen.empty());
+  // Every tensor of the file is used once; bytes add up to the file's data.
+  EXPECT_EQ(seen.back().tensors_loaded, seen.back().tensors_total);
+  EXPECT_EQ(seen.back().bytes_loaded, seen.back().bytes_total);
+  for (size_t i = 1; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].tensors_loaded, seen[i - 1].tensors_loaded + 1);
+    EXPECT_GT(seen[i].bytes_loaded, seen[i - 1].bytes_loaded);
+  }
+  const auto file_size = std::filesystem::file_size(dir.path() + "/model.safetensors");
+  EXPECT_LT(static_cast<uint64_t>(seen.back().bytes_total), file_size);
+  EXPECT_GT(static_cast<uint64_t>(seen.back().bytes_total), file_size - 16384);
+  EXPECT_EQ((*model)->compute_dtype(), "float32");
+  EXPECT_EQ((*model)->device(), "cpu");
+}
+
 TEST(ModelTest, ForwardRejectsBadIdsAndCacheOverflow) {
   TempDir dir;
   MakeModelOptions o;

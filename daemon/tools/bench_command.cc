@@ -28,8 +28,16 @@ class CountingObserver final : public engine::Observer {
  public:
   void OnLayerBegin(int, int64_t t) override { Note(t); }
   void OnLayerEnd(int, int64_t t) override { Note(t); }
-  void OnComponentBegin(engine::Component, int, int64_t t) override { Note(t); }
-  void OnComponentEnd(engine::Component, int, int64_t t) override { Note(t); }
+  void OnComponentBegin(engine::Component, int, int64_t t) override {
+    Note(t);
+    begin_ns_ = t;
+  }
+  void OnComponentEnd(engine::Component c, int, int64_t t) override {
+    Note(t);
+    component_ns_[static_cast<int>(c)] += t - begin_ns_;
+  }
+  // Time inside each component, ns, summed over the run (components level and above).
+  const int64_t* component_ns() const { return component_ns_; }
   void OnActivationStats(engine::Component, int, const engine::ActivationStats& s) override {
     sum_ += s.mean_abs;
   }
@@ -43,16 +51,19 @@ class CountingObserver final : public engine::Observer {
     last_ns_ = t;
     ++events_;
   }
-  int64_t last_ns_ = 0, events_ = 0;
+  int64_t last_ns_ = 0, events_ = 0, begin_ns_ = 0;
+  int64_t component_ns_[32] = {};
   double sum_ = 0;
 };
 
-// Read bandwidth over a buffer much larger than the caches, all cores, best of 3, bytes/s.
+// Read bandwidth over a buffer much larger than the caches, all cores, median of 7 passes
+// (the first is a warm-up), bytes/s. The median, not the best: single passes vary a lot on a
+// shared machine and an outlier would inflate the roofline.
 double MeasureReadBandwidth(size_t bytes, int threads) {
   std::vector<uint64_t> buf(bytes / sizeof(uint64_t));
   for (size_t i = 0; i < buf.size(); ++i) buf[i] = i;
-  double best = 0;
-  for (int round = 0; round < 4; ++round) {
+  std::vector<double> rates;
+  for (int round = 0; round < 8; ++round) {
     std::atomic<uint64_t> sink{0};
     auto t0 = std::chrono::steady_clock::now();
     std::vector<std::thread> pool;
@@ -72,9 +83,10 @@ double MeasureReadBandwidth(size_t bytes, int threads) {
     }
     for (auto& th : pool) th.join();
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (round > 0) best = std::max(best, static_cast<double>(chunk * threads * 8) / s);
+    if (round > 0) rates.push_back(static_cast<double>(chunk * threads * 8) / s);
   }
-  return best;
+  std::sort(rates.begin(), rates.end());
+  return rates[rates.size() / 2];
 }
 
 struct LevelResult {
@@ -82,6 +94,7 @@ struct LevelResult {
   engine::DetailLevel level;
   double prefill_tps = 0, decode_tps = 0;
   int64_t events_per_token = 0;
+  std::vector<int64_t> component_ns;  // per Component value, decode steps only, one round
 };
 
 }  // namespace
@@ -106,7 +119,7 @@ int RunBenchCommand(int argc, char** argv) {
   auto repeat = args->GetInt("repeat", 3);
   auto torch_threads = args->GetInt("torch-threads", 1);
   auto blas_threads = args->GetInt("blas-threads", 0);
-  auto bw_mb = args->GetInt("bandwidth-mb", 512);
+  auto bw_mb = args->GetInt("bandwidth-mb", 256);
   for (const absl::Status& s : {prompt_tokens.status(), new_tokens.status(), repeat.status(),
                                 torch_threads.status(), blas_threads.status(), bw_mb.status()}) {
     if (!s.ok()) return fail(s);
@@ -163,6 +176,7 @@ int RunBenchCommand(int argc, char** argv) {
     if (!first.ok()) return first.status();
     const int64_t t1 = clock->NowNs();
     const int64_t prefill_events = observer.events();
+    std::vector<int64_t> before(observer.component_ns(), observer.component_ns() + 32);
     int32_t token = *first;
     for (int64_t i = 1; i < *new_tokens; ++i) {
       auto next = gen.Step(token);
@@ -175,15 +189,32 @@ int RunBenchCommand(int argc, char** argv) {
       r.prefill_tps = std::max(r.prefill_tps, *prompt_tokens / ((t1 - t0) / 1e9));
       r.decode_tps = std::max(r.decode_tps, (*new_tokens - 1) / ((t2 - t1) / 1e9));
       r.events_per_token = (observer.events() - prefill_events) / (*new_tokens - 1);
+      r.component_ns.assign(32, 0);
+      for (int c = 0; c < 32; ++c) r.component_ns[c] = observer.component_ns()[c] - before[c];
     }
     return absl::OkStatus();
   };
   LevelResult warm{"none", engine::DetailLevel::kNone};
   if (absl::Status s = run_once(warm, false); !s.ok()) return fail(s);
+  // Rounds rotate the order of the levels so that no level always runs first or last (drift in
+  // clock speed or in other processes' load would otherwise bias the ratios).
   for (int64_t round = 0; round < *repeat; ++round) {
-    for (LevelResult& r : levels) {
+    for (size_t i = 0; i < levels.size(); ++i) {
+      LevelResult& r = levels[(i + round) % levels.size()];
       if (absl::Status s = run_once(r, true); !s.ok()) return fail(s);
     }
+  }
+  // The deterministic part of the hook cost: one boundary = one clock read + one virtual call.
+  double boundary_ns = 0;
+  {
+    CountingObserver probe;
+    engine::Observer* obs = &probe;
+    constexpr int kCalls = 1000000;
+    const int64_t b0 = clock->NowNs();
+    for (int i = 0; i < kCalls; ++i) {
+      obs->OnComponentBegin(engine::Component::kQProj, i & 31, clock->NowNs());
+    }
+    boundary_ns = static_cast<double>(clock->NowNs() - b0) / kCalls;
   }
   const int threads = std::max(1u, std::thread::hardware_concurrency());
   const double bandwidth = MeasureReadBandwidth(static_cast<size_t>(*bw_mb) << 20, threads);
@@ -212,6 +243,7 @@ int RunBenchCommand(int argc, char** argv) {
                              {"decode_ratio_to_none", r.decode_tps / none.decode_tps},
                              {"observer_events_per_token", r.events_per_token}});
     }
+    j["observer_boundary_cost_ns"] = boundary_ns;
     j["memory_read_bandwidth_gb_per_s"] = bandwidth / 1e9;
     j["weight_bytes_per_token"] = weight_bytes;
     j["decode_roofline_tokens_per_s"] = roofline_tps;
@@ -233,6 +265,28 @@ int RunBenchCommand(int argc, char** argv) {
                 static_cast<long long>(r.events_per_token));
   }
   std::printf("(x = none)\n");
+  for (const LevelResult& r : levels) {
+    if (r.level != engine::DetailLevel::kComponents) continue;
+    int64_t total = 0;
+    for (int64_t ns : r.component_ns) total += ns;
+    if (total == 0) break;
+    std::printf("decode time by component (components level, last round):");
+    for (int c = 0; c < 32; ++c) {
+      if (r.component_ns[c] * 100 >= total) {
+        std::printf(" %s %.1f%%", engine::ComponentName(static_cast<engine::Component>(c)),
+                    100.0 * r.component_ns[c] / total);
+      }
+    }
+    std::printf("\n");
+  }
+  for (const LevelResult& r : levels) {
+    if (r.events_per_token == 0) continue;
+    std::printf("%s: %lld boundaries/token × %.0f ns = %.1f µs/token = %.3f%% of a decode step "
+                "(clock read + virtual call, measured alone)\n",
+                r.name.c_str(), static_cast<long long>(r.events_per_token), boundary_ns,
+                r.events_per_token * boundary_ns / 1e3,
+                100.0 * r.events_per_token * boundary_ns / (1e9 / none.decode_tps));
+  }
   std::printf("memory read bandwidth %.2f GB/s (%d threads); weights read per token %.1f MB\n",
               bandwidth / 1e9, threads, weight_bytes / 1e6);
   std::printf("decode roofline %.2f tok/s; reached %.1f%% (none)\n", roofline_tps,
