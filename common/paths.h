@@ -1,0 +1,22 @@
+// Where eprof's per-user files live by default, so that eprofd and eprofctl agree.
+//
+//   DefaultDaemonSocket()  $EPROF_SOCKET, else $XDG_RUNTIME_DIR/eprof/eprofd.sock, else
+//                          /tmp/eprof-$UID/eprofd.sock
+//   DefaultDataDir()       $XDG_DATA_HOME/eprof, else ~/.local/share/eprof
+//   kDefaultPowerSocket    the power helper's socket
+#ifndef EPROF_COMMON_PATHS_H_
+#define EPROF_COMMON_PATHS_H_
+
+#include <string>
+
+namespace eprof {
+
+inline constexpr char kDefaultPowerSocket[] = "/var/run/eprof/power.sock";
+
+// The daemon's socket when no flag says otherwise. `use_env`: consult $EPROF_SOCKET first.
+std::string DefaultDaemonSocket(bool use_env = true);
+std::string DefaultDataDir();
+
+}  // namespace eprof
+
+#endif  // EPROF_COMMON_PATHS_H_
