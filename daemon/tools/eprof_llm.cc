@@ -3,6 +3,7 @@
 //   eprof-llm logits   --model DIR --ids 1,2,3 --out FILE.safetensors
 //   eprof-llm bench    --model DIR --prompt-tokens P --new-tokens N --detail none,layers,...
 //   eprof-llm mkmodel  --family F --preset tiny|small|demo --out DIR [--seed N]
+//   eprof-llm tokenize (--tokenizer FILE | --model DIR) [--no-special] (TEXT | --file F) [--json]
 #include <cstdio>
 #include <cstring>
 
@@ -10,6 +11,7 @@ int RunGenerateCommand(int argc, char** argv);
 int RunLogitsCommand(int argc, char** argv);
 int RunBenchCommand(int argc, char** argv);
 int RunMkmodelCommand(int argc, char** argv);
+int RunTokenizeCommand(int argc, char** argv);
 
 namespace {
 
@@ -22,7 +24,9 @@ void Usage() {
                "  bench    --model DIR [--prompt-tokens P] [--new-tokens N]\n"
                "           [--detail none,phases,layers,components,deep] [--json]\n"
                "  mkmodel  --family F --preset tiny|small|demo --out DIR [--seed N]\n"
-               "           [--tokenizer tokenizer.json] [--dtype float32|bfloat16] [--shard-bytes B]\n");
+               "           [--tokenizer tokenizer.json] [--dtype float32|bfloat16] [--shard-bytes B]\n"
+               "  tokenize (--tokenizer FILE | --model DIR) [--no-special] (TEXT | --file F) [--json]\n"
+               "           | --decode 1,2,3 | --batch\n");
 }
 
 }  // namespace
@@ -37,6 +41,7 @@ int main(int argc, char** argv) {
   if (std::strcmp(cmd, "logits") == 0) return RunLogitsCommand(argc - 2, argv + 2);
   if (std::strcmp(cmd, "bench") == 0) return RunBenchCommand(argc - 2, argv + 2);
   if (std::strcmp(cmd, "mkmodel") == 0) return RunMkmodelCommand(argc - 2, argv + 2);
+  if (std::strcmp(cmd, "tokenize") == 0) return RunTokenizeCommand(argc - 2, argv + 2);
   std::fprintf(stderr, "eprof-llm: unknown command '%s'\n", cmd);
   Usage();
   return 2;
