@@ -1,0 +1,203 @@
+#include "daemon/backend/engine_backend.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "daemon/engine/devices.h"
+#include "daemon/engine/generator.h"
+#include "daemon/engine/model.h"
+#include "daemon/engine/observer.h"
+#include "daemon/engine/tokenizer/tokenizer.h"
+
+namespace eprof::daemon {
+namespace {
+
+// The engine's observer calls, forwarded to the profiler's SpanObserver. The engine's Component
+// values are the proto's (observer.h says so), hence the static_casts.
+class ObserverBridge final : public engine::Observer {
+ public:
+  void set(SpanObserver* target) { target_ = target; }
+
+  void OnLayerBegin(int layer, int64_t t_ns) override { target_->BeginLayer(layer, t_ns); }
+  void OnLayerEnd(int layer, int64_t t_ns) override { target_->EndLayer(layer, t_ns); }
+  void OnComponentBegin(engine::Component c, int layer, int64_t t_ns) override {
+    target_->BeginComponent(layer, static_cast<v1::Component>(c), t_ns);
+  }
+  void OnComponentEnd(engine::Component c, int layer, int64_t t_ns) override {
+    target_->EndComponent(layer, static_cast<v1::Component>(c), t_ns);
+  }
+  void OnActivationStats(engine::Component c, int layer, const engine::ActivationStats& s) override {
+    v1::ActivationStats stats;
+    stats.set_mean_abs(s.mean_abs);
+    stats.set_std(s.std);
+    stats.set_max_abs(s.max_abs);
+    stats.set_near_zero_fraction(s.frac_near_zero);
+    target_->ComponentStats(layer, static_cast<v1::Component>(c), stats);
+  }
+  void OnAttentionStats(int layer, const std::vector<engine::AttentionHeadStats>& heads) override {
+    std::vector<v1::AttentionHeadStats> out(heads.size());
+    for (size_t h = 0; h < heads.size(); ++h) {
+      out[h].set_head(static_cast<uint32_t>(h));
+      out[h].set_entropy_nats(heads[h].entropy_nats);
+      out[h].set_max_weight(heads[h].max_weight);
+      out[h].set_sparse_fraction(heads[h].frac_below_001);
+    }
+    target_->AttentionStats(layer, out);
+  }
+
+ private:
+  SpanObserver* target_ = nullptr;
+};
+
+class TokenizerTextStream final : public TextStream {
+ public:
+  explicit TokenizerTextStream(const tokenizer::Tokenizer* tok) : decoder_(tok) {}
+  std::string Next(int32_t id) override { return decoder_.Add(id); }
+
+ private:
+  tokenizer::IncrementalDecoder decoder_;
+};
+
+// softmax(logits)[id], computed stably.
+double Probability(const std::vector<float>& logits, int32_t id) {
+  if (logits.empty() || id < 0 || static_cast<size_t>(id) >= logits.size()) return 0;
+  float max = logits[0];
+  for (float x : logits) max = std::max(max, x);
+  double sum = 0;
+  for (float x : logits) sum += std::exp(static_cast<double>(x - max));
+  return std::exp(static_cast<double>(logits[id] - max)) / sum;
+}
+
+class EngineModel final : public LoadedModel {
+ public:
+  EngineModel(std::unique_ptr<engine::Model> model, std::unique_ptr<tokenizer::Tokenizer> tok,
+              v1::ModelInfo info)
+      : model_(std::move(model)), tokenizer_(std::move(tok)), info_(std::move(info)) {
+    const engine::GenerationConfig& gen = model_->generation_config();
+    eos_ = gen.eos_token_ids.empty() ? model_->config().eos_token_ids : gen.eos_token_ids;
+  }
+
+  const v1::ModelInfo& info() const override { return info_; }
+  std::string device() const override { return model_->device(); }
+  std::string dtype() const override { return model_->compute_dtype(); }
+  std::string timing_method() const override {
+    return model_->device() == "cpu" ? "host_clock" : "device_sync";
+  }
+  uint32_t context_length() const override { return static_cast<uint32_t>(model_->max_seq_len()); }
+  uint64_t memory_bytes() const override {
+    return static_cast<uint64_t>(model_->weight_bytes_per_token());
+  }
+
+  absl::StatusOr<std::vector<int32_t>> Tokenize(const std::string& text,
+                                                 bool add_special_tokens) override {
+    if (tokenizer_ == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("model ", info_.name(), " has no tokenizer.json"));
+    }
+    return tokenizer_->Encode(text, add_special_tokens);
+  }
+
+  std::unique_ptr<TextStream> NewTextStream() override {
+    return std::make_unique<TokenizerTextStream>(tokenizer_.get());
+  }
+
+  bool IsEos(int32_t token_id) const override {
+    return std::find(eos_.begin(), eos_.end(), token_id) != eos_.end();
+  }
+
+  absl::Status Begin(const std::vector<int32_t>& prompt, const SamplingOptions& sampling,
+                     int32_t max_new_tokens, v1::DetailLevel detail) override {
+    engine::GenerateParams params;
+    params.sampling.temperature = sampling.temperature;
+    params.sampling.top_k = sampling.top_k;
+    params.sampling.top_p = sampling.top_p > 0 ? sampling.top_p : 1.0;
+    params.sampling.seed = sampling.seed;
+    params.max_new_tokens = max_new_tokens;
+    generator_ = std::make_unique<engine::Generator>(model_.get(), params);
+    prompt_ = prompt;
+    detail_ = static_cast<engine::DetailLevel>(detail);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<GeneratedToken> Prefill(SpanObserver* observer) override {
+    Attach(observer);
+    absl::StatusOr<int32_t> token = generator_->Prefill(prompt_);
+    model_->SetObserver(nullptr, engine::DetailLevel::kNone);
+    return Result(token);
+  }
+
+  absl::StatusOr<GeneratedToken> Decode(SpanObserver* observer) override {
+    Attach(observer);
+    absl::StatusOr<int32_t> token = generator_->Step(last_);
+    model_->SetObserver(nullptr, engine::DetailLevel::kNone);
+    return Result(token);
+  }
+
+ private:
+  void Attach(SpanObserver* observer) {
+    if (observer == nullptr || detail_ < engine::DetailLevel::kLayers) {
+      model_->SetObserver(nullptr, engine::DetailLevel::kNone);
+      return;
+    }
+    bridge_.set(observer);
+    model_->SetObserver(&bridge_, detail_);
+  }
+
+  absl::StatusOr<GeneratedToken> Result(const absl::StatusOr<int32_t>& token) {
+    if (!token.ok()) return token.status();
+    last_ = *token;
+    GeneratedToken out;
+    out.token_id = *token;
+    out.probability = Probability(generator_->last_logits(), *token);
+    return out;
+  }
+
+  std::unique_ptr<engine::Model> model_;
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
+  v1::ModelInfo info_;
+  std::vector<int64_t> eos_;
+  std::unique_ptr<engine::Generator> generator_;
+  std::vector<int32_t> prompt_;
+  int32_t last_ = 0;
+  engine::DetailLevel detail_ = engine::DetailLevel::kNone;
+  ObserverBridge bridge_;
+};
+
+}  // namespace
+
+EngineBackend::EngineBackend(std::string default_device) : default_device_(std::move(default_device)) {}
+
+std::vector<std::string> EngineBackend::Devices() const {
+  // CPU always; CUDA and MPS only when this libtorch build has them (Debian's has neither).
+  std::vector<std::string> devices = {"cpu"};
+  for (const std::string& d : engine::AvailableAcceleratorDevices()) devices.push_back(d);
+  return devices;
+}
+
+absl::StatusOr<std::unique_ptr<LoadedModel>> EngineBackend::Load(
+    const std::string& dir, const LoadOptions& options,
+    const std::function<void(const LoadProgress&)>& progress) {
+  engine::LoadOptions load;
+  load.device = options.device.empty() ? default_device_ : options.device;
+  load.dtype = options.dtype.empty() ? "auto" : options.dtype;
+  if (progress) {
+    load.progress = [&progress](const engine::LoadProgress& p) {
+      progress({static_cast<uint64_t>(p.bytes_loaded), static_cast<uint64_t>(p.bytes_total),
+                static_cast<uint32_t>(p.tensors_loaded), static_cast<uint32_t>(p.tensors_total)});
+    };
+  }
+  EPROF_ASSIGN_OR_RETURN(std::unique_ptr<engine::Model> model, engine::Model::Load(dir, load));
+  std::unique_ptr<tokenizer::Tokenizer> tok;
+  std::string tokenizer_path = dir + "/tokenizer.json";
+  if (std::filesystem::exists(tokenizer_path)) {
+    EPROF_ASSIGN_OR_RETURN(tok, tokenizer::Tokenizer::FromFile(tokenizer_path));
+  }
+  v1::ModelInfo info;
+  info.set_name(std::filesystem::path(dir).filename().string());
+  info.set_path(dir);
+  return std::make_unique<EngineModel>(std::move(model), std::move(tok), std::move(info));
+}
+
+}  // namespace eprof::daemon

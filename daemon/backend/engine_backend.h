@@ -1,0 +1,34 @@
+// The profiler's InferenceBackend over eprof's own libtorch engine (daemon/engine) and tokenizer
+// (daemon/engine/tokenizer): loads Hugging Face directories, tokenizes, and runs prefill and
+// decode steps whose layer and component spans reach the profiler's SpanObserver.
+//
+// This file does not include libtorch (the engine's headers are torch-free), so it compiles fast.
+// Thread safety: as LoadedModel's: one generation at a time on the caller's thread.
+#ifndef EPROF_DAEMON_BACKEND_ENGINE_BACKEND_H_
+#define EPROF_DAEMON_BACKEND_ENGINE_BACKEND_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/profiler/inference_backend.h"
+
+namespace eprof::daemon {
+
+class EngineBackend final : public InferenceBackend {
+ public:
+  // `default_device` is used when a request names none ("cpu").
+  explicit EngineBackend(std::string default_device = "cpu");
+
+  absl::StatusOr<std::unique_ptr<LoadedModel>> Load(
+      const std::string& dir, const LoadOptions& options,
+      const std::function<void(const LoadProgress&)>& progress) override;
+  std::vector<std::string> Devices() const override;
+
+ private:
+  std::string default_device_;
+};
+
+}  // namespace eprof::daemon
+
+#endif  // EPROF_DAEMON_BACKEND_ENGINE_BACKEND_H_

@@ -1,0 +1,252 @@
+// eprofd: the eprof daemon. Loads models with eprof's engine, runs profiled generations,
+// attributes energy from the power helper's samples, stores runs in SQLite and serves the
+// ProfilerService (proto/eprof/v1/profiler.proto) on a Unix socket for local users and,
+// optionally, on 127.0.0.1 for the web gateway.
+//
+//   eprofd --model-root ~/models
+//   eprofd --help
+#include <pwd.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/notification.h"
+#include "common/logging.h"
+#include "common/paths.h"
+#include "common/socket_activation.h"
+#include "common/uds_server.h"
+#include "daemon/backend/engine_backend.h"
+#include "daemon/models/model_catalog.h"
+#include "daemon/power/sensor_feed.h"
+#include "power_helper/sensors/estimate_sensor.h"
+#include "daemon/power/power_client.h"
+#include "daemon/service/profiler_service.h"
+#include "daemon/service/run_manager.h"
+#include "daemon/store/run_store.h"
+
+ABSL_FLAG(std::string, socket, "",
+          "Unix socket to serve the ProfilerService on (default $XDG_RUNTIME_DIR/eprof/eprofd.sock, "
+          "or /tmp/eprof-$UID/eprofd.sock). eprofctl finds it there too.");
+ABSL_FLAG(int, tcp_port, 0,
+          "Also serve on 127.0.0.1:PORT, for eprof-web (0 = off). Loopback only; peers there are "
+          "not uid-checked, so use it on single-user machines or behind the gateway.");
+ABSL_FLAG(std::vector<std::string>, allow_uid, {},
+          "Further uids allowed to use the socket (the daemon's own uid and root always are).");
+ABSL_FLAG(std::vector<std::string>, allow_gid, {},
+          "Gids whose members may use the socket.");
+ABSL_FLAG(std::string, db, "",
+          "SQLite database of runs (default $EPROF_DB, else $XDG_DATA_HOME/eprof/eprof.db).");
+ABSL_FLAG(std::vector<std::string>, model_root, {},
+          "Directories holding Hugging Face model directories, comma-separated (default "
+          "$EPROF_MODELS, else $XDG_DATA_HOME/eprof/models). Requests name models relative to these.");
+ABSL_FLAG(std::string, power_socket, eprof::kDefaultPowerSocket,
+          "Socket of eprof-power-helper.");
+ABSL_FLAG(std::string, power_fallback, "none",
+          "What to do when the power helper cannot be reached: 'none' (runs have timings and no "
+          "energy, with a warning) or 'estimate' (an in-process estimate from CPU utilisation x "
+          "--estimate-tdp-w, labelled ESTIMATED everywhere).");
+ABSL_FLAG(double, estimate_tdp_w, 15.0, "CPU power at full load for --power-fallback=estimate, W.");
+ABSL_FLAG(double, estimate_idle_w, 3.0, "CPU power at idle for --power-fallback=estimate, W.");
+ABSL_FLAG(int, power_interval_ms, 100, "Default power sample interval for runs, ms.");
+ABSL_FLAG(int, max_new_tokens, 4096, "Largest max_new_tokens a request may ask for.");
+ABSL_FLAG(int, max_queued, 4,
+          "Profile requests that may wait while one runs; more get RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, model_cache_mb, 8192, "Memory for keeping loaded models between runs, MiB.");
+ABSL_FLAG(std::string, device, "cpu", "Device for requests that name none: cpu, cuda, cuda:N, mps.");
+ABSL_FLAG(double, grid_intensity, 400.0,
+          "Carbon intensity of the electricity used, g CO2e per kWh, for the carbon estimate.");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
+
+namespace eprof::daemon {
+namespace {
+
+absl::Notification* g_stop = nullptr;
+
+void OnSignal(int) {
+  // Async-signal-safe: only notify; the main thread does the work.
+  if (g_stop != nullptr && !g_stop->HasBeenNotified()) g_stop->Notify();
+}
+
+absl::StatusOr<std::set<uint32_t>> ParseIds(const std::vector<std::string>& values, const char* flag) {
+  std::set<uint32_t> ids;
+  for (const std::string& v : values) {
+    uint32_t id = 0;
+    if (!absl::SimpleAtoi(v, &id)) {
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": '", v, "' is not a number"));
+    }
+    ids.insert(id);
+  }
+  return ids;
+}
+
+int Main() {
+  SetLogProgramName("eprofd");
+  absl::StatusOr<LogLevel> level = ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  if (!level.ok()) {
+    EPROF_LOG(ERROR) << "--log-level: " << level.status().message();
+    return 2;
+  }
+  SetMinLogLevel(*level);
+
+  std::string fallback = absl::GetFlag(FLAGS_power_fallback);
+  if (fallback != "none" && fallback != "estimate") {
+    EPROF_LOG(ERROR) << "--power-fallback must be 'none' or 'estimate', not '" << fallback << "'";
+    return 2;
+  }
+  auto uids = ParseIds(absl::GetFlag(FLAGS_allow_uid), "allow-uid");
+  auto gids = ParseIds(absl::GetFlag(FLAGS_allow_gid), "allow-gid");
+  if (!uids.ok() || !gids.ok()) {
+    EPROF_LOG(ERROR) << (!uids.ok() ? uids.status() : gids.status()).message();
+    return 2;
+  }
+
+  std::string db_path = store::RunStore::ResolvePath(absl::GetFlag(FLAGS_db));
+  absl::StatusOr<std::unique_ptr<store::RunStore>> store = store::RunStore::Open(db_path);
+  if (!store.ok()) {
+    EPROF_LOG(ERROR) << store.status().message();
+    return 1;
+  }
+  if (absl::StatusOr<int> n = (*store)->MarkUnfinishedInterrupted(); n.ok() && *n > 0) {
+    EPROF_LOG(WARNING) << *n << " run(s) left running by a previous eprofd were marked interrupted";
+  }
+
+  std::vector<std::string> roots = absl::GetFlag(FLAGS_model_root);
+  if (roots.empty()) {
+    const char* env = std::getenv("EPROF_MODELS");
+    if (env != nullptr && *env != '\0') {
+      roots = absl::StrSplit(env, ':', absl::SkipEmpty());
+    } else {
+      roots = {DefaultDataDir() + "/models"};
+    }
+  }
+  ModelCatalog catalog(roots);
+
+  // Power: the helper, or with --power-fallback=estimate an in-process estimate while it is away.
+  PowerClientOptions power_options;
+  power_options.socket_path = absl::GetFlag(FLAGS_power_socket);
+  power_options.interval_ms = static_cast<uint32_t>(absl::GetFlag(FLAGS_power_interval_ms));
+  auto client = std::make_unique<PowerClient>(power_options);
+  client->Start();
+  std::unique_ptr<SensorFeed> estimate;
+  PowerFeed* power = client.get();
+  if (!client->WaitUntilConnected(absl::Seconds(2))) {
+    std::string why = client->state().error;
+    if (fallback == "estimate") {
+      power::EstimateSensorOptions eo;
+      eo.tdp_w = absl::GetFlag(FLAGS_estimate_tdp_w);
+      eo.idle_w = absl::GetFlag(FLAGS_estimate_idle_w);
+      absl::StatusOr<std::unique_ptr<SensorFeed>> feed =
+          SensorFeed::Start(power::EstimateSensor::Create(eo), power_options.interval_ms);
+      if (!feed.ok()) {
+        EPROF_LOG(ERROR) << "--power-fallback=estimate: " << feed.status().message();
+        return 1;
+      }
+      estimate = std::move(*feed);
+      power = estimate.get();
+      client->Stop();
+      EPROF_LOG(WARNING) << why << "; using an in-process ESTIMATE of power instead";
+    } else {
+      EPROF_LOG(WARNING) << why << "; runs will have no energy until it is reachable "
+                         << "(or start eprofd with --power-fallback=estimate)";
+    }
+  }
+
+  EngineBackend backend(absl::GetFlag(FLAGS_device));
+  RunManagerOptions manager_options;
+  manager_options.max_queued = static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_max_queued)));
+  manager_options.max_new_tokens_cap = static_cast<uint32_t>(std::max(1, absl::GetFlag(FLAGS_max_new_tokens)));
+  manager_options.model_cache_bytes = static_cast<uint64_t>(std::max(0, absl::GetFlag(FLAGS_model_cache_mb))) << 20;
+  manager_options.default_device = absl::GetFlag(FLAGS_device);
+  manager_options.run.grid_intensity_g_per_kwh = absl::GetFlag(FLAGS_grid_intensity);
+  manager_options.run.default_power_interval_ms = power_options.interval_ms;
+  RunManager manager(manager_options, &backend, &catalog, store->get(), power);
+
+  ProfilerServiceOptions service_options;
+  service_options.power_socket = power_options.socket_path;
+  service_options.in_process_estimate = estimate != nullptr;
+  service_options.devices = backend.Devices();
+  ProfilerServiceImpl service(service_options, &manager, &catalog, store->get(), power);
+
+  UdsServerOptions uds;
+  uds.server_name = "eprofd";
+  uds.socket_path = absl::GetFlag(FLAGS_socket).empty() ? DefaultDaemonSocket(/*use_env=*/false)
+                                                        : absl::GetFlag(FLAGS_socket);
+  uds.socket_mode = 0660;
+  uds.directory_mode = 0700;
+  for (uint32_t u : *uids) uds.policy.allowed_uids.insert(u);
+  for (uint32_t g : *gids) uds.policy.allowed_gids.insert(g);
+  if (!gids->empty()) uds.directory_mode = 0750;
+  absl::StatusOr<int> activated = TakeActivatedListenFd();
+  if (!activated.ok()) {
+    EPROF_LOG(ERROR) << activated.status().message();
+    return 1;
+  }
+  uds.listen_fd = *activated;
+  int tcp_port = absl::GetFlag(FLAGS_tcp_port);
+  uds.configure = [&](grpc::ServerBuilder& builder) {
+    builder.RegisterService(&service);
+    if (tcp_port > 0) {
+      builder.AddListeningPort(absl::StrCat("127.0.0.1:", tcp_port), grpc::InsecureServerCredentials());
+    }
+  };
+  absl::StatusOr<std::unique_ptr<UdsServer>> server = UdsServer::Start(std::move(uds));
+  if (!server.ok()) {
+    EPROF_LOG(ERROR) << server.status().message();
+    return 1;
+  }
+  EPROF_LOG(INFO) << "eprofd ready: database " << db_path << ", models under "
+                  << absl::StrJoin(roots, ", ")
+                  << (tcp_port > 0 ? absl::StrCat(", also on 127.0.0.1:", tcp_port) : "");
+
+  absl::Notification stop;
+  g_stop = &stop;
+  struct sigaction sa = {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  stop.WaitForNotification();
+  EPROF_LOG(INFO) << "stopping: cancelling and saving the current run";
+  manager.Shutdown("eprofd is shutting down (SIGTERM)");
+  (*server)->Shutdown(absl::Seconds(2));
+  client->Stop();
+  EPROF_LOG(INFO) << "stopped";
+  return 0;
+}
+
+}  // namespace
+}  // namespace eprof::daemon
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "eprofd: the eprof daemon. Runs profiled LLM generations and serves their energy "
+      "figures.\n\nUsage: eprofd [flags]\n\nEvery flag is listed below (--helpfull also lists "
+      "the libraries' own).");
+  // Flags are written with dashes (--model-root); Abseil's names use underscores.
+  std::vector<std::string> storage(argv, argv + argc);
+  std::vector<char*> args;
+  for (std::string& a : storage) {
+    if (a.rfind("--", 0) == 0) {
+      size_t end = a.find('=');
+      std::replace(a.begin() + 2, end == std::string::npos ? a.end() : a.begin() + end, '-', '_');
+    }
+    args.push_back(a.data());
+  }
+  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  return eprof::daemon::Main();
+}
