@@ -57,7 +57,11 @@ class SampleStream final : public grpc::ServerWriteReactor<Response> {
         last_t_end_ns_ = sample.t_end_ns;
         if (acc_window_ns_ + sample.window_ns / 2 < interval_ns_) return;
         Emit(sample.t_end_ns);
-        to_write = PrepareWriteLocked();
+        // Short intervals are batched: at most one write per min_write_spacing_ns.
+        if (sample.t_end_ns - last_write_ns_ >= options_.min_write_spacing_ns) {
+          to_write = PrepareWriteLocked();
+          if (to_write) last_write_ns_ = sample.t_end_ns;
+        }
       }
       if (to_write) to_write->StartWrite(&to_write->response_);
     }
@@ -97,7 +101,9 @@ class SampleStream final : public grpc::ServerWriteReactor<Response> {
           finish_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
         }
         // An OK end (recording over) still delivers what is queued.
-        if (!finish_requested_ || (finish_status_.ok() && ok && !queue_.empty())) {
+        // While streaming, the next OnSample writes what is queued (keeping the spacing); at
+        // an OK end (recording over) what is queued is still delivered.
+        if (finish_requested_ && finish_status_.ok() && ok && !queue_.empty()) {
           to_write = PrepareWriteLocked();
         }
         if (to_write == nullptr && finish_requested_ && !finish_called_) {
@@ -187,6 +193,7 @@ class SampleStream final : public grpc::ServerWriteReactor<Response> {
     int64_t acc_window_ns_ ABSL_GUARDED_BY(mu_) = 0;
     int acc_windows_ ABSL_GUARDED_BY(mu_) = 0;
     int64_t last_t_end_ns_ ABSL_GUARDED_BY(mu_) = 0;
+    int64_t last_write_ns_ ABSL_GUARDED_BY(mu_) = 0;
     std::deque<v1::PowerSample> queue_ ABSL_GUARDED_BY(mu_);
     uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
     uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
