@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "common/clock.h"
 #include "power_helper/sensors/polled_sensor.h"
+#include "power_helper/sensors/powermetrics_sensor.h"
 #include "power_helper/sensors/replay_sensor.h"
 #include "power_helper/service/power_service.h"
 
@@ -375,6 +376,67 @@ TEST(ReplayServiceTest, TraceStreamsExactlyInRealTime) {
   EXPECT_GE(got[0].t_end_ns() - got[0].window_ns(), before);
   EXPECT_LE(got.back().t_end_ns(), after);
   EXPECT_GE(after - before, 1'000'000'000);
+  service.Shutdown();
+  (*server)->Shutdown();
+  fs::remove_all(dir);
+}
+
+// powermetrics through the service with a fake executable: the child runs only while someone
+// subscribes and is stopped (and reaped) when the last subscriber leaves.
+TEST(PowermetricsServiceTest, ChildStoppedWhenLastSubscriberLeaves) {
+  const std::string dir = TestDir("pm-service");
+  const char* shared = std::getenv("EPROF_SHARED_DIR");
+  const std::string capture =
+      absl::StrCat(shared ? shared : "../shared",
+                   "/fixtures/powermetrics/m4pro-macos15-gpu-only-5samples.plist-stream");
+  {
+    std::ofstream script(dir + "/powermetrics");
+    script << "#!/bin/sh\necho $$ > '" << dir << "/pid'\n"
+           << "tail -c +1 '" << capture << "'\nexec sleep 60\n";
+  }
+  fs::permissions(dir + "/powermetrics", fs::perms::owner_all);
+  PowermetricsSensorOptions po;
+  po.executable = dir + "/powermetrics";
+  po.require_root = false;
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(std::make_unique<PowermetricsSensor>(po));
+  PowerServiceImpl service(std::move(sensors), PowerServiceOptions{});
+  UdsServerOptions o;
+  o.socket_path = dir + "/power.sock";
+  o.configure = [&](grpc::ServerBuilder& b) { b.RegisterService(&service); };
+  auto server = UdsServer::Start(std::move(o));
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_FALSE(fs::exists(dir + "/pid"));  // nothing runs before a subscriber comes
+  auto stub = Connect(dir + "/power.sock");
+  double gpu_mj = 0;
+  {
+    grpc::ClientContext ctx;
+    v1::StreamSamplesRequest req;
+    req.set_interval_ms(1000);
+    auto reader = stub->StreamSamples(&ctx, req);
+    v1::StreamSamplesResponse resp;
+    int n = 0;
+    while (n < 5 && reader->Read(&resp)) {
+      for (const auto& smp : resp.samples()) {
+        ++n;
+        for (const auto& r : smp.readings()) gpu_mj += r.energy_mj();
+      }
+    }
+    EXPECT_EQ(n, 5);
+    ctx.TryCancel();
+    reader->Finish();
+  }
+  EXPECT_EQ(gpu_mj, 1186);  // the capture's total (powermetrics_parser_test.cc)
+  std::ifstream pid_file(dir + "/pid");
+  pid_t pid = 0;
+  pid_file >> pid;
+  ASSERT_GT(pid, 0);
+  bool gone = false;
+  for (int i = 0; i < 300 && !gone; ++i) {
+    gone = kill(pid, 0) != 0;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(gone) << "powermetrics child " << pid << " still running";
   service.Shutdown();
   (*server)->Shutdown();
   fs::remove_all(dir);
