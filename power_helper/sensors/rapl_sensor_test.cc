@@ -106,7 +106,9 @@ TEST_F(RaplTree, MmioDuplicateOfThePackageIsDropped) {
   v1::Source info = sensor->Describe();
   ASSERT_EQ(info.channels_size(), 5);
   for (const v1::Channel& c : info.channels()) {
-    if (c.name() == "package-0") EXPECT_THAT(c.description(), ::testing::HasSubstr("(intel-rapl:0)"));
+    if (c.name() == "package-0") {
+      EXPECT_THAT(c.description(), ::testing::HasSubstr("(intel-rapl:0)"));
+    }
   }
 }
 

@@ -369,7 +369,9 @@ TEST(ReplayServiceTest, TraceStreamsExactlyInRealTime) {
     const int64_t w = (i % 3 == 0 ? 20 : i % 3 == 1 ? 30 : 50) * 1'000'000;
     EXPECT_EQ(got[i].window_ns(), w);
     EXPECT_EQ(got[i].readings(0).energy_mj(), i + 0.125);
-    if (i > 0) EXPECT_EQ(got[i].t_end_ns() - w, got[i - 1].t_end_ns());
+    if (i > 0) {
+      EXPECT_EQ(got[i].t_end_ns() - w, got[i - 1].t_end_ns());
+    }
   }
   // Re-based onto the helper's clock: the first window starts after the call and the last ends
   // before the stream did; real-time pacing: 1 s of recording takes at least 1 s.
