@@ -5,6 +5,7 @@
 #include <ostream>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 namespace eprof::power {
 
@@ -32,14 +33,13 @@ int RunProbe(std::vector<std::unique_ptr<Sensor>>& sensors, const ProbeOptions& 
                             d.available() ? "available" : "UNAVAILABLE", d.description());
     if (!d.available()) info << "  reason: " << d.unavailable_reason() << "\n";
     for (const v1::Channel& c : d.channels()) {
+      std::string contains;
+      if (!c.contains().empty()) {
+        contains = " (contains " + absl::StrJoin(c.contains(), ", ") + ")";
+      }
       info << absl::StrFormat("  channel %-14s %-9s %-5s %s%s\n", c.name(),
                               QualityName(c.quality()), c.native_unit(), c.description(),
-                              c.contains().empty() ? "" : " (contains " +
-                                  [&] {
-                                    std::string s;
-                                    for (const auto& x : c.contains()) s += (s.empty() ? "" : ", ") + x;
-                                    return s;
-                                  }() + ")");
+                              contains);
     }
   }
   Sensor& sensor = *sensors[0];

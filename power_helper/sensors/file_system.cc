@@ -56,7 +56,57 @@ class RealFileSystem final : public FileSystem {
     struct stat st;
     return stat(path.c_str(), &st) == 0;
   }
+
+  absl::StatusOr<std::unique_ptr<CounterFile>> OpenCounter(
+      const std::string& path) const override;
 };
+
+absl::StatusOr<uint64_t> ParseUint64(const std::string& path, std::string text) {
+  absl::StripTrailingAsciiWhitespace(&text);
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(text, &value)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " holds \"", text, "\", not an unsigned integer"));
+  }
+  return value;
+}
+
+class PreadCounter final : public CounterFile {
+ public:
+  PreadCounter(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PreadCounter() override { close(fd_); }
+  // Hot path: one pread, no allocation beyond the small string.
+  absl::StatusOr<uint64_t> Read() override {
+    char buf[64];
+    ssize_t n;
+    do {
+      n = pread(fd_, buf, sizeof(buf) - 1, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return ErrnoToStatus(errno, absl::StrCat("read ", path_));
+    return ParseUint64(path_, std::string(buf, static_cast<size_t>(n)));
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class RereadCounter final : public CounterFile {
+ public:
+  RereadCounter(const FileSystem* fs, std::string path) : fs_(fs), path_(std::move(path)) {}
+  absl::StatusOr<uint64_t> Read() override { return ReadUint64File(*fs_, path_); }
+
+ private:
+  const FileSystem* fs_;
+  std::string path_;
+};
+
+absl::StatusOr<std::unique_ptr<CounterFile>> RealFileSystem::OpenCounter(
+    const std::string& path) const {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", path));
+  return std::unique_ptr<CounterFile>(std::make_unique<PreadCounter>(path, fd));
+}
 
 }  // namespace
 
@@ -72,13 +122,14 @@ absl::StatusOr<std::string> ReadTrimmedFile(const FileSystem& fs, const std::str
 }
 
 absl::StatusOr<uint64_t> ReadUint64File(const FileSystem& fs, const std::string& path) {
-  EPROF_ASSIGN_OR_RETURN(std::string text, ReadTrimmedFile(fs, path));
-  uint64_t value = 0;
-  if (!absl::SimpleAtoi(text, &value)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, " holds \"", text, "\", not an unsigned integer"));
-  }
-  return value;
+  EPROF_ASSIGN_OR_RETURN(std::string text, fs.ReadFile(path));
+  return ParseUint64(path, std::move(text));
+}
+
+absl::StatusOr<std::unique_ptr<CounterFile>> FileSystem::OpenCounter(
+    const std::string& path) const {
+  if (!Exists(path)) return absl::NotFoundError(absl::StrCat(path, " does not exist"));
+  return std::unique_ptr<CounterFile>(std::make_unique<RereadCounter>(this, path));
 }
 
 }  // namespace eprof::power

@@ -6,12 +6,21 @@
 #define EPROF_POWER_HELPER_SENSORS_FILE_SYSTEM_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 
 namespace eprof::power {
+
+// A file holding one unsigned integer that is read again and again (a sysfs counter).
+class CounterFile {
+ public:
+  virtual ~CounterFile() = default;
+  // The integer the file holds now. Errors as ReadUint64File.
+  virtual absl::StatusOr<uint64_t> Read() = 0;
+};
 
 class FileSystem {
  public:
@@ -22,6 +31,9 @@ class FileSystem {
   virtual absl::StatusOr<std::vector<std::string>> ListDir(const std::string& path) const = 0;
   // True when `path` exists (any type).
   virtual bool Exists(const std::string& path) const = 0;
+  // A counter file to read repeatedly. The default re-reads `path` with ReadFile each time; the
+  // real file system keeps it open and reads it with one pread(2) (the sample loop's cost).
+  virtual absl::StatusOr<std::unique_ptr<CounterFile>> OpenCounter(const std::string& path) const;
 
   // The process-wide real file system. Never deleted.
   static FileSystem* Real();

@@ -133,19 +133,27 @@ std::unique_ptr<RaplSensor> RaplSensor::Create(const RaplSensorOptions& options)
 absl::Status RaplSensor::ReadBaseline(int64_t now_ns) {
   if (zones_.empty()) return absl::FailedPreconditionError(info_.unavailable_reason());
   for (Zone& zone : zones_) {
-    EPROF_ASSIGN_OR_RETURN(zone.last_energy_uj, ReadUint64File(*fs_, zone.dir + "/energy_uj"),
-                           absl::StrCat("RAPL ", zone.channel,
-                                        " (energy_uj is root-only since Linux 5.10)"));
+    const std::string why =
+        absl::StrCat("RAPL ", zone.channel, " (energy_uj is root-only since Linux 5.10)");
+    EPROF_ASSIGN_OR_RETURN(std::unique_ptr<CounterFile> file,
+                           fs_->OpenCounter(zone.dir + "/energy_uj"), why);
+    zone.energy = std::move(file);
+    EPROF_ASSIGN_OR_RETURN(zone.last_energy_uj, zone.energy->Read(), why);
   }
   return absl::OkStatus();
+}
+
+void RaplSensor::Release() {
+  for (Zone& zone : zones_) zone.energy.reset();
 }
 
 absl::Status RaplSensor::ReadWindow(int64_t now_ns, int64_t window_ns,
                                     std::vector<Reading>* readings) {
   readings->reserve(zones_.size());
   for (Zone& zone : zones_) {
-    EPROF_ASSIGN_OR_RETURN(uint64_t now_uj, ReadUint64File(*fs_, zone.dir + "/energy_uj"),
-                           absl::StrCat("RAPL ", zone.channel));
+    absl::StatusOr<uint64_t> read = zone.energy->Read();
+    if (!read.ok()) return Annotate(read.status(), absl::StrCat("RAPL ", zone.channel));
+    const uint64_t now_uj = *read;
     const uint64_t delta_uj = RaplDeltaUj(zone.last_energy_uj, now_uj, zone.max_energy_range_uj);
     zone.last_energy_uj = now_uj;
     Reading r;

@@ -49,6 +49,7 @@ class RaplSensor final : public PolledSensor {
     std::string dir;        // absolute directory of the zone
     uint64_t max_energy_range_uj = 0;
     uint64_t last_energy_uj = 0;
+    std::shared_ptr<CounterFile> energy;  // energy_uj, open while sampling
   };
 
  private:
@@ -56,6 +57,7 @@ class RaplSensor final : public PolledSensor {
   absl::Status ReadBaseline(int64_t now_ns) override;
   absl::Status ReadWindow(int64_t now_ns, int64_t window_ns,
                           std::vector<Reading>* readings) override;
+  void Release() override;
 
   FileSystem* fs_;
   v1::Source info_;

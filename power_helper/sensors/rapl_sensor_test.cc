@@ -96,6 +96,22 @@ TEST_F(RaplTree, DiscoversZonesAndContainment) {
   EXPECT_TRUE(channels["core"].energy_counter());
 }
 
+TEST_F(RaplTree, MmioDuplicateOfThePackageIsDropped) {
+  const fs::path mmio = root_ / "class/powercap/intel-rapl-mmio:0";
+  fs::create_directories(mmio);
+  std::ofstream(mmio / "name") << "package-0\n";
+  std::ofstream(mmio / "energy_uj") << "1000\n";
+  std::ofstream(mmio / "max_energy_range_uj") << kRange << "\n";
+  auto sensor = Make();
+  v1::Source info = sensor->Describe();
+  ASSERT_EQ(info.channels_size(), 5);
+  for (const v1::Channel& c : info.channels()) {
+    if (c.name() == "package-0") {
+      EXPECT_THAT(c.description(), ::testing::HasSubstr("(intel-rapl:0)"));
+    }
+  }
+}
+
 TEST_F(RaplTree, CountsEnergyAndCorrectsWraps) {
   auto sensor = Make();
   ASSERT_THAT(sensor->Start(1'000'000'000), IsOk());

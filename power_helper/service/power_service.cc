@@ -42,7 +42,8 @@ class SampleStream final : public grpc::ServerWriteReactor<Response> {
           interval_ns_(interval_ns),
           channels_(std::move(channels)),
           options_(options),
-          not_before_ns_(not_before_ns) {}
+          not_before_ns_(not_before_ns),
+          clock_(options.clock ? options.clock : Clock::Real()) {}
 
     int64_t interval_ns() const override { return interval_ns_; }
 
@@ -57,7 +58,16 @@ class SampleStream final : public grpc::ServerWriteReactor<Response> {
         last_t_end_ns_ = sample.t_end_ns;
         if (acc_window_ns_ + sample.window_ns / 2 < interval_ns_) return;
         Emit(sample.t_end_ns);
-        to_write = PrepareWriteLocked();
+        // Samples that come more often than min_write_spacing_ns are batched: at most one
+        // write per spacing (they keep coming, so none waits longer than that plus one
+        // window). Sparser samples are written at once.
+        const int64_t now_ns = clock_->NowNs();
+        sparse_ = std::max(interval_ns_, sample.window_ns) >= options_.min_write_spacing_ns;
+        if (sparse_ ||
+            now_ns - last_write_ns_ >= options_.min_write_spacing_ns) {
+          to_write = PrepareWriteLocked();
+          if (to_write) last_write_ns_ = now_ns;
+        }
       }
       if (to_write) to_write->StartWrite(&to_write->response_);
     }
@@ -97,7 +107,10 @@ class SampleStream final : public grpc::ServerWriteReactor<Response> {
           finish_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "write failed");
         }
         // An OK end (recording over) still delivers what is queued.
-        if (!finish_requested_ || (finish_status_.ok() && ok && !queue_.empty())) {
+        // Batched streams: the next OnSample writes what is queued (keeping the spacing); sparse
+        // ones write it now; at an OK end (recording over) what is queued is still delivered.
+        if ((finish_requested_ && finish_status_.ok() && ok && !queue_.empty()) ||
+            (!finish_requested_ && sparse_)) {
           to_write = PrepareWriteLocked();
         }
         if (to_write == nullptr && finish_requested_ && !finish_called_) {
@@ -183,10 +196,13 @@ class SampleStream final : public grpc::ServerWriteReactor<Response> {
     const std::set<std::string> channels_;
     const PowerServiceOptions options_;
     const int64_t not_before_ns_;
+    Clock* const clock_;
     std::vector<Reading> acc_ ABSL_GUARDED_BY(mu_);
     int64_t acc_window_ns_ ABSL_GUARDED_BY(mu_) = 0;
     int acc_windows_ ABSL_GUARDED_BY(mu_) = 0;
     int64_t last_t_end_ns_ ABSL_GUARDED_BY(mu_) = 0;
+    int64_t last_write_ns_ ABSL_GUARDED_BY(mu_) = 0;
+    bool sparse_ ABSL_GUARDED_BY(mu_) = true;
     std::deque<v1::PowerSample> queue_ ABSL_GUARDED_BY(mu_);
     uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
     uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;

@@ -34,6 +34,10 @@ struct PowerServiceOptions {
   size_t max_queued_samples = 1024;
   // Samples per StreamSamplesResponse at most (default 256).
   size_t max_batch = 256;
+  // A subscriber gets at most one write per this many ns (default 50 ms): shorter intervals are
+  // batched, which keeps the helper's CPU cost per sample low; the latency this adds is at most
+  // this spacing. 0 writes every sample at once.
+  int64_t min_write_spacing_ns = 50'000'000;
   Clock* clock = nullptr;  // default Clock::Real(); not owned
 };
 

@@ -23,7 +23,9 @@
 #include "eprof/v1/power.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/clock.h"
 #include "power_helper/sensors/polled_sensor.h"
+#include "power_helper/sensors/powermetrics_sensor.h"
 #include "power_helper/sensors/replay_sensor.h"
 #include "power_helper/service/power_service.h"
 
@@ -302,8 +304,6 @@ TEST_F(ServiceTest, ShutdownEndsStreamsWithUnavailable) {
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
-// --- the binary ---
-
 std::string HelperBinary() {
   const char* dir = std::getenv("EPROF_BINARY_DIR");
   return absl::StrCat(dir ? dir : ".", "/bin/eprof-power-helper");
@@ -324,6 +324,143 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& stdout_path
   }
   return pid;
 }
+
+TEST(ReplayServiceTest, TraceStreamsExactlyInRealTime) {
+  const std::string dir = TestDir("replay-service");
+  {
+    std::ofstream t(dir + "/t.jsonl");
+    // 30 windows of 20, 30 and 50 ms with known energies.
+    int64_t t_end = 7'000'000'000;
+    for (int i = 0; i < 30; ++i) {
+      const int64_t w = (i % 3 == 0 ? 20 : i % 3 == 1 ? 30 : 50) * 1'000'000;
+      t_end += w;
+      t << "{\"seq\":" << i << ",\"t_end_ns\":" << t_end << ",\"window_ns\":" << w
+        << ",\"channels\":{\"cpu\":{\"energy_mj\":" << (i + 0.125)
+        << ",\"power_mw\":1,\"quality\":\"MEASURED\"}}}\n";
+    }
+  }
+  ReplaySensorOptions ro;
+  ro.path = dir + "/t.jsonl";
+  auto replay = ReplaySensor::Create(ro);
+  ASSERT_TRUE(replay.ok()) << replay.status();
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(*std::move(replay));
+  PowerServiceImpl service(std::move(sensors), PowerServiceOptions{});
+  UdsServerOptions o;
+  o.socket_path = dir + "/power.sock";
+  o.configure = [&](grpc::ServerBuilder& b) { b.RegisterService(&service); };
+  auto server = UdsServer::Start(std::move(o));
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = Connect(dir + "/power.sock");
+  grpc::ClientContext ctx;
+  v1::StreamSamplesRequest req;
+  req.set_interval_ms(1);  // finer than the trace: every recorded window as it is
+  const int64_t before = Clock::Real()->NowNs();
+  auto reader = stub->StreamSamples(&ctx, req);
+  std::vector<v1::PowerSample> got;
+  v1::StreamSamplesResponse resp;
+  while (reader->Read(&resp)) {
+    for (const auto& s : resp.samples()) got.push_back(s);
+  }
+  EXPECT_TRUE(reader->Finish().ok());  // the recording ended
+  const int64_t after = Clock::Real()->NowNs();
+  ASSERT_EQ(got.size(), 30u);
+  for (int i = 0; i < 30; ++i) {
+    const int64_t w = (i % 3 == 0 ? 20 : i % 3 == 1 ? 30 : 50) * 1'000'000;
+    EXPECT_EQ(got[i].window_ns(), w);
+    EXPECT_EQ(got[i].readings(0).energy_mj(), i + 0.125);
+    if (i > 0) {
+      EXPECT_EQ(got[i].t_end_ns() - w, got[i - 1].t_end_ns());
+    }
+  }
+  // Re-based onto the helper's clock: the first window starts after the call and the last ends
+  // before the stream did; real-time pacing: 1 s of recording takes at least 1 s.
+  EXPECT_GE(got[0].t_end_ns() - got[0].window_ns(), before);
+  EXPECT_LE(got.back().t_end_ns(), after);
+  EXPECT_GE(after - before, 1'000'000'000);
+  service.Shutdown();
+  (*server)->Shutdown();
+  fs::remove_all(dir);
+}
+
+// powermetrics through the service with a fake executable: the child runs only while someone
+// subscribes and is stopped (and reaped) when the last subscriber leaves.
+TEST(PowermetricsServiceTest, ChildStoppedWhenLastSubscriberLeaves) {
+  const std::string dir = TestDir("pm-service");
+  const char* shared = std::getenv("EPROF_SHARED_DIR");
+  const std::string capture =
+      absl::StrCat(shared ? shared : "../shared",
+                   "/fixtures/powermetrics/m4pro-macos15-gpu-only-5samples.plist-stream");
+  {
+    std::ofstream script(dir + "/powermetrics");
+    script << "#!/bin/sh\necho $$ > '" << dir << "/pid'\n"
+           << "tail -c +1 '" << capture << "'\nexec sleep 60\n";
+  }
+  fs::permissions(dir + "/powermetrics", fs::perms::owner_all);
+  PowermetricsSensorOptions po;
+  po.executable = dir + "/powermetrics";
+  po.require_root = false;
+  std::vector<std::unique_ptr<Sensor>> sensors;
+  sensors.push_back(std::make_unique<PowermetricsSensor>(po));
+  PowerServiceImpl service(std::move(sensors), PowerServiceOptions{});
+  UdsServerOptions o;
+  o.socket_path = dir + "/power.sock";
+  o.configure = [&](grpc::ServerBuilder& b) { b.RegisterService(&service); };
+  auto server = UdsServer::Start(std::move(o));
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_FALSE(fs::exists(dir + "/pid"));  // nothing runs before a subscriber comes
+  auto stub = Connect(dir + "/power.sock");
+  double gpu_mj = 0;
+  {
+    grpc::ClientContext ctx;
+    v1::StreamSamplesRequest req;
+    req.set_interval_ms(1000);
+    auto reader = stub->StreamSamples(&ctx, req);
+    v1::StreamSamplesResponse resp;
+    int n = 0;
+    while (n < 5 && reader->Read(&resp)) {
+      for (const auto& smp : resp.samples()) {
+        ++n;
+        for (const auto& r : smp.readings()) gpu_mj += r.energy_mj();
+      }
+    }
+    EXPECT_EQ(n, 5);
+    ctx.TryCancel();
+    reader->Finish();
+  }
+  EXPECT_EQ(gpu_mj, 1186);  // the capture's total (powermetrics_parser_test.cc)
+  std::ifstream pid_file(dir + "/pid");
+  pid_t pid = 0;
+  pid_file >> pid;
+  ASSERT_GT(pid, 0);
+  bool gone = false;
+  for (int i = 0; i < 300 && !gone; ++i) {
+    gone = kill(pid, 0) != 0;
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(gone) << "powermetrics child " << pid << " still running";
+  service.Shutdown();
+  (*server)->Shutdown();
+  fs::remove_all(dir);
+}
+
+TEST(HelperBinaryTest, BadFlagsAreExplained) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"serve", "--socket-mode", "999"},
+        std::vector<std::string>{"serve", "--allow-uid", "no-such-user-xyz"},
+        std::vector<std::string>{"serve", "--bogus"},
+        std::vector<std::string>{"probe", "--samples", "0"},
+        std::vector<std::string>{"probe", "--source", "magic"}}) {
+    std::vector<std::string> argv = {HelperBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_t pid = Spawn(argv);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) << args[1];
+  }
+}
+
+// --- the binary ---
 
 bool WaitForDescribe(const std::string& socket, int timeout_ms) {
   for (int waited = 0; waited < timeout_ms; waited += 20) {
