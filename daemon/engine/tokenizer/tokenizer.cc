@@ -49,18 +49,47 @@ const ByteTable& Bytes() {
   return *table;
 }
 
+// Length of the valid UTF-8 sequence at s[i] (1-4), or 0 when it is not one: RFC 3629, so no
+// overlong forms, no surrogates, nothing above U+10FFFF (protobuf and JSON reject those too).
+size_t ValidSequence(absl::string_view s, size_t i, uint32_t* cp_out) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  size_t len;
+  uint32_t cp;
+  if (c < 0x80) {
+    if (cp_out) *cp_out = c;
+    return 1;
+  } else if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+    cp = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    cp = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    unsigned char cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+      (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+    return 0;
+  }
+  if (cp_out) *cp_out = cp;
+  return len;
+}
+
 // Splits UTF-8 text into code points (as strings); false on invalid UTF-8.
 bool Utf8Chars(absl::string_view s, std::vector<std::string>* out, std::vector<uint32_t>* cps) {
   for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    uint32_t cp = len == 1 ? c : c & (0xFF >> (len + 1));
-    for (size_t k = 1; k < len; ++k) {
-      unsigned char cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
+    uint32_t cp = 0;
+    size_t len = ValidSequence(s, i, &cp);
+    if (len == 0) return false;
     if (out) out->push_back(std::string(s.substr(i, len)));
     if (cps) cps->push_back(cp);
     i += len;
@@ -68,15 +97,12 @@ bool Utf8Chars(absl::string_view s, std::vector<std::string>* out, std::vector<u
   return true;
 }
 
-// Replaces invalid UTF-8 sequences with U+FFFD.
+// Replaces each byte that does not start a valid UTF-8 sequence with U+FFFD.
 std::string Sanitize(const std::string& bytes) {
   std::string out;
   for (size_t i = 0; i < bytes.size();) {
-    unsigned char c = static_cast<unsigned char>(bytes[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    bool ok = len > 0 && i + len <= bytes.size();
-    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(bytes[i + k]) & 0xC0) == 0x80;
-    if (ok) {
+    size_t len = ValidSequence(bytes, i, nullptr);
+    if (len > 0) {
       out.append(bytes, i, len);
       i += len;
     } else {

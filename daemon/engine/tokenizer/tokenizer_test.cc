@@ -53,6 +53,12 @@ TEST(Tokenizer, DecodesAndRoundTrips) {
   EXPECT_THAT(t->Decode({264, 116, 257, 263, 265}, true), IsOkAndHolds("the world"));
   EXPECT_THAT(t->Decode({264, 116, 257, 263, 265}, false), IsOkAndHolds("<s>the world</s>"));
   EXPECT_THAT(t->Decode({195}, false), IsOkAndHolds("\xEF\xBF\xBD"));  // a lone lead byte → U+FFFD
+  // Overlong forms and surrogates are not UTF-8 (protobuf would refuse to send them).
+  EXPECT_THAT(t->Decode({0xC0, 0x80}, false), IsOkAndHolds("\xEF\xBF\xBD\xEF\xBF\xBD"));
+  EXPECT_THAT(t->Decode({0xED, 0xA0, 0x80}, false),
+              IsOkAndHolds("\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"));
+  EXPECT_THAT(t->Decode({0xF4, 0x90, 0x80, 0x80}, false),
+              IsOkAndHolds("\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"));
   EXPECT_THAT(t->Decode({9999}, false), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("9999")));
   for (const char* s : {"Energy per token: 12.5 mJ", "日本語 😀", "a\tb\n\nc  "}) {
     auto ids = t->Encode(s, false);

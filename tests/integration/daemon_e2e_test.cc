@@ -1,0 +1,383 @@
+// eprofd end to end with real processes and sockets: eprof-power-helper replaying a synthetic
+// trace whose power is known in every window, eprofd, and a gRPC client profiling a `tiny`
+// checkpoint made by eprof-llm mkmodel.
+//
+// Each test starts its own helper and daemon (ctest runs every test case in its own process).
+#include <fcntl.h>
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "daemon/store/run_store.h"
+#include "eprof/v1/profiler.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace eprof {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+constexpr int64_t kWindowNs = 10'000'000;  // the trace's windows: 10 ms
+// Power of window k of the trace, mW: varies so that misattributed time shows.
+double TracePowerMw(int64_t k) { return 2000.0 + 100.0 * (k % 20); }
+
+std::string Bin(const std::string& name) {
+  return std::string(std::getenv("EPROF_BINARY_DIR")) + "/bin/" + name;
+}
+
+// A child process, killed (SIGKILL) when this object goes away unless it already exited.
+class Process {
+ public:
+  // `fsize_limit` > 0 caps the size of files the process writes (RLIMIT_FSIZE).
+  Process(std::vector<std::string> argv, const std::string& log, rlim_t fsize_limit = 0) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      if (fsize_limit > 0) {
+        signal(SIGXFSZ, SIG_IGN);  // writes past the limit fail with EFBIG instead of killing
+        struct rlimit rl = {fsize_limit, fsize_limit};
+        setrlimit(RLIMIT_FSIZE, &rl);
+      }
+      std::vector<char*> args;
+      for (std::string& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+  }
+  ~Process() { Kill(SIGKILL); }
+  void Kill(int sig) {
+    if (pid_ > 0) {
+      ::kill(pid_, sig);
+      Wait();
+    }
+  }
+  int Wait() {
+    int status = 0;
+    if (pid_ > 0) waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+class DaemonE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string templ = "/tmp/eprof-e2e-XXXXXX";
+    ASSERT_NE(mkdtemp(templ.data()), nullptr);
+    dir_ = templ;
+    fs::create_directories(dir_ / "models");
+    ASSERT_EQ(std::system(absl::StrCat(Bin("eprof-llm"), " mkmodel --family llama --preset tiny --out ",
+                                       (dir_ / "models" / "tiny").string(), " > /dev/null").c_str()),
+              0);
+    // 60 s of 10 ms windows at known power.
+    std::ofstream trace(dir_ / "trace.jsonl");
+    for (int64_t k = 0; k < 6000; ++k) {
+      double p = TracePowerMw(k);
+      trace << "{\"seq\":" << k << ",\"t_end_ns\":" << (k + 1) * kWindowNs << ",\"window_ns\":" << kWindowNs
+            << ",\"channels\":{\"cpu\":{\"energy_mj\":" << p * kWindowNs * 1e-9 << ",\"power_mw\":" << p
+            << ",\"quality\":\"MEASURED\"}}}\n";
+    }
+  }
+
+  void TearDown() override {
+    daemon_.reset();
+    helper_.reset();
+    if (!HasFailure()) fs::remove_all(dir_);  // kept for the logs when a test fails
+  }
+
+  static bool WaitForSocket(const fs::path& p) {
+    for (int i = 0; i < 200; ++i) {
+      if (fs::exists(p)) return true;
+      absl::SleepFor(absl::Milliseconds(25));
+    }
+    return false;
+  }
+
+  void StartHelper() {
+    fs::remove(dir_ / "p.sock");  // a killed helper leaves its socket file behind
+    helper_ = std::make_unique<Process>(
+        std::vector<std::string>{Bin("eprof-power-helper"), "serve", "--source",
+                                 "replay:" + (dir_ / "trace.jsonl").string(), "--socket",
+                                 (dir_ / "p.sock").string()},
+        (dir_ / "helper.log").string());
+    ASSERT_TRUE(WaitForSocket(dir_ / "p.sock"));
+  }
+
+  void StartDaemon(rlim_t fsize_limit = 0) {
+    fs::remove(dir_ / "d.sock");  // a killed daemon leaves its socket file behind
+    daemon_ = std::make_unique<Process>(
+        std::vector<std::string>{Bin("eprofd"), "--socket", (dir_ / "d.sock").string(),
+                                 "--power-socket", (dir_ / "p.sock").string(), "--model-root",
+                                 (dir_ / "models").string(), "--db", (dir_ / "eprof.db").string(),
+                                 "--power-interval-ms", "10"},
+        (dir_ / "daemon.log").string(), fsize_limit);
+    ASSERT_TRUE(WaitForSocket(dir_ / "d.sock"));
+    stub_ = v1::ProfilerService::NewStub(
+        grpc::CreateChannel("unix:" + (dir_ / "d.sock").string(), grpc::InsecureChannelCredentials()));
+  }
+
+  v1::ProfileRequest Request(uint32_t tokens, v1::DetailLevel detail, uint32_t idle_ms = 200) {
+    v1::ProfileRequest r;
+    r.set_model("tiny");
+    r.set_prompt("Where does the energy of a token go?");
+    r.set_max_new_tokens(tokens);
+    r.set_detail(detail);
+    r.set_idle_baseline_ms(idle_ms);
+    r.set_power_interval_ms(10);
+    return r;
+  }
+
+  grpc::Status Profile(const v1::ProfileRequest& r, std::vector<v1::ProfileEvent>* events,
+                       const std::function<void(const v1::ProfileEvent&)>& on_event = nullptr) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    auto reader = stub_->Profile(&ctx, r);
+    v1::ProfileEvent e;
+    while (reader->Read(&e)) {
+      if (events) events->push_back(e);
+      if (on_event) on_event(e);
+    }
+    return reader->Finish();
+  }
+
+  v1::GetRunResponse GetRun(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::GetRunRequest req;
+    req.set_run_id(id);
+    v1::GetRunResponse resp;
+    grpc::Status s = stub_->GetRun(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<Process> helper_;
+  std::unique_ptr<Process> daemon_;
+  std::unique_ptr<v1::ProfilerService::Stub> stub_;
+};
+
+// Energy of [a, b) from the run's own samples, each window at constant power: the integral of
+// the trace's power over the span.
+double Integral(const v1::GetRunResponse& run, int64_t a, int64_t b) {
+  double mj = 0;
+  for (const v1::PowerSample& s : run.power_samples()) {
+    int64_t lo = std::max(a, s.t_end_ns() - s.window_ns());
+    int64_t hi = std::min(b, s.t_end_ns());
+    if (hi > lo) mj += s.readings(0).power_mw() * (hi - lo) * 1e-9;
+  }
+  return mj;
+}
+
+TEST_F(DaemonE2eTest, EnergiesAreTheIntegralOfTheTracePower) {
+  StartHelper();
+  StartDaemon();
+  std::vector<v1::ProfileEvent> events;
+  grpc::Status status = Profile(Request(40, v1::DETAIL_LEVEL_COMPONENTS), &events);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_TRUE(events.back().has_summary());
+  v1::GetRunResponse run = GetRun(events.back().run_id());
+  const v1::RunSummary& s = run.summary();
+  EXPECT_EQ(s.status(), v1::RUN_STATUS_COMPLETED);
+  EXPECT_EQ(s.output_tokens(), 40u);
+  EXPECT_EQ(s.power_source(), "replay");
+  EXPECT_EQ(s.power_gap_s(), 0);
+  ASSERT_GT(run.power_samples_size(), 10);
+  // The helper passed the trace through unchanged: every window is 10 ms at one of its powers.
+  for (const v1::PowerSample& p : run.power_samples()) {
+    EXPECT_EQ(p.window_ns(), kWindowNs);
+    double mw = p.readings(0).power_mw();
+    EXPECT_NEAR(std::fmod(mw - 2000, 100), 0, 1e-6) << mw;
+  }
+  auto within = [](double got, double want) { EXPECT_NEAR(got, want, want * 1e-3) << got << " vs " << want; };
+  within(s.total_energy().total_mj(), Integral(run, s.start_ns(), s.end_ns()));
+  double phases = 0;
+  for (const v1::PhaseRecord& p : run.phases()) {
+    within(p.energy().total_mj(), Integral(run, p.start_ns(), p.end_ns()));
+    EXPECT_NEAR(p.energy().dynamic_mj(),
+                p.energy().total_mj() - s.baseline_power_mw() * (p.end_ns() - p.start_ns()) * 1e-9, 1e-6);
+    phases += p.energy().total_mj();
+  }
+  within(phases, s.total_energy().total_mj());
+  double decode = 0;
+  for (const v1::TokenRecord& t : run.tokens()) {
+    within(t.energy().total_mj(), Integral(run, t.start_ns(), t.end_ns()));
+    if (t.phase() == v1::PHASE_DECODE) decode += t.energy().total_mj();
+  }
+  within(decode, s.decode_energy().total_mj());
+  EXPECT_NEAR(s.total_energy().dynamic_mj(),
+              s.total_energy().total_mj() - s.baseline_power_mw() * (s.end_ns() - s.start_ns()) * 1e-9, 1e-6);
+  // The layers and components of eprof's engine are in the run.
+  ASSERT_EQ(run.tokens(5).layers_size(), 3);  // tiny: 2 layers + the outside-layers part
+  EXPECT_GE(run.tokens(5).layers(0).components_size(), 8);
+}
+
+TEST_F(DaemonE2eTest, HelperKilledMidRunLeavesAGapAndAWarning) {
+  StartHelper();
+  StartDaemon();
+  std::thread chaos([&] {
+    absl::SleepFor(absl::Milliseconds(400));  // inside the 1.5 s idle baseline
+    helper_->Kill(SIGKILL);
+    absl::SleepFor(absl::Milliseconds(400));
+    StartHelper();
+  });
+  std::vector<v1::ProfileEvent> events;
+  grpc::Status status = Profile(Request(20, v1::DETAIL_LEVEL_TOKENS, 1500), &events);
+  chaos.join();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const v1::RunSummary& s = events.back().summary();
+  EXPECT_EQ(s.status(), v1::RUN_STATUS_COMPLETED);
+  EXPECT_GT(s.power_gap_s(), 0.2);
+  std::vector<std::string> codes;
+  for (const v1::Warning& w : s.warnings()) codes.push_back(w.code());
+  EXPECT_THAT(codes, ::testing::Contains("power_gap"));
+  EXPECT_THAT(codes, ::testing::Contains("power_gap_total"));
+}
+
+TEST_F(DaemonE2eTest, ClientThatDisconnectsLeavesACancelledRun) {
+  StartHelper();
+  StartDaemon();
+  std::string id;
+  {
+    grpc::ClientContext ctx;
+    auto reader = stub_->Profile(&ctx, Request(50, v1::DETAIL_LEVEL_TOKENS, 3000));
+    v1::ProfileEvent e;
+    while (reader->Read(&e)) {
+      if (e.has_run_started()) id = e.run_id();
+      if (e.has_phase_started() && e.phase_started().phase() == v1::PHASE_IDLE_BASELINE) break;
+    }
+    ctx.TryCancel();
+    reader->Finish();
+  }
+  ASSERT_FALSE(id.empty());
+  v1::RunSummary s;
+  for (int i = 0; i < 200; ++i) {
+    s = GetRun(id).summary();
+    if (s.status() != v1::RUN_STATUS_RUNNING) break;
+    absl::SleepFor(absl::Milliseconds(25));
+  }
+  EXPECT_EQ(s.status(), v1::RUN_STATUS_CANCELLED);
+}
+
+TEST_F(DaemonE2eTest, DaemonKilledMidRunIsInterruptedAfterRestart) {
+  StartHelper();
+  StartDaemon();
+  std::vector<v1::ProfileEvent> first;
+  ASSERT_TRUE(Profile(Request(5, v1::DETAIL_LEVEL_TOKENS), &first).ok());
+  std::string id;
+  std::thread killer([&] {
+    absl::SleepFor(absl::Milliseconds(600));  // inside the 3 s idle baseline
+    daemon_->Kill(SIGKILL);
+  });
+  std::vector<v1::ProfileEvent> events;
+  grpc::Status status = Profile(Request(50, v1::DETAIL_LEVEL_TOKENS, 3000), &events);
+  killer.join();
+  EXPECT_FALSE(status.ok());
+  ASSERT_FALSE(events.empty());
+  id = events.front().run_id();
+  StartDaemon();
+  v1::RunSummary s = GetRun(id).summary();
+  EXPECT_EQ(s.status(), v1::RUN_STATUS_INTERRUPTED);
+  EXPECT_EQ(GetRun(first.back().run_id()).summary().status(), v1::RUN_STATUS_COMPLETED);
+  daemon_.reset();  // close the database before checking it
+  auto store = store::RunStore::Open((dir_ / "eprof.db").string());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE((*store)->IntegrityCheck().ok());
+}
+
+TEST_F(DaemonE2eTest, FullDiskFailsTheRunClearlyAndKeepsEarlierRuns) {
+  StartHelper();
+  StartDaemon(/*fsize_limit=*/320 * 1024);  // every file eprofd writes stops at 320 KiB
+  std::vector<v1::ProfileEvent> small;
+  ASSERT_TRUE(Profile(Request(3, v1::DETAIL_LEVEL_TOKENS), &small).ok());
+  // Runs with every component recorded until the database no longer fits.
+  std::vector<std::string> completed;
+  v1::RunSummary failed;
+  grpc::Status status;
+  for (int i = 0; i < 12 && failed.run_id().empty(); ++i) {
+    std::vector<v1::ProfileEvent> big;
+    status = Profile(Request(100, v1::DETAIL_LEVEL_DEEP, 50), &big);
+    ASSERT_FALSE(big.empty());
+    ASSERT_TRUE(big.back().has_summary());
+    if (big.back().summary().status() == v1::RUN_STATUS_COMPLETED) {
+      completed.push_back(big.back().run_id());
+    } else {
+      failed = big.back().summary();
+    }
+  }
+  ASSERT_FALSE(failed.run_id().empty()) << "the file-size limit was never reached";
+  EXPECT_EQ(failed.status(), v1::RUN_STATUS_FAILED);
+  EXPECT_THAT(failed.error(), HasSubstr("could not be"));
+  std::printf("the failed run says: %s\n", failed.error().c_str());
+  EXPECT_FALSE(status.ok());
+  // Everything saved before is intact.
+  v1::GetRunResponse earlier = GetRun(small.back().run_id());
+  EXPECT_EQ(earlier.summary().status(), v1::RUN_STATUS_COMPLETED);
+  EXPECT_EQ(earlier.tokens_size(), 3);
+  for (const std::string& id : completed) EXPECT_EQ(GetRun(id).tokens_size(), 100);
+  daemon_.reset();
+  auto store = store::RunStore::Open((dir_ / "eprof.db").string());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE((*store)->IntegrityCheck().ok());
+}
+
+TEST_F(DaemonE2eTest, SigtermCancelsSavesAndExits) {
+  StartHelper();
+  StartDaemon();
+  std::string id;
+  std::thread stopper([&] {
+    absl::SleepFor(absl::Milliseconds(500));
+    ::kill(daemon_->pid(), SIGTERM);
+  });
+  std::vector<v1::ProfileEvent> events;
+  Profile(Request(50, v1::DETAIL_LEVEL_TOKENS, 3000), &events);
+  stopper.join();
+  int status = daemon_->Wait();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_FALSE(events.empty());
+  ASSERT_TRUE(events.back().has_summary());
+  EXPECT_EQ(events.back().summary().status(), v1::RUN_STATUS_CANCELLED);
+  EXPECT_FALSE(fs::exists(dir_ / "d.sock"));
+  StartDaemon();
+  EXPECT_EQ(GetRun(events.front().run_id()).summary().status(), v1::RUN_STATUS_CANCELLED);
+}
+
+TEST_F(DaemonE2eTest, BadRequestsAreRejectedWithTheReason) {
+  StartHelper();
+  StartDaemon();
+  v1::ProfileRequest unknown = Request(5, v1::DETAIL_LEVEL_TOKENS);
+  unknown.set_model("nope");
+  grpc::Status s = Profile(unknown, nullptr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  v1::ProfileRequest too_long = Request(20, v1::DETAIL_LEVEL_TOKENS, 0);
+  too_long.set_prompt(std::string(5000, 'x'));
+  s = Profile(too_long, nullptr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("context"));
+  v1::ProfileRequest empty = Request(5, v1::DETAIL_LEVEL_TOKENS);
+  empty.set_prompt("");
+  EXPECT_EQ(Profile(empty, nullptr).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+}  // namespace
+}  // namespace eprof
