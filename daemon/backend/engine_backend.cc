@@ -4,11 +4,13 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "common/logging.h"
 #include "common/status_macros.h"
 #include "daemon/engine/devices.h"
 #include "daemon/engine/generator.h"
 #include "daemon/engine/model.h"
 #include "daemon/engine/observer.h"
+#include "daemon/engine/threading.h"
 #include "daemon/engine/tokenizer/tokenizer.h"
 
 namespace eprof::daemon {
@@ -109,6 +111,15 @@ class EngineModel final : public LoadedModel {
 
   absl::Status Begin(const std::vector<int32_t>& prompt, const SamplingOptions& sampling,
                      int32_t max_new_tokens, v1::DetailLevel detail) override {
+    // One threading layer on purpose (daemon/engine/threading.h), set on the thread that runs
+    // the model: OpenMP's thread count is a per-thread setting, so setting it elsewhere (the
+    // daemon's main thread) leaves libtorch's and OpenBLAS's pools fighting over the cores.
+    thread_local bool configured = false;
+    if (!configured) {
+      engine::ThreadingInfo threading = engine::ConfigureThreading({});
+      EPROF_LOG(INFO) << "engine threading on the inference thread: " << threading.Describe();
+      configured = true;
+    }
     engine::GenerateParams params;
     params.sampling.temperature = sampling.temperature;
     params.sampling.top_k = sampling.top_k;

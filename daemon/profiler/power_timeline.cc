@@ -66,8 +66,35 @@ absl::Status PowerTimeline::Add(const v1::PowerSample& sample) {
     auto it = channel_index_.find(r.channel());
     if (it != channel_index_.end()) energy_mj_[offset + it->second] = r.energy_mj();
   }
+  double top = 0;
+  for (size_t c = 0; c < channels_.size(); ++c) {
+    if (!channels_[c].contained) top += energy_mj_[offset + c];
+  }
+  top_level_mj_.push_back(top);
   windows_.push_back({start_ns, sample.t_end_ns(), offset});
   return absl::OkStatus();
+}
+
+PowerTimeline::Total PowerTimeline::TotalOf(int64_t start_ns, int64_t end_ns) const {
+  Total result;
+  if (end_ns <= start_ns || windows_.empty()) return result;
+  auto it = std::upper_bound(windows_.begin(), windows_.end(), start_ns,
+                             [](int64_t t, const Window& w) { return t < w.end_ns; });
+  bool any = false;
+  bool whole = true;
+  for (; it != windows_.end() && it->start_ns < end_ns; ++it) {
+    int64_t lo = std::max(start_ns, it->start_ns);
+    int64_t hi = std::min(end_ns, it->end_ns);
+    if (hi <= lo) continue;
+    int64_t window_ns = it->end_ns - it->start_ns;
+    any = true;
+    whole = whole && hi - lo == window_ns;
+    result.covered_ns += hi - lo;
+    result.total_mj += top_level_mj_[it - windows_.begin()] * static_cast<double>(hi - lo) /
+                       static_cast<double>(window_ns);
+  }
+  if (any) result.attribution = whole ? v1::ATTRIBUTION_COUNTER : v1::ATTRIBUTION_TIME_SHARE;
+  return result;
 }
 
 int64_t PowerTimeline::covered_until_ns() const {

@@ -92,6 +92,16 @@ class PowerTimeline {
   // Cost: O(log n + windows overlapped).
   SpanEnergy EnergyOf(int64_t start_ns, int64_t end_ns) const;
 
+  // Only the total over top-level channels, its attribution and the covered time of
+  // [start_ns, end_ns): what layer and component spans keep. Allocates nothing.
+  // The dominant cost of building a token's record at detail components (hundreds of spans).
+  struct Total {
+    double total_mj = 0;
+    v1::Attribution attribution = v1::ATTRIBUTION_NONE;
+    int64_t covered_ns = 0;
+  };
+  Total TotalOf(int64_t start_ns, int64_t end_ns) const;
+
   // Median power of each channel over the windows that lie inside [start_ns, end_ns); if none
   // lies entirely inside, over those that overlap it. Empty Baseline when none overlaps.
   Baseline MedianPower(int64_t start_ns, int64_t end_ns) const;
@@ -124,6 +134,8 @@ class PowerTimeline {
   std::vector<Window> windows_;
   // Energies of all windows, channels_.size() per window, mJ.
   std::vector<double> energy_mj_;
+  // Per window: the sum of its top-level channels' energies, mJ.
+  std::vector<double> top_level_mj_;
   int64_t gap_ns_ = 0;
 };
 

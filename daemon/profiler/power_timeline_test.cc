@@ -214,7 +214,14 @@ TEST(PowerTimeline, RandomTilingsSumToTheWhole) {
     for (int k = 0; k < 300; ++k) cuts.push_back(a + static_cast<int64_t>(rng() % (b - a)));
     std::sort(cuts.begin(), cuts.end());
     double sum = 0;
-    for (size_t k = 0; k + 1 < cuts.size(); ++k) sum += t.EnergyOf(cuts[k], cuts[k + 1]).total_mj;
+    for (size_t k = 0; k + 1 < cuts.size(); ++k) {
+      SpanEnergy e = t.EnergyOf(cuts[k], cuts[k + 1]);
+      PowerTimeline::Total fast = t.TotalOf(cuts[k], cuts[k + 1]);  // the allocation-free path
+      EXPECT_NEAR(fast.total_mj, e.total_mj, 1e-9);
+      EXPECT_EQ(fast.attribution, e.attribution);
+      EXPECT_EQ(fast.covered_ns, e.duration_ns - e.uncovered_ns);
+      sum += e.total_mj;
+    }
     EXPECT_NEAR(sum, whole, whole * 1e-12);
   }
 }

@@ -106,24 +106,27 @@ v1::TokenRecord SpanRecorder::Build(const PowerTimeline& timeline, const Baselin
     layers[layer] = l;
     return l;
   };
-  // Energies are summed per layer / component over their spans; attribution of a sum is
-  // counter only if every part was.
-  auto add = [&](v1::Energy* into, const SpanEnergy& e) {
-    v1::Energy part;
-    e.ToProto(baseline, channels, &part);
+  // Energies are summed per layer / component over their spans (totals only: per-channel figures
+  // are kept for tokens, not for their parts); attribution of a sum is counter only if every
+  // part was.
+  v1::Quality quality = token.energy().quality();
+  auto add = [&](v1::Energy* into, const PowerTimeline::Total& e) {
     bool first = into->attribution() == v1::ATTRIBUTION_UNSPECIFIED;
-    into->set_total_mj(into->total_mj() + part.total_mj());
-    into->set_dynamic_mj(into->dynamic_mj() + part.dynamic_mj());
-    into->set_quality(part.quality());
-    if (first || part.attribution() == v1::ATTRIBUTION_TIME_SHARE ||
+    double dynamic = baseline.empty() || e.attribution == v1::ATTRIBUTION_NONE
+                         ? e.total_mj
+                         : e.total_mj - baseline.total_power_mw * static_cast<double>(e.covered_ns) * 1e-9;
+    into->set_total_mj(into->total_mj() + e.total_mj);
+    into->set_dynamic_mj(into->dynamic_mj() + dynamic);
+    into->set_quality(quality);
+    if (first || e.attribution == v1::ATTRIBUTION_TIME_SHARE ||
         into->attribution() == v1::ATTRIBUTION_NONE) {
-      into->set_attribution(part.attribution());
+      into->set_attribution(e.attribution);
     }
   };
   for (const Span& s : spans_) {
     if (s.end_ns < 0) continue;
     v1::LayerMetrics* l = layer_of(s.layer);
-    SpanEnergy e = timeline.EnergyOf(s.start_ns, s.end_ns);
+    PowerTimeline::Total e = timeline.TotalOf(s.start_ns, s.end_ns);
     if (s.component == v1::COMPONENT_UNSPECIFIED) {
       l->set_duration_ns(l->duration_ns() + (s.end_ns - s.start_ns));
       add(l->mutable_energy(), e);

@@ -33,6 +33,9 @@ std::string Advice(int rc) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB: return ": the file is not a valid eprof database; move it aside or choose another --db";
     case SQLITE_CANTOPEN: return ": check that the directory exists and is writable";
+    case SQLITE_IOERR:
+      return ": the disk may be full or failing, or a file-size limit was reached; free space and "
+             "retry";
     default: return "";
   }
 }

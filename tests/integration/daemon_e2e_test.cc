@@ -24,6 +24,7 @@
 #include "eprof/v1/profiler.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/subprocess.h"
 
 namespace eprof {
 namespace {
@@ -39,46 +40,7 @@ std::string Bin(const std::string& name) {
   return std::string(std::getenv("EPROF_BINARY_DIR")) + "/bin/" + name;
 }
 
-// A child process, killed (SIGKILL) when this object goes away unless it already exited.
-class Process {
- public:
-  // `fsize_limit` > 0 caps the size of files the process writes (RLIMIT_FSIZE).
-  Process(std::vector<std::string> argv, const std::string& log, rlim_t fsize_limit = 0) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      if (fsize_limit > 0) {
-        signal(SIGXFSZ, SIG_IGN);  // writes past the limit fail with EFBIG instead of killing
-        struct rlimit rl = {fsize_limit, fsize_limit};
-        setrlimit(RLIMIT_FSIZE, &rl);
-      }
-      std::vector<char*> args;
-      for (std::string& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
-    }
-  }
-  ~Process() { Kill(SIGKILL); }
-  void Kill(int sig) {
-    if (pid_ > 0) {
-      ::kill(pid_, sig);
-      Wait();
-    }
-  }
-  int Wait() {
-    int status = 0;
-    if (pid_ > 0) waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return status;
-  }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-};
+using Process = testing::Subprocess;
 
 class DaemonE2eTest : public ::testing::Test {
  protected:
@@ -106,13 +68,7 @@ class DaemonE2eTest : public ::testing::Test {
     if (!HasFailure()) fs::remove_all(dir_);  // kept for the logs when a test fails
   }
 
-  static bool WaitForSocket(const fs::path& p) {
-    for (int i = 0; i < 200; ++i) {
-      if (fs::exists(p)) return true;
-      absl::SleepFor(absl::Milliseconds(25));
-    }
-    return false;
-  }
+  static bool WaitForSocket(const fs::path& p) { return testing::WaitForPath(p); }
 
   void StartHelper() {
     fs::remove(dir_ / "p.sock");  // a killed helper leaves its socket file behind

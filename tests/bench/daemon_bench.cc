@@ -1,0 +1,232 @@
+// eprofd's own costs, with real processes (eprof-power-helper on the estimate source, eprofd)
+// on a checkpoint of the demo shape (SmolLM-135M, made with eprof-llm mkmodel if absent):
+//
+//   1. Watch latency: from a token's completion in eprofd (its TokenCompleted event's t_ns) to
+//      each of W Watch clients receiving it, p50 / p99 / max. Target p99 < 5 ms.
+//   2. Decode tokens/s of a profiled run through eprofd at detail `components` against
+//      `eprof-llm bench --detail none` on the same checkpoint, settings and token counts.
+//      Target ratio >= 0.97.
+//   3. The `save` section of that run (writing what is left of it) and its total write time
+//      figure from store_bench for scale.
+//
+//   build/bin/daemon_bench [--model DIR] [--tokens N] [--watchers W]
+#include <grpcpp/grpcpp.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "common/clock.h"
+#include "eprof/v1/profiler.grpc.pb.h"
+#include "tests/testing/subprocess.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using eprof::testing::Subprocess;
+namespace v1 = eprof::v1;
+
+std::string BinDir() {
+  std::string self = fs::read_symlink("/proc/self/exe").parent_path().string();
+  return self;
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5));
+  return v[i];
+}
+
+std::string RunCapture(const std::string& cmd) {
+  std::string out;
+  FILE* f = popen(cmd.c_str(), "r");
+  if (f == nullptr) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  pclose(f);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string model;
+  uint32_t tokens = 64;
+  int watchers = 10;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--model") model = argv[i + 1];
+    if (a == "--tokens") absl::SimpleAtoi(argv[i + 1], &tokens);
+    if (a == "--watchers") absl::SimpleAtoi(argv[i + 1], &watchers);
+  }
+  std::string bin = BinDir();
+  fs::path dir = fs::temp_directory_path() / absl::StrCat("eprof-daemon-bench-", getpid());
+  fs::create_directories(dir);
+  if (model.empty()) {
+    model = (fs::temp_directory_path() / "eprof-bench-models" / "demo").string();
+    if (!fs::exists(fs::path(model) / "config.json")) {
+      std::printf("making the demo checkpoint (SmolLM-135M shape) in %s ...\n", model.c_str());
+      if (std::system(absl::StrCat(bin, "/eprof-llm mkmodel --family llama --preset demo --out ", model,
+                                   " > /dev/null").c_str()) != 0) {
+        std::fprintf(stderr, "daemon_bench: eprof-llm mkmodel failed\n");
+        return 1;
+      }
+    }
+  }
+  // The checkpoint's parent is the model root (a symlink into another root would be refused).
+  fs::path model_path = fs::absolute(model);
+  std::string root = model_path.parent_path().string();
+  std::string name = model_path.filename().string();
+
+  Subprocess helper({bin + "/eprof-power-helper", "serve", "--source", "estimate", "--socket",
+                     (dir / "p.sock").string()},
+                    (dir / "helper.log").string());
+  if (!eprof::testing::WaitForPath(dir / "p.sock")) return 1;
+  Subprocess daemon({bin + "/eprofd", "--socket", (dir / "d.sock").string(), "--power-socket",
+                     (dir / "p.sock").string(), "--model-root", root, "--db",
+                     (dir / "eprof.db").string()},
+                    (dir / "daemon.log").string());
+  if (!eprof::testing::WaitForPath(dir / "d.sock")) return 1;
+  auto channel = grpc::CreateChannel("unix:" + (dir / "d.sock").string(), grpc::InsecureChannelCredentials());
+  auto stub = v1::ProfilerService::NewStub(channel);
+
+  v1::ProfileRequest req;
+  req.set_model(name);
+  req.set_prompt(
+      "Energy per token depends on the model, the prompt and the machine. Measure it, layer by "
+      "layer, and compare the numbers before you change anything.");
+  req.set_max_new_tokens(4);
+  req.set_detail(v1::DETAIL_LEVEL_COMPONENTS);
+  req.set_idle_baseline_ms(200);
+  req.mutable_sampling()->set_seed(1);
+  {  // load the model (and warm the caches) first
+    grpc::ClientContext ctx;
+    auto r = stub->Profile(&ctx, req);
+    v1::ProfileEvent e;
+    while (r->Read(&e)) {
+    }
+    grpc::Status warm = r->Finish();
+    if (!warm.ok()) {
+      std::fprintf(stderr, "daemon_bench: warm-up run failed (%s); see %s\n",
+                   warm.error_message().c_str(), (dir / "daemon.log").c_str());
+      return 1;
+    }
+  }
+
+  // The profiled run whose decode speed is compared: only its own client listening.
+  req.set_max_new_tokens(tokens);
+  v1::RunSummary measured;
+  {
+    grpc::ClientContext ctx;
+    auto r = stub->Profile(&ctx, req);
+    v1::ProfileEvent ev;
+    while (r->Read(&ev)) {
+      if (ev.has_summary()) measured = ev.summary();
+    }
+    if (!r->Finish().ok() || measured.status() != v1::RUN_STATUS_COMPLETED) {
+      std::fprintf(stderr, "daemon_bench: the measured run failed\n");
+      return 1;
+    }
+  }
+
+  // The same again with W watchers, for the latency.
+  req.set_idle_baseline_ms(500);  // time for the watchers to attach before decoding starts
+  absl::Mutex mu;
+  std::vector<double> latencies_ms;
+  std::atomic<int> attached{0};
+  std::string run_id;
+  std::vector<std::thread> watch_threads;
+  grpc::ClientContext pctx;
+  auto profile = stub->Profile(&pctx, req);
+  v1::ProfileEvent e;
+  v1::RunSummary summary;
+  uint32_t prompt_tokens = 0;
+  while (profile->Read(&e)) {
+    if (e.has_run_started() && watch_threads.empty()) {
+      run_id = e.run_id();
+      for (int w = 0; w < watchers; ++w) {
+        watch_threads.emplace_back([&, w] {
+          grpc::ClientContext ctx;
+          v1::WatchRequest wr;
+          wr.set_run_id(run_id);
+          auto reader = stub->Watch(&ctx, wr);
+          v1::ProfileEvent we;
+          int64_t attached_ns = eprof::Clock::Real()->NowNs();
+          attached.fetch_add(1);
+          std::vector<double> mine;
+          while (reader->Read(&we)) {
+            int64_t now = eprof::Clock::Real()->NowNs();
+            // Live tokens only (history arrives at once and is not latency).
+            if (we.has_token() && we.t_ns() > attached_ns) mine.push_back((now - we.t_ns()) / 1e6);
+          }
+          reader->Finish();
+          absl::MutexLock lock(&mu);
+          latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
+        });
+      }
+    }
+    if (e.has_summary()) summary = e.summary();
+  }
+  grpc::Status st = profile->Finish();
+  for (auto& t : watch_threads) t.join();
+  if (!st.ok() || summary.status() != v1::RUN_STATUS_COMPLETED) {
+    std::fprintf(stderr, "daemon_bench: profiled run failed: %s\n", st.error_message().c_str());
+    return 1;
+  }
+  prompt_tokens = measured.input_tokens();
+  int64_t save_ns = 0;
+  {
+    grpc::ClientContext ctx;
+    v1::GetRunRequest g;
+    g.set_run_id(run_id);
+    g.mutable_parts()->set_phases(true);
+    v1::GetRunResponse run;
+    if (stub->GetRun(&ctx, g, &run).ok()) {
+      for (const auto& p : run.phases()) {
+        for (const auto& s : p.sections()) {
+          if (s.name() == "save") save_ns = s.end_ns() - s.start_ns();
+        }
+      }
+    }
+  }
+  daemon.Kill(SIGTERM);
+  helper.Kill(SIGTERM);
+
+  // The engine alone, same checkpoint and token counts, no observer.
+  std::string bench_json = RunCapture(absl::StrCat(bin, "/eprof-llm bench --model ", model,
+                                                   " --prompt-tokens ", prompt_tokens, " --new-tokens ",
+                                                   tokens, " --detail none --repeat 3 --json 2>/dev/null"));
+  nlohmann::json b = nlohmann::json::parse(bench_json, nullptr, false);
+  double engine_tps = b.is_object() ? b["levels"][0]["decode_tokens_per_s"].get<double>() : 0;
+  double daemon_tps = measured.decode_tokens_per_s();
+  double watched_tps = summary.decode_tokens_per_s();
+
+  std::printf("\neprofd benchmark: %s, %u prompt tokens, %u new tokens, %d watchers\n", model.c_str(),
+              prompt_tokens, tokens, watchers);
+  std::printf("  Watch latency (token done -> watcher has it): p50 %.3f ms, p99 %.3f ms, max %.3f ms "
+              "over %zu deliveries   (target p99 < 5 ms: %s)\n",
+              Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.99), Percentile(latencies_ms, 1.0),
+              latencies_ms.size(), Percentile(latencies_ms, 0.99) < 5 ? "met" : "NOT met");
+  std::printf("  decode tokens/s: eprofd at detail components %.2f | eprof-llm bench --detail none %.2f"
+              " | ratio %.3f   (target >= 0.97: %s)\n",
+              daemon_tps, engine_tps, engine_tps > 0 ? daemon_tps / engine_tps : 0,
+              engine_tps > 0 && daemon_tps / engine_tps >= 0.97 ? "met" : "NOT met");
+  std::printf("  (with %d watchers attached the same run decodes at %.2f tokens/s)\n", watchers, watched_tps);
+  std::printf("  save section at the end of the run: %.1f ms (rows are written while the run goes on; "
+              "see store_bench for the whole cost of a 1,000-token run)\n", save_ns / 1e6);
+  fs::remove_all(dir);
+  return 0;
+}
