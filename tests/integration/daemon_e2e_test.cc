@@ -24,7 +24,7 @@
 #include "eprof/v1/profiler.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/testing/subprocess.h"
+#include "tests/testing/daemon_harness.h"
 
 namespace eprof {
 namespace {
@@ -32,65 +32,18 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-constexpr int64_t kWindowNs = 10'000'000;  // the trace's windows: 10 ms
-// Power of window k of the trace, mW: varies so that misattributed time shows.
-double TracePowerMw(int64_t k) { return 2000.0 + 100.0 * (k % 20); }
-
-std::string Bin(const std::string& name) {
-  return std::string(std::getenv("EPROF_BINARY_DIR")) + "/bin/" + name;
-}
-
-using Process = testing::Subprocess;
+constexpr int64_t kWindowNs = testing::DaemonHarness::kWindowNs;
 
 class DaemonE2eTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string templ = "/tmp/eprof-e2e-XXXXXX";
-    ASSERT_NE(mkdtemp(templ.data()), nullptr);
-    dir_ = templ;
-    fs::create_directories(dir_ / "models");
-    ASSERT_EQ(std::system(absl::StrCat(Bin("eprof-llm"), " mkmodel --family llama --preset tiny --out ",
-                                       (dir_ / "models" / "tiny").string(), " > /dev/null").c_str()),
-              0);
-    // 60 s of 10 ms windows at known power.
-    std::ofstream trace(dir_ / "trace.jsonl");
-    for (int64_t k = 0; k < 6000; ++k) {
-      double p = TracePowerMw(k);
-      trace << "{\"seq\":" << k << ",\"t_end_ns\":" << (k + 1) * kWindowNs << ",\"window_ns\":" << kWindowNs
-            << ",\"channels\":{\"cpu\":{\"energy_mj\":" << p * kWindowNs * 1e-9 << ",\"power_mw\":" << p
-            << ",\"quality\":\"MEASURED\"}}}\n";
-    }
-  }
+  void SetUp() override { ASSERT_TRUE(h_.Prepare()); }
+  void TearDown() override { h_.Stop(/*keep=*/HasFailure()); }  // logs kept when a test fails
 
-  void TearDown() override {
-    daemon_.reset();
-    helper_.reset();
-    if (!HasFailure()) fs::remove_all(dir_);  // kept for the logs when a test fails
-  }
-
-  static bool WaitForSocket(const fs::path& p) { return testing::WaitForPath(p); }
-
-  void StartHelper() {
-    fs::remove(dir_ / "p.sock");  // a killed helper leaves its socket file behind
-    helper_ = std::make_unique<Process>(
-        std::vector<std::string>{Bin("eprof-power-helper"), "serve", "--source",
-                                 "replay:" + (dir_ / "trace.jsonl").string(), "--socket",
-                                 (dir_ / "p.sock").string()},
-        (dir_ / "helper.log").string());
-    ASSERT_TRUE(WaitForSocket(dir_ / "p.sock"));
-  }
-
+  void StartHelper() { ASSERT_TRUE(h_.StartHelper()); }
   void StartDaemon(rlim_t fsize_limit = 0) {
-    fs::remove(dir_ / "d.sock");  // a killed daemon leaves its socket file behind
-    daemon_ = std::make_unique<Process>(
-        std::vector<std::string>{Bin("eprofd"), "--socket", (dir_ / "d.sock").string(),
-                                 "--power-socket", (dir_ / "p.sock").string(), "--model-root",
-                                 (dir_ / "models").string(), "--db", (dir_ / "eprof.db").string(),
-                                 "--power-interval-ms", "10"},
-        (dir_ / "daemon.log").string(), fsize_limit);
-    ASSERT_TRUE(WaitForSocket(dir_ / "d.sock"));
+    ASSERT_TRUE(h_.StartDaemon(fsize_limit));
     stub_ = v1::ProfilerService::NewStub(
-        grpc::CreateChannel("unix:" + (dir_ / "d.sock").string(), grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel("unix:" + h_.socket(), grpc::InsecureChannelCredentials()));
   }
 
   v1::ProfileRequest Request(uint32_t tokens, v1::DetailLevel detail, uint32_t idle_ms = 200) {
@@ -127,9 +80,7 @@ class DaemonE2eTest : public ::testing::Test {
     return resp;
   }
 
-  fs::path dir_;
-  std::unique_ptr<Process> helper_;
-  std::unique_ptr<Process> daemon_;
+  testing::DaemonHarness h_;
   std::unique_ptr<v1::ProfilerService::Stub> stub_;
 };
 
@@ -193,7 +144,7 @@ TEST_F(DaemonE2eTest, HelperKilledMidRunLeavesAGapAndAWarning) {
   StartDaemon();
   std::thread chaos([&] {
     absl::SleepFor(absl::Milliseconds(400));  // inside the 1.5 s idle baseline
-    helper_->Kill(SIGKILL);
+    h_.helper()->Kill(SIGKILL);
     absl::SleepFor(absl::Milliseconds(400));
     StartHelper();
   });
@@ -243,7 +194,7 @@ TEST_F(DaemonE2eTest, DaemonKilledMidRunIsInterruptedAfterRestart) {
   std::string id;
   std::thread killer([&] {
     absl::SleepFor(absl::Milliseconds(600));  // inside the 3 s idle baseline
-    daemon_->Kill(SIGKILL);
+    h_.daemon()->Kill(SIGKILL);
   });
   std::vector<v1::ProfileEvent> events;
   grpc::Status status = Profile(Request(50, v1::DETAIL_LEVEL_TOKENS, 3000), &events);
@@ -255,8 +206,8 @@ TEST_F(DaemonE2eTest, DaemonKilledMidRunIsInterruptedAfterRestart) {
   v1::RunSummary s = GetRun(id).summary();
   EXPECT_EQ(s.status(), v1::RUN_STATUS_INTERRUPTED);
   EXPECT_EQ(GetRun(first.back().run_id()).summary().status(), v1::RUN_STATUS_COMPLETED);
-  daemon_.reset();  // close the database before checking it
-  auto store = store::RunStore::Open((dir_ / "eprof.db").string());
+  h_.ResetDaemon();  // close the database before checking it
+  auto store = store::RunStore::Open((h_.dir() / "eprof.db").string());
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_TRUE((*store)->IntegrityCheck().ok());
 }
@@ -291,8 +242,8 @@ TEST_F(DaemonE2eTest, FullDiskFailsTheRunClearlyAndKeepsEarlierRuns) {
   EXPECT_EQ(earlier.summary().status(), v1::RUN_STATUS_COMPLETED);
   EXPECT_EQ(earlier.tokens_size(), 3);
   for (const std::string& id : completed) EXPECT_EQ(GetRun(id).tokens_size(), 100);
-  daemon_.reset();
-  auto store = store::RunStore::Open((dir_ / "eprof.db").string());
+  h_.ResetDaemon();
+  auto store = store::RunStore::Open((h_.dir() / "eprof.db").string());
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_TRUE((*store)->IntegrityCheck().ok());
 }
@@ -303,17 +254,17 @@ TEST_F(DaemonE2eTest, SigtermCancelsSavesAndExits) {
   std::string id;
   std::thread stopper([&] {
     absl::SleepFor(absl::Milliseconds(500));
-    ::kill(daemon_->pid(), SIGTERM);
+    ::kill(h_.daemon()->pid(), SIGTERM);
   });
   std::vector<v1::ProfileEvent> events;
   Profile(Request(50, v1::DETAIL_LEVEL_TOKENS, 3000), &events);
   stopper.join();
-  int status = daemon_->Wait();
+  int status = h_.daemon()->Wait();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   ASSERT_FALSE(events.empty());
   ASSERT_TRUE(events.back().has_summary());
   EXPECT_EQ(events.back().summary().status(), v1::RUN_STATUS_CANCELLED);
-  EXPECT_FALSE(fs::exists(dir_ / "d.sock"));
+  EXPECT_FALSE(fs::exists(h_.dir() / "d.sock"));
   StartDaemon();
   EXPECT_EQ(GetRun(events.front().run_id()).summary().status(), v1::RUN_STATUS_CANCELLED);
 }

@@ -1,0 +1,93 @@
+// Starts the real eprof processes for end-to-end tests: a temporary directory with a tiny
+// checkpoint (eprof-llm mkmodel), a replay trace whose power is known in every window,
+// eprof-power-helper replaying it, and eprofd. Binaries come from $EPROF_BINARY_DIR/bin.
+#ifndef EPROF_TESTS_TESTING_DAEMON_HARNESS_H_
+#define EPROF_TESTS_TESTING_DAEMON_HARNESS_H_
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "tests/testing/subprocess.h"
+
+namespace eprof::testing {
+
+class DaemonHarness {
+ public:
+  static constexpr int64_t kWindowNs = 10'000'000;  // the trace's windows: 10 ms
+  // Power of window k of the trace, mW: varies so that misattributed time shows.
+  static double TracePowerMw(int64_t k) { return 2000.0 + 100.0 * (k % 20); }
+
+  static std::string Bin(const std::string& name) {
+    return std::string(std::getenv("EPROF_BINARY_DIR")) + "/bin/" + name;
+  }
+
+  // Makes the directory, the checkpoint (models/tiny) and the trace. Returns false on failure.
+  bool Prepare() {
+    std::string templ = "/tmp/eprof-e2e-XXXXXX";  // short: socket paths are limited
+    if (mkdtemp(templ.data()) == nullptr) return false;
+    dir_ = templ;
+    std::filesystem::create_directories(dir_ / "models");
+    if (std::system(absl::StrCat(Bin("eprof-llm"), " mkmodel --family llama --preset tiny --out ",
+                                 (dir_ / "models" / "tiny").string(), " > /dev/null")
+                        .c_str()) != 0) {
+      return false;
+    }
+    std::ofstream trace(dir_ / "trace.jsonl");  // 60 s of 10 ms windows at known power
+    for (int64_t k = 0; k < 6000; ++k) {
+      double p = TracePowerMw(k);
+      trace << "{\"seq\":" << k << ",\"t_end_ns\":" << (k + 1) * kWindowNs << ",\"window_ns\":"
+            << kWindowNs << ",\"channels\":{\"cpu\":{\"energy_mj\":" << p * kWindowNs * 1e-9
+            << ",\"power_mw\":" << p << ",\"quality\":\"MEASURED\"}}}\n";
+    }
+    return true;
+  }
+
+  bool StartHelper() {
+    std::filesystem::remove(dir_ / "p.sock");  // a killed helper leaves its socket file behind
+    helper_ = std::make_unique<Subprocess>(
+        std::vector<std::string>{Bin("eprof-power-helper"), "serve", "--source",
+                                 "replay:" + (dir_ / "trace.jsonl").string(), "--socket",
+                                 (dir_ / "p.sock").string()},
+        (dir_ / "helper.log").string());
+    return WaitForPath(dir_ / "p.sock");
+  }
+
+  // `fsize_limit` > 0 caps the size of the files eprofd writes.
+  bool StartDaemon(rlim_t fsize_limit = 0) {
+    std::filesystem::remove(dir_ / "d.sock");  // a killed daemon leaves its socket file behind
+    daemon_ = std::make_unique<Subprocess>(
+        std::vector<std::string>{Bin("eprofd"), "--socket", socket(), "--power-socket",
+                                 (dir_ / "p.sock").string(), "--model-root",
+                                 (dir_ / "models").string(), "--db", (dir_ / "eprof.db").string(),
+                                 "--power-interval-ms", "10"},
+        (dir_ / "daemon.log").string(), fsize_limit);
+    return WaitForPath(dir_ / "d.sock");
+  }
+
+  // Stops the processes; removes the directory unless `keep` (for the logs of a failed test).
+  void Stop(bool keep) {
+    daemon_.reset();
+    helper_.reset();
+    if (!keep && !dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  const std::filesystem::path& dir() const { return dir_; }
+  std::string socket() const { return (dir_ / "d.sock").string(); }
+  Subprocess* helper() { return helper_.get(); }
+  Subprocess* daemon() { return daemon_.get(); }
+  void ResetDaemon() { daemon_.reset(); }
+
+ private:
+  std::filesystem::path dir_;
+  std::unique_ptr<Subprocess> helper_;
+  std::unique_ptr<Subprocess> daemon_;
+};
+
+}  // namespace eprof::testing
+
+#endif  // EPROF_TESTS_TESTING_DAEMON_HARNESS_H_
