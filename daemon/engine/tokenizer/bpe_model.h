@@ -36,6 +36,8 @@ class BpeModel {
   const std::string* IdToToken(int32_t id) const;
   // One past the largest id in the vocabulary.
   int32_t vocab_size() const { return static_cast<int32_t>(id_to_token_.size()); }
+  // Number of vocabulary entries (Hugging Face's get_vocab_size).
+  int32_t vocab_entries() const { return static_cast<int32_t>(vocab_.size()); }
 
  private:
   BpeModel() = default;

@@ -15,7 +15,10 @@ constexpr char kSpaceItems[] =
     "\\t-\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}"
     "\\x{3000}";
 
-// Rewrites \s and \S (outside and inside character classes) into explicit sets.
+// Oniguruma's Unicode \w (Unicode TR18 word characters); PCRE2 10.42's is \p{L}\p{N}_ only.
+constexpr char kWordItems[] = "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}";
+
+// Rewrites \s, \S, \w and \W (outside and inside character classes) into Oniguruma's sets.
 std::string TranslateSpaces(absl::string_view p) {
   std::string out;
   bool in_class = false;
@@ -23,10 +26,11 @@ std::string TranslateSpaces(absl::string_view p) {
     char c = p[i];
     if (c == '\\' && i + 1 < p.size()) {
       char n = p[i + 1];
-      if (n == 's') {
-        out += in_class ? std::string(kSpaceItems) : absl::StrCat("[", kSpaceItems, "]");
-      } else if (n == 'S' && !in_class) {
-        out += absl::StrCat("[^", kSpaceItems, "]");
+      if (n == 's' || n == 'w') {
+        const char* items = n == 's' ? kSpaceItems : kWordItems;
+        out += in_class ? std::string(items) : absl::StrCat("[", items, "]");
+      } else if ((n == 'S' || n == 'W') && !in_class) {
+        out += absl::StrCat("[^", n == 'S' ? kSpaceItems : kWordItems, "]");
       } else {
         out += c;
         out += n;

@@ -1,6 +1,7 @@
 // A compiled PCRE2 regular expression (UTF + UCP, JIT) that finds successive matches the way
 // Hugging Face tokenizers' Oniguruma regexes do. `\s` / `\S` are rewritten to Oniguruma's set
-// (the Unicode White_Space property), which differs from PCRE2's in one code point (U+180E).
+// (the Unicode White_Space property), which differs from PCRE2's in one code point (U+180E),
+// and `\w` / `\W` to Oniguruma's Unicode word set (letters, marks, digits, connectors).
 //
 // Thread-safety: a Regex is immutable after Compile; FindAll may be called concurrently.
 #ifndef EPROF_DAEMON_ENGINE_TOKENIZER_REGEX_H_

@@ -130,6 +130,7 @@ absl::Status Tokenizer::Load(const nlohmann::json& j) {
     EPROF_ASSIGN_OR_RETURN(decoder_, DecoderFromJson(j["decoder"]));
   }
   std::vector<AddedToken> raw, normalized;
+  int32_t next_added_id = -1;  // one past the largest added id so far; -1 before the first
   if (j.contains("added_tokens") && j["added_tokens"].is_array()) {
     for (const auto& a : j["added_tokens"]) {
       AddedToken t;
@@ -138,8 +139,21 @@ absl::Status Tokenizer::Load(const nlohmann::json& j) {
         return absl::InvalidArgumentError(
             absl::StrCat("added token without integer id and string content: ", a.dump()));
       }
-      t.id = a["id"].get<int32_t>();
       t.content = a["content"].get<std::string>();
+      // Like Hugging Face (AddedVocabulary::add_tokens), the declared id is not trusted: a
+      // content already known keeps its id, a new one gets the next id after the model's
+      // vocabulary (count of entries) and the added tokens so far.
+      if (auto known = TokenToId(t.content)) {
+        t.id = *known;
+      } else {
+        int32_t model_size = model_->vocab_entries();
+        if (next_added_id < 0) {
+          t.id = model_size;
+        } else {
+          t.id = (next_added_id - 1 >= model_size || model_size == 0) ? next_added_id : model_size;
+        }
+      }
+      next_added_id = std::max(next_added_id, t.id + 1);
       t.single_word = JsonBool(a, "single_word", false);
       t.lstrip = JsonBool(a, "lstrip", false);
       t.rstrip = JsonBool(a, "rstrip", false);
@@ -225,10 +239,7 @@ absl::StatusOr<std::string> Tokenizer::Decode(const std::vector<int32_t>& ids,
     auto added = added_id_to_content_.find(id);
     const std::string* token = added != added_id_to_content_.end() ? &added->second
                                                                     : model_->IdToToken(id);
-    if (token == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "token id ", id, " is outside the vocabulary (size ", vocab_size(), ")"));
-    }
+    if (token == nullptr) continue;  // Hugging Face drops ids it does not know
     if (skip_special_tokens) {
       auto special = added_content_to_id_.find(*token);
       if (special != added_content_to_id_.end() && special_ids_.contains(special->second)) {

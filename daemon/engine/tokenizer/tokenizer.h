@@ -44,7 +44,7 @@ class Tokenizer {
   // the byte offset). `add_special_tokens` applies the post-processor template (BOS/EOS).
   absl::StatusOr<std::vector<int32_t>> Encode(absl::string_view text,
                                               bool add_special_tokens) const;
-  // Decodes ids to text; ids outside the vocabulary are an InvalidArgument error.
+  // Decodes ids to text. Like Hugging Face, ids that name no token are left out.
   absl::StatusOr<std::string> Decode(const std::vector<int32_t>& ids,
                                      bool skip_special_tokens) const;
 
