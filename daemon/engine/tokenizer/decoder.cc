@@ -163,7 +163,8 @@ class MetaspaceDecoder : public Decoder {
       while (pos < t.size()) {
         char32_t cp = NextCodePoint(t, &pos);
         if (cp == replacement_) {
-          if (i == 0 && strip_first_ && out.empty()) continue;
+          // Hugging Face drops every replacement char of the first token, not only a leading one.
+          if (i == 0 && strip_first_) continue;
           out += ' ';
         } else {
           AppendUtf8(cp, &out);

@@ -121,6 +121,18 @@ TEST(TokenizerTest, RejectsInvalidUtf8AndDropsUnknownIds) {
   EXPECT_THAT(tok->Decode({0, 99, 1}, false), IsOkAndHolds("a b"));  // no decoder: joined by " "
 }
 
+TEST(TokenizerTest, MetaspaceDecoderDropsEveryReplacementOfTheFirstToken) {
+  // Expected texts computed with @anush008/tokenizers (Hugging Face tokenizers 0.22.2).
+  EPROF_ASSERT_OK_AND_ASSIGN(
+      auto tok, Tokenizer::FromJson(
+                    R"({"model":{"type":"BPE","vocab":{"▁":0,"▁▁":1,"h":2,"▁h▁":3},"merges":[]},)"
+                    R"("decoder":{"type":"Metaspace","replacement":"▁","prepend_scheme":"always"}})"));
+  EXPECT_THAT(tok->Decode({1, 2}, false), IsOkAndHolds("h"));
+  EXPECT_THAT(tok->Decode({3, 2}, false), IsOkAndHolds("hh"));
+  EXPECT_THAT(tok->Decode({0, 0, 2}, false), IsOkAndHolds(" h"));
+  EXPECT_THAT(tok->Decode({2, 1}, false), IsOkAndHolds("h  "));
+}
+
 TEST(Utf8LossyTest, ReplacesMaximalInvalidSubparts) {
   EXPECT_EQ(Utf8Lossy("a\xF0\x9F\x98"), "a\xEF\xBF\xBD");           // truncated 4-byte: one
   EXPECT_EQ(Utf8Lossy("\xC3\x28"), "\xEF\xBF\xBD(");                  // bad continuation

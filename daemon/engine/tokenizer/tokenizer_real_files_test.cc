@@ -79,5 +79,27 @@ TEST_F(RealTokenizerTest, Gemma3) {
   EXPECT_EQ(tok->bos_id(), 2);
 }
 
+TEST_F(RealTokenizerTest, IncrementalDecodingEqualsFullDecoding) {
+  for (const char* family : {"llama3", "qwen3", "llama2", "gemma3"}) {
+    LOAD_OR_SKIP(tok, family);
+    const std::string text =
+        "Streaming 😀👍🏽 👨‍👩‍👧‍👦 中文字符 and ✨ emoji, ĳ, e\u0301, 𝔘𝔫𝔦 — done.\n  ok";
+    auto ids = tok->Encode(text, true);
+    ASSERT_TRUE(ids.ok()) << ids.status();
+    IncrementalDecoder stream(tok.get(), /*skip_special_tokens=*/true);
+    std::string joined;
+    for (int32_t id : *ids) {
+      auto piece = stream.Next(id);
+      ASSERT_TRUE(piece.ok()) << piece.status();
+      EXPECT_EQ(piece->find("\xEF\xBF\xBD"), std::string::npos) << family << " id " << id;
+      joined += *piece;
+    }
+    auto rest = stream.Finish();
+    ASSERT_TRUE(rest.ok());
+    joined += *rest;
+    EXPECT_THAT(tok->Decode(*ids, true), IsOkAndHolds(joined)) << family;
+  }
+}
+
 }  // namespace
 }  // namespace eprof::tokenizer
