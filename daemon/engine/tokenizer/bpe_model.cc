@@ -161,7 +161,8 @@ void BpeModel::Tokenize(absl::string_view piece, std::vector<int32_t>* ids) cons
 void BpeModel::MergeWord(absl::string_view word, std::vector<int32_t>* ids) const {
   std::vector<Symbol> symbols;
   symbols.reserve(word.size());
-  std::optional<std::pair<int32_t, uint32_t>> unk;  // pending (unk id, byte length)
+  int32_t pending_unk = -1;  // unk id waiting to be added (fused over several chars), or -1
+  uint32_t pending_unk_len = 0;
   auto add = [&symbols](int32_t id, uint32_t len) {
     int32_t index = static_cast<int32_t>(symbols.size());
     symbols.push_back(Symbol{id, index - 1, -1, len});
@@ -186,9 +187,9 @@ void BpeModel::MergeWord(absl::string_view word, std::vector<int32_t>* ids) cons
     }
     auto it = vocab_.find(lookup);
     if (it != vocab_.end()) {
-      if (unk) {
-        add(unk->first, unk->second);
-        unk.reset();
+      if (pending_unk >= 0) {
+        add(pending_unk, pending_unk_len);
+        pending_unk = -1;
       }
       add(it->second, byte_len);
       continue;
@@ -203,15 +204,16 @@ void BpeModel::MergeWord(absl::string_view word, std::vector<int32_t>* ids) cons
       }
     }
     if (unk_id_) {
-      if (unk && fuse_unk_) {
-        unk->second += byte_len;
+      if (pending_unk >= 0 && fuse_unk_) {
+        pending_unk_len += byte_len;
       } else {
-        if (unk) add(unk->first, unk->second);
-        unk = std::make_pair(*unk_id_, byte_len);
+        if (pending_unk >= 0) add(pending_unk, pending_unk_len);
+        pending_unk = *unk_id_;
+        pending_unk_len = byte_len;
       }
     }
   }
-  if (unk) add(unk->first, unk->second);
+  if (pending_unk >= 0) add(pending_unk, pending_unk_len);
 
   std::priority_queue<Candidate> queue;
   auto push_pair = [&](int32_t left) {

@@ -3,6 +3,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <memory>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "daemon/engine/tokenizer/unicode.h"
@@ -88,7 +90,13 @@ Regex::~Regex() { pcre2_code_free(static_cast<pcre2_code*>(code_)); }
 std::vector<std::pair<size_t, size_t>> Regex::FindAll(absl::string_view text) const {
   std::vector<std::pair<size_t, size_t>> out;
   auto* code = static_cast<pcre2_code*>(code_);
-  thread_local pcre2_match_data* md = pcre2_match_data_create(1, nullptr);
+  struct MatchDataDeleter {
+    void operator()(pcre2_match_data* md) const { pcre2_match_data_free(md); }
+  };
+  // One match block per thread, reused: FindAll runs for every piece of every text.
+  thread_local std::unique_ptr<pcre2_match_data, MatchDataDeleter> md_owner(
+      pcre2_match_data_create(1, nullptr));
+  pcre2_match_data* md = md_owner.get();
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   size_t pos = 0;
   while (pos <= text.size()) {
