@@ -18,6 +18,7 @@ DEBIAN_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev   # tests and benchmarks
   nlohmann-json3-dev # config.json, tokenizer.json, JSON output
   libpcre2-dev       # tokenizer regexes (\p{L}, lookahead)
+  libicu-dev         # tokenizer Unicode normalizers (NFC, NFKC, NFD, NFKD)
   prometheus-cpp-dev # /metrics
   libcpp-httplib-dev # the web gateway's HTTP server
   libtorch-dev       # the inference engine
@@ -26,7 +27,7 @@ DEBIAN_PACKAGES=(
 )
 
 BREW_PACKAGES=(cmake ninja ccache pkg-config grpc protobuf abseil sqlite tinyxml2 googletest
-  google-benchmark nlohmann-json pcre2 prometheus-cpp cpp-httplib pytorch node)
+  google-benchmark nlohmann-json pcre2 icu4c prometheus-cpp cpp-httplib pytorch node)
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }
 

@@ -55,11 +55,22 @@ class ObserverBridge final : public engine::Observer {
 
 class TokenizerTextStream final : public TextStream {
  public:
-  explicit TokenizerTextStream(const tokenizer::Tokenizer* tok) : decoder_(tok) {}
-  std::string Next(int32_t id) override { return decoder_.Add(id); }
+  explicit TokenizerTextStream(const tokenizer::Tokenizer* tok)
+      : decoder_(tok, /*skip_special_tokens=*/true) {}
+  // A token the tokenizer cannot decode contributes no text (the id is still recorded).
+  std::string Next(int32_t id) override {
+    absl::StatusOr<std::string> text = decoder_.Next(id);
+    return text.ok() ? *text : std::string();
+  }
 
  private:
   tokenizer::IncrementalDecoder decoder_;
+};
+
+// Without a tokenizer (eprofd refuses such models for text prompts, but be safe): ids as text.
+class IdTextStream final : public TextStream {
+ public:
+  std::string Next(int32_t id) override { return absl::StrCat("<", id, ">"); }
 };
 
 // softmax(logits)[id], computed stably.
@@ -102,6 +113,7 @@ class EngineModel final : public LoadedModel {
   }
 
   std::unique_ptr<TextStream> NewTextStream() override {
+    if (tokenizer_ == nullptr) return std::make_unique<IdTextStream>();
     return std::make_unique<TokenizerTextStream>(tokenizer_.get());
   }
 

@@ -7,11 +7,12 @@
 #include <cstdio>
 #include <cstring>
 
+#include "daemon/tools/tokenize_command.h"
+
 int RunGenerateCommand(int argc, char** argv);
 int RunLogitsCommand(int argc, char** argv);
 int RunBenchCommand(int argc, char** argv);
 int RunMkmodelCommand(int argc, char** argv);
-int RunTokenizeCommand(int argc, char** argv);
 
 namespace {
 
@@ -41,7 +42,7 @@ int main(int argc, char** argv) {
   if (std::strcmp(cmd, "logits") == 0) return RunLogitsCommand(argc - 2, argv + 2);
   if (std::strcmp(cmd, "bench") == 0) return RunBenchCommand(argc - 2, argv + 2);
   if (std::strcmp(cmd, "mkmodel") == 0) return RunMkmodelCommand(argc - 2, argv + 2);
-  if (std::strcmp(cmd, "tokenize") == 0) return RunTokenizeCommand(argc - 2, argv + 2);
+  if (std::strcmp(cmd, "tokenize") == 0) return eprof::tools::RunTokenizeCommand(argc - 2, argv + 2);
   std::fprintf(stderr, "eprof-llm: unknown command '%s'\n", cmd);
   Usage();
   return 2;

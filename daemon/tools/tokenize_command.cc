@@ -1,126 +1,160 @@
-// eprof-llm tokenize: token ids of a text (or the text of ids) with a tokenizer.json.
-//
-//   eprof-llm tokenize (--tokenizer FILE | --model DIR) [--no-special] (TEXT | --file F) [--json]
-//   eprof-llm tokenize (--tokenizer FILE | --model DIR) --decode 1,2,3 [--keep-special]
-//   eprof-llm tokenize (--tokenizer FILE | --model DIR) --batch   # JSON lines in and out
-//
-// --batch reads one JSON object per line from standard input, {"text": "..."}, and writes
-// {"ids": [...], "ids_no_special": [...], "decoded": "..."} per line (for parity harnesses).
-#include <cstdio>
+#include "daemon/tools/tokenize_command.h"
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "daemon/engine/tokenizer/tokenizer.h"
+#include <nlohmann/json.hpp>
+
+namespace eprof::tools {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: eprof-llm tokenize --tokenizer FILE | --model DIR [--no-special] [--skip-special]\n"
+    "                          [--json] (TEXT | --file F | --decode 1,2,3 | --batch)\n";
+
+int Usage(const std::string& problem) {
+  std::cerr << "eprof-llm tokenize: " << problem << "\n" << kUsage;
+  return 2;
+}
+
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+int RunBatch(const tokenizer::Tokenizer& tok) {
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.empty()) continue;
+    nlohmann::json in = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    nlohmann::json out;
+    if (in.is_discarded() || !in.is_object()) {
+      out["error"] = "line is not a JSON object";
+    } else if (in.contains("text") && in["text"].is_string()) {
+      auto ids = tok.Encode(in["text"].get<std::string>(), in.value("add_special_tokens", true));
+      if (ids.ok()) {
+        out["ids"] = *ids;
+      } else {
+        out["error"] = std::string(ids.status().message());
+      }
+    } else if (in.contains("ids") && in["ids"].is_array()) {
+      std::vector<int32_t> ids;
+      for (const auto& v : in["ids"]) ids.push_back(v.get<int32_t>());
+      auto text = tok.Decode(ids, in.value("skip_special_tokens", false));
+      if (text.ok()) {
+        out["text"] = *text;
+      } else {
+        out["error"] = std::string(text.status().message());
+      }
+    } else {
+      out["error"] = "expected {\"text\": …} or {\"ids\": […]}";
+    }
+    std::cout << Dump(out) << '\n';
+  }
+  std::cout.flush();
+  return 0;
+}
+
+}  // namespace
 
 int RunTokenizeCommand(int argc, char** argv) {
-  using namespace eprof;
-  std::string tokenizer_path, file, decode;
-  bool no_special = false, json_out = false, batch = false, keep_special = false;
-  std::vector<std::string> text;
+  std::string tokenizer_path, text, file, decode;
+  bool have_text = false, no_special = false, skip_special = false, json = false, batch = false;
+  bool have_decode = false;
   for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
+    std::string arg = argv[i];
     auto value = [&](std::string* out) {
       if (i + 1 >= argc) return false;
       *out = argv[++i];
       return true;
     };
-    std::string dir;
-    if (a == "--tokenizer") {
-      if (!value(&tokenizer_path)) return std::fprintf(stderr, "eprof-llm tokenize: --tokenizer needs a file\n"), 2;
-    } else if (a == "--model") {
-      if (!value(&dir)) return std::fprintf(stderr, "eprof-llm tokenize: --model needs a directory\n"), 2;
+    if (arg == "--tokenizer") {
+      if (!value(&tokenizer_path)) return Usage("--tokenizer needs a file");
+    } else if (arg == "--model") {
+      std::string dir;
+      if (!value(&dir)) return Usage("--model needs a directory");
       tokenizer_path = dir + "/tokenizer.json";
-    } else if (a == "--file") {
-      if (!value(&file)) return std::fprintf(stderr, "eprof-llm tokenize: --file needs a path\n"), 2;
-    } else if (a == "--decode") {
-      if (!value(&decode)) return std::fprintf(stderr, "eprof-llm tokenize: --decode needs ids\n"), 2;
-    } else if (a == "--no-special") {
+    } else if (arg == "--file") {
+      if (!value(&file)) return Usage("--file needs a file");
+    } else if (arg == "--decode") {
+      if (!value(&decode)) return Usage("--decode needs comma-separated ids");
+      have_decode = true;
+    } else if (arg == "--no-special") {
       no_special = true;
-    } else if (a == "--keep-special") {
-      keep_special = true;
-    } else if (a == "--json") {
-      json_out = true;
-    } else if (a == "--batch") {
+    } else if (arg == "--skip-special") {
+      skip_special = true;
+    } else if (arg == "--json") {
+      json = true;
+    } else if (arg == "--batch") {
       batch = true;
-    } else if (a == "--help" || a == "-h") {
-      std::printf(
-          "usage: eprof-llm tokenize (--tokenizer FILE | --model DIR) [--no-special] (TEXT | --file F) [--json]\n"
-          "       eprof-llm tokenize (--tokenizer FILE | --model DIR) --decode 1,2,3 [--keep-special]\n"
-          "       eprof-llm tokenize (--tokenizer FILE | --model DIR) --batch  < lines of {\"text\": ...}\n");
+    } else if (arg == "--help" || arg == "-h") {
+      std::cout << kUsage;
       return 0;
-    } else if (!a.empty() && a[0] == '-') {
-      return std::fprintf(stderr, "eprof-llm tokenize: unknown option %s\n", a.c_str()), 2;
+    } else if (arg.rfind("--", 0) == 0) {
+      return Usage("unknown option " + arg);
+    } else if (have_text) {
+      return Usage("more than one TEXT argument (quote the text)");
     } else {
-      text.push_back(a);
+      text = arg;
+      have_text = true;
     }
   }
-  if (tokenizer_path.empty()) {
-    return std::fprintf(stderr, "eprof-llm tokenize: give --tokenizer FILE or --model DIR\n"), 2;
-  }
+  if (tokenizer_path.empty()) return Usage("give --tokenizer FILE or --model DIR");
+  int inputs = (have_text ? 1 : 0) + (file.empty() ? 0 : 1) + (have_decode ? 1 : 0) + (batch ? 1 : 0);
+  if (inputs != 1) return Usage("give exactly one of TEXT, --file, --decode, --batch");
+
   auto tok = tokenizer::Tokenizer::FromFile(tokenizer_path);
-  if (!tok.ok()) return std::fprintf(stderr, "eprof-llm tokenize: %s\n", std::string(tok.status().message()).c_str()), 1;
-  if (!decode.empty()) {
+  if (!tok.ok()) {
+    std::cerr << "eprof-llm tokenize: " << tok.status().message() << "\n";
+    return 1;
+  }
+  if (batch) return RunBatch(**tok);
+  if (have_decode) {
     std::vector<int32_t> ids;
     for (absl::string_view part : absl::StrSplit(decode, ',', absl::SkipWhitespace())) {
       int32_t id;
-      if (!absl::SimpleAtoi(part, &id)) return std::fprintf(stderr, "eprof-llm tokenize: '%s' is not a token id\n", std::string(part).c_str()), 2;
+      if (!absl::SimpleAtoi(part, &id)) return Usage("--decode: \"" + std::string(part) + "\" is not an id");
       ids.push_back(id);
     }
-    auto out = (*tok)->Decode(ids, !keep_special);
-    if (!out.ok()) return std::fprintf(stderr, "eprof-llm tokenize: %s\n", std::string(out.status().message()).c_str()), 1;
-    std::printf("%s\n", out->c_str());
-    return 0;
-  }
-  if (batch) {
-    std::string line;
-    while (std::getline(std::cin, line)) {
-      nlohmann::json in = nlohmann::json::parse(line, nullptr, false);
-      nlohmann::json out;
-      if (!in.is_object() || !in.contains("text") || !in["text"].is_string()) {
-        out["error"] = "each line must be {\"text\": \"...\"}";
-      } else {
-        std::string t = in["text"].get<std::string>();
-        auto with = (*tok)->Encode(t, true);
-        auto without = (*tok)->Encode(t, false);
-        if (!with.ok() || !without.ok()) {
-          out["error"] = std::string((!with.ok() ? with.status() : without.status()).message());
-        } else {
-          out["ids"] = *with;
-          out["ids_no_special"] = *without;
-          auto decoded = (*tok)->Decode(*without, false);
-          out["decoded"] = decoded.ok() ? *decoded : std::string();
-        }
-      }
-      std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-      std::fflush(stdout);
+    auto out = (*tok)->Decode(ids, skip_special);
+    if (!out.ok()) {
+      std::cerr << "eprof-llm tokenize: " << out.status().message() << "\n";
+      return 1;
+    }
+    if (json) {
+      std::cout << Dump(nlohmann::json{{"text", *out}}) << "\n";
+    } else {
+      std::cout << *out << "\n";
     }
     return 0;
   }
-  std::string input;
   if (!file.empty()) {
     std::ifstream in(file, std::ios::binary);
-    if (!in) return std::fprintf(stderr, "eprof-llm tokenize: cannot read %s\n", file.c_str()), 1;
-    std::stringstream buf;
-    buf << in.rdbuf();
-    input = buf.str();
-  } else if (text.size() == 1) {
-    input = text[0];
-  } else {
-    return std::fprintf(stderr, "eprof-llm tokenize: give one TEXT argument or --file F\n"), 2;
+    if (!in) {
+      std::cerr << "eprof-llm tokenize: cannot open " << file << "\n";
+      return 1;
+    }
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    text = buffer.str();
   }
-  auto ids = (*tok)->Encode(input, !no_special);
-  if (!ids.ok()) return std::fprintf(stderr, "eprof-llm tokenize: %s\n", std::string(ids.status().message()).c_str()), 1;
-  if (json_out) {
-    std::printf("%s\n", nlohmann::json{{"ids", *ids}, {"count", ids->size()}}.dump().c_str());
+  auto ids = (*tok)->Encode(text, !no_special);
+  if (!ids.ok()) {
+    std::cerr << "eprof-llm tokenize: " << ids.status().message() << "\n";
+    return 1;
+  }
+  if (json) {
+    std::cout << Dump(nlohmann::json{{"ids", *ids}, {"count", ids->size()}}) << "\n";
   } else {
-    std::printf("%s\n", absl::StrJoin(*ids, " ").c_str());
+    std::cout << absl::StrJoin(*ids, " ") << "\n";
   }
   return 0;
 }
 
+}  // namespace eprof::tools

