@@ -49,13 +49,15 @@ void SpanRecorder::EndLayer(int32_t layer, int64_t t_ns) {
   }
 }
 
+// At detail layers the parts outside the layers (embedding, final norm, lm_head) still count:
+// they are the pseudo-layer -1, whose spans are its components.
 void SpanRecorder::BeginComponent(int32_t layer, v1::Component component, int64_t t_ns) {
-  if (!record_components_) return;
+  if (!record_components_ && !(record_layers_ && layer < 0)) return;
   spans_.push_back({t_ns, -1, layer, component, -1});
 }
 
 void SpanRecorder::EndComponent(int32_t layer, v1::Component component, int64_t t_ns) {
-  if (!record_components_) return;
+  if (!record_components_ && !(record_layers_ && layer < 0)) return;
   for (auto it = spans_.rbegin(); it != spans_.rend(); ++it) {
     if (it->layer == layer && it->component == component && it->end_ns < 0) {
       it->end_ns = t_ns;
@@ -159,6 +161,9 @@ v1::TokenRecord SpanRecorder::Build(const PowerTimeline& timeline, const Baselin
         e->set_attribution(c.energy().attribution());
       }
     }
+  }
+  if (!record_components_) {
+    for (v1::LayerMetrics& l : *token.mutable_layers()) l.clear_components();
   }
   for (const auto& [layer, heads] : heads_) {
     v1::LayerMetrics* l = layer_of(layer);

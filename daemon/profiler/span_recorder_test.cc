@@ -104,9 +104,12 @@ TEST(SpanRecorder, LayersWithoutComponentsAtDetailLayers) {
   SpanRecorder rec(v1::DETAIL_LEVEL_LAYERS);
   RecordToken(rec);
   v1::TokenRecord t = rec.Build(OneWatt(), Baseline{});
-  ASSERT_EQ(t.layers_size(), 2);  // no component spans, so no pseudo-layer either
+  ASSERT_EQ(t.layers_size(), 3);  // layers 0 and 1, and the parts outside them (lm_head)
   EXPECT_EQ(t.layers(0).components_size(), 0);
   EXPECT_NEAR(t.layers(1).energy().total_mj(), 4.0, 1e-9);
+  EXPECT_EQ(t.layers(2).layer(), -1);
+  EXPECT_NEAR(t.layers(2).energy().total_mj(), 1.5, 1e-9);
+  EXPECT_EQ(t.layers(2).components_size(), 0);  // components are not asked for
 }
 
 TEST(SpanRecorder, DeepStatisticsAreKept) {

@@ -145,7 +145,7 @@ TEST_F(ProfilerServiceTest, ProfileStreamsTheRunAndStoresIt) {
   v1::GetRunResponse run;
   ASSERT_TRUE(stub_->GetRun(&c1, get, &run).ok());
   EXPECT_EQ(run.tokens_size(), 6);
-  EXPECT_EQ(run.tokens(2).layers_size(), 2);
+  EXPECT_EQ(run.tokens(2).layers_size(), 3);  // 2 layers + the parts outside them
   EXPECT_EQ(run.summary().run_id(), id);
 
   // A second run reuses the resident model: no load phase.
