@@ -40,9 +40,10 @@ run_ctest() {
     2>&1 | tee "$log" || rc=$?
   [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
   local pass fail skip
-  pass=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* Passed' "$log" || true)
-  fail=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(\*\*\*Failed|\*\*\*Exception|\*\*\*Timeout|Not Run)' "$log" || true)
-  skip=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*Skipped' "$log" || true)
+  # Match ctest's status column, not test names (a test may be called ...Skipped or ...Passed).
+  pass=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .* +Passed +[0-9.]+ sec$' "$log" || true)
+  fail=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*(\*\*\*Failed|\*\*\*Exception|\*\*\*Timeout|\*\*\*Not Run)' "$log" || true)
+  skip=$(grep -cE '^ *[0-9]+/[0-9]+ Test +#[0-9]+: .*\*\*\*Skipped +[0-9.]+ sec$' "$log" || true)
   total_pass=$((total_pass + pass))
   total_fail=$((total_fail + fail))
   total_skip=$((total_skip + skip))
