@@ -42,13 +42,13 @@ EstimateSensor::EstimateSensor(const EstimateSensorOptions& options)
 std::unique_ptr<EstimateSensor> EstimateSensor::Create(const EstimateSensorOptions& options) {
   auto sensor = std::unique_ptr<EstimateSensor>(new EstimateSensor(options));
   v1::Source& info = sensor->info_;
-  info.set_name("estimate");
-  info.set_description(absl::StrFormat(
-      "ESTIMATE, not a measurement: CPU utilisation from %s/stat x %.1f W TDP (%.1f W idle)",
-      options.proc_root, options.tdp_w, options.idle_w));
-  info.set_min_interval_ns(10'000'000);  // /proc/stat ticks are 10 ms
-  info.set_max_interval_ns(60'000'000'000);
-  info.set_default_interval_ns(100'000'000);
+  // Shortest interval 10 ms: /proc/stat counts in 10 ms ticks.
+  info = MakeSource(
+      "estimate",
+      absl::StrFormat("ESTIMATE, not a measurement: CPU utilisation from "
+                      "%s/stat x %.1f W TDP (%.1f W idle)",
+                      options.proc_root, options.tdp_w, options.idle_w),
+      /*min_interval_ns=*/10'000'000, /*default_interval_ns=*/100'000'000);
   absl::StatusOr<std::string> stat = sensor->fs_->ReadFile(options.proc_root + "/stat");
   absl::Status ok = stat.ok() ? ParseProcStat(*stat).status() : stat.status();
   if (!(options.tdp_w >= options.idle_w && options.idle_w >= 0)) {

@@ -15,11 +15,10 @@ std::unique_ptr<HwmonSensor> HwmonSensor::Create(const HwmonSensorOptions& optio
   auto sensor = std::unique_ptr<HwmonSensor>(new HwmonSensor(options));
   const std::string base = options.sysfs_root + "/class/hwmon";
   v1::Source& info = sensor->info_;
-  info.set_name("hwmon");
-  info.set_description(absl::StrCat("Linux hwmon power*_input / power*_average (", base, ")"));
-  info.set_min_interval_ns(1'000'000);
-  info.set_max_interval_ns(60'000'000'000);
-  info.set_default_interval_ns(100'000'000);
+  info = MakeSource(
+      "hwmon",
+      absl::StrCat("Linux hwmon power*_input / power*_average (", base, ")"),
+      /*min_interval_ns=*/1'000'000, /*default_interval_ns=*/100'000'000);
   absl::StatusOr<std::vector<std::string>> dirs = sensor->fs_->ListDir(base);
   if (dirs.ok()) {
     for (const std::string& dir : *dirs) {

@@ -95,11 +95,10 @@ absl::StatusOr<std::unique_ptr<NvmlApi>> NvmlApi::LoadReal() {
 std::unique_ptr<NvmlSensor> NvmlSensor::Create(NvmlSensorOptions options) {
   auto sensor = std::unique_ptr<NvmlSensor>(new NvmlSensor(options.clock));
   v1::Source& info = sensor->info_;
-  info.set_name("nvml");
-  info.set_description("NVIDIA GPUs through NVML (libnvidia-ml.so.1, loaded at run time)");
-  info.set_min_interval_ns(1'000'000);
-  info.set_max_interval_ns(60'000'000'000);
-  info.set_default_interval_ns(100'000'000);
+  info = MakeSource(
+      "nvml",
+      "NVIDIA GPUs through NVML (libnvidia-ml.so.1, loaded at run time)",
+      /*min_interval_ns=*/1'000'000, /*default_interval_ns=*/100'000'000);
   if (options.api) {
     sensor->api_ = std::move(options.api);
   } else {

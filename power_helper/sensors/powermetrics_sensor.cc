@@ -20,13 +20,12 @@ PowermetricsSensor::PowermetricsSensor(const PowermetricsSensorOptions& options)
       clock_(options.clock ? options.clock : Clock::Real()) {}
 
 v1::Source PowermetricsSensor::Describe() const {
-  v1::Source info;
-  info.set_name("powermetrics");
-  info.set_description(absl::StrCat("macOS powermetrics (", options_.executable,
-                                    " -f plist, run as a child of the helper)"));
-  info.set_min_interval_ns(100'000'000);  // shorter windows are not reliable (see reference)
-  info.set_max_interval_ns(60'000'000'000);
-  info.set_default_interval_ns(1'000'000'000);
+  // Shortest interval 100 ms: shorter powermetrics windows are not reliable (see reference).
+  v1::Source info = MakeSource("powermetrics",
+                    absl::StrCat("macOS powermetrics (", options_.executable,
+                                 " -f plist, run as a child of the helper)"),
+                    /*min_interval_ns=*/100'000'000,
+                    /*default_interval_ns=*/1'000'000'000);
   if (access(options_.executable.c_str(), X_OK) != 0) {
     info.set_available(false);
     info.set_unavailable_reason(absl::StrCat(options_.executable,

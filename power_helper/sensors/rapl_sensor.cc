@@ -58,11 +58,9 @@ std::unique_ptr<RaplSensor> RaplSensor::Create(const RaplSensorOptions& options)
   auto sensor = std::unique_ptr<RaplSensor>(new RaplSensor(options));
   const std::string base = options.sysfs_root + "/class/powercap";
   v1::Source& info = sensor->info_;
-  info.set_name("rapl");
-  info.set_description(absl::StrCat("Linux powercap RAPL (", base, ")"));
-  info.set_min_interval_ns(1'000'000);
-  info.set_max_interval_ns(60'000'000'000);
-  info.set_default_interval_ns(100'000'000);
+  info = MakeSource("rapl", absl::StrCat("Linux powercap RAPL (", base, ")"),
+                    /*min_interval_ns=*/1'000'000,
+                    /*default_interval_ns=*/100'000'000);
 
   std::map<std::string, FoundZone> found;
   FindZones(*sensor->fs_, base, "", &found);

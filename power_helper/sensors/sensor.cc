@@ -51,4 +51,16 @@ v1::Channel MakeChannel(const std::string& name, const std::string& source,
   return channel;
 }
 
+v1::Source MakeSource(const std::string& name, const std::string& description,
+                      int64_t min_interval_ns, int64_t default_interval_ns,
+                      int64_t max_interval_ns) {
+  v1::Source info;
+  info.set_name(name);
+  info.set_description(description);
+  info.set_min_interval_ns(min_interval_ns);
+  info.set_max_interval_ns(max_interval_ns);
+  info.set_default_interval_ns(default_interval_ns);
+  return info;
+}
+
 }  // namespace eprof::power

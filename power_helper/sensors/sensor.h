@@ -78,6 +78,12 @@ v1::Quality QualityFromName(const std::string& name);
 // sources that learn their channels from a recording.
 v1::ChannelKind KindFromChannelName(const std::string& name);
 
+// A Source with its name, description and interval limits set (ns); the sensor adds its
+// channels and availability. The longest interval is the API's limit unless given.
+v1::Source MakeSource(const std::string& name, const std::string& description,
+                      int64_t min_interval_ns, int64_t default_interval_ns,
+                      int64_t max_interval_ns = kMaxApiIntervalNs);
+
 // Fills a v1::Channel.
 v1::Channel MakeChannel(const std::string& name, const std::string& source,
                         const std::string& description, v1::ChannelKind kind,
