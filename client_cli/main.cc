@@ -8,6 +8,7 @@
 #include "client_cli/client.h"
 #include "client_cli/commands.h"
 #include "common/paths.h"
+#include "common/process_init.h"
 
 namespace {
 
@@ -33,6 +34,7 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 eprofd unreachable, 4 not found, 5 request
 }  // namespace
 
 int main(int argc, char** argv) {
+  eprof::InitProcess("eprofctl");
   using namespace eprof::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string socket;

@@ -27,6 +27,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/logging.h"
 #include "common/paths.h"
+#include "common/process_init.h"
 #include "common/socket_activation.h"
 #include "common/uds_server.h"
 #include "daemon/backend/engine_backend.h"
@@ -94,7 +95,7 @@ absl::StatusOr<std::set<uint32_t>> ParseIds(const std::vector<std::string>& valu
 }
 
 int Main() {
-  SetLogProgramName("eprofd");
+  InitProcess("eprofd");
   absl::StatusOr<LogLevel> level = ParseLogLevel(absl::GetFlag(FLAGS_log_level));
   if (!level.ok()) {
     EPROF_LOG(ERROR) << "--log-level: " << level.status().message();

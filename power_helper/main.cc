@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/logging.h"
+#include "common/process_init.h"
 #include "common/socket_activation.h"
 #include "common/uds_server.h"
 #include "power_helper/probe.h"
@@ -239,7 +240,7 @@ int Serve(int argc, char** argv) {
 }  // namespace eprof::power
 
 int main(int argc, char** argv) {
-  eprof::SetLogProgramName("eprof-power-helper");
+  eprof::InitProcess("eprof-power-helper");
   if (argc < 2) {
     std::cerr << eprof::power::kUsage;
     return 2;

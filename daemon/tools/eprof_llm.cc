@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/process_init.h"
 #include "daemon/tools/tokenize_command.h"
 
 int RunGenerateCommand(int argc, char** argv);
@@ -33,6 +34,7 @@ void Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  eprof::InitProcess("eprof-llm");
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
     Usage();
     return argc < 2 ? 2 : 0;
