@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "daemon/engine/checkpoint.h"
+#include "daemon/engine/gemv.h"
 #include "daemon/engine/rope.h"
 
 namespace eprof::engine {
@@ -18,9 +19,20 @@ namespace {
 
 struct Linear {
   at::Tensor w, b;  // w [out, in]; b optional
-  // y = x·wᵀ + b for x [T, in]. One row (decode) goes through BLAS gemv, which is what a
-  // token step is: every weight read once.
+  // y = x·wᵀ + b for x [T, in]. One row (decode: every weight read once) on the CPU in fp32 goes
+  // through eprof's bandwidth-bound kernel (gemv.h), else BLAS gemv; several rows through gemm.
   at::Tensor operator()(const at::Tensor& x) const {
+    if (x.size(0) == 1 && x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat &&
+        w.device().is_cpu() && w.is_contiguous() &&
+        (!b.defined() || (b.scalar_type() == at::kFloat && b.is_contiguous())) &&
+        GemvPool::CpuSupported()) {
+      at::Tensor xr = x.contiguous();
+      at::Tensor y = at::empty({1, w.size(0)}, x.options());
+      GemvPool::Get().Run(w.data_ptr<float>(), xr.data_ptr<float>(),
+                          b.defined() ? b.data_ptr<float>() : nullptr, y.data_ptr<float>(),
+                          w.size(0), w.size(1));
+      return y;
+    }
     if (x.size(0) == 1 && x.scalar_type() == at::kFloat) {
       at::Tensor y = b.defined() ? at::addmv(b, w, x[0]) : at::mv(w, x[0]);
       return y.unsqueeze(0);

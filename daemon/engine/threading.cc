@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "daemon/engine/gemv.h"
 
 namespace eprof::engine {
 namespace {
@@ -32,7 +33,7 @@ std::string MappedBlasLibrary() {
 
 std::string ThreadingInfo::Describe() const {
   return absl::StrCat("libtorch intra-op threads ", torch_threads, ", OpenBLAS threads ",
-                      blas_threads, "; BLAS: ", blas_library,
+                      blas_threads, " (prefill); decode GEMV: ", gemv, "; BLAS: ", blas_library,
                       blas_config.empty() ? "" : absl::StrCat(" (", blas_config, ")"));
 }
 
@@ -46,6 +47,7 @@ ThreadingInfo CurrentThreading() {
     info.blas_config = cfg();
   }
   info.blas_library = MappedBlasLibrary();
+  info.gemv = GemvPool::Get().Describe();
   return info;
 }
 
@@ -56,6 +58,9 @@ ThreadingInfo ConfigureThreading(const ThreadingChoice& choice) {
   if (auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     set(std::max(1, blas));
   }
+  GemvPool::Get().SetThreads(choice.gemv_threads > 0
+                                 ? choice.gemv_threads
+                                 : static_cast<int>(std::thread::hardware_concurrency()));
   return CurrentThreading();
 }
 

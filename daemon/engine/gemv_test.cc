@@ -1,0 +1,103 @@
+#include "daemon/engine/gemv.h"
+
+#include <cmath>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace eprof::engine {
+namespace {
+
+struct Case {
+  std::vector<float> w, x, b;
+  std::vector<double> want;  // with bias
+};
+
+Case MakeCase(int64_t rows, int64_t cols, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  Case c;
+  c.w.resize(rows * cols);
+  c.x.resize(cols);
+  c.b.resize(rows);
+  for (float& v : c.w) v = u(rng);
+  for (float& v : c.x) v = u(rng);
+  for (float& v : c.b) v = u(rng);
+  c.want.resize(rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    double s = 0;
+    for (int64_t k = 0; k < cols; ++k) s += static_cast<double>(c.w[r * cols + k]) * c.x[k];
+    c.want[r] = s + c.b[r];
+  }
+  return c;
+}
+
+// fp32 accumulation over `cols` terms of magnitude <= 1: error well under 1e-6·cols.
+void ExpectNear(const std::vector<float>& got, const Case& c, bool bias, int64_t cols) {
+  const double tol = 1e-6 * static_cast<double>(cols);
+  for (size_t r = 0; r < got.size(); ++r) {
+    const double want = bias ? c.want[r] : c.want[r] - c.b[r];
+    ASSERT_NEAR(got[r], want, tol) << "row " << r;
+  }
+}
+
+TEST(GemvPool, MatchesReferenceForOddShapesAndThreadCounts) {
+  if (!GemvPool::CpuSupported()) GTEST_SKIP() << "no AVX2+FMA on this CPU; engine uses at::mv";
+  // Shapes: tails in both dimensions, fewer rows than threads, and big enough to split.
+  const std::vector<std::pair<int64_t, int64_t>> shapes = {
+      {1, 1}, {3, 7}, {17, 33}, {64, 64}, {192, 576}, {577, 1537}, {1536, 576}, {4099, 100}};
+  for (int threads : {1, 2, 3}) {
+    GemvPool pool(threads);
+    EXPECT_EQ(pool.threads(), threads);
+    for (auto [rows, cols] : shapes) {
+      SCOPED_TRACE(testing::Message() << threads << " threads, " << rows << "x" << cols);
+      Case c = MakeCase(rows, cols, static_cast<uint32_t>(rows * 31 + cols));
+      std::vector<float> y(rows, NAN);
+      pool.Run(c.w.data(), c.x.data(), c.b.data(), y.data(), rows, cols);
+      ExpectNear(y, c, /*bias=*/true, cols);
+      std::fill(y.begin(), y.end(), NAN);
+      pool.Run(c.w.data(), c.x.data(), nullptr, y.data(), rows, cols);
+      ExpectNear(y, c, /*bias=*/false, cols);
+    }
+  }
+}
+
+TEST(GemvPool, ResizesAndServesCallsFromSeveralThreads) {
+  if (!GemvPool::CpuSupported()) GTEST_SKIP() << "no AVX2+FMA on this CPU; engine uses at::mv";
+  GemvPool pool(2);
+  pool.SetThreads(3);
+  EXPECT_EQ(pool.threads(), 3);
+  pool.SetThreads(0);  // clamped to 1
+  EXPECT_EQ(pool.threads(), 1);
+  pool.SetThreads(2);
+  const Case c = MakeCase(1024, 512, 7);
+  std::vector<std::thread> callers;
+  std::vector<std::vector<float>> out(4, std::vector<float>(1024));
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        pool.Run(c.w.data(), c.x.data(), c.b.data(), out[t].data(), 1024, 512);
+      }
+    });
+  }
+  for (auto& t : callers) t.join();
+  for (const auto& y : out) ExpectNear(y, c, /*bias=*/true, 512);
+}
+
+TEST(GemvPool, WorkersSleepWhenIdleAndWakeForTheNextCall) {
+  if (!GemvPool::CpuSupported()) GTEST_SKIP() << "no AVX2+FMA on this CPU; engine uses at::mv";
+  GemvPool pool(2);
+  const Case c = MakeCase(1024, 512, 9);
+  std::vector<float> y(1024);
+  pool.Run(c.w.data(), c.x.data(), nullptr, y.data(), 1024, 512);
+  // Longer than the spin window: the worker is asleep on the futex now.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::fill(y.begin(), y.end(), NAN);
+  pool.Run(c.w.data(), c.x.data(), c.b.data(), y.data(), 1024, 512);
+  ExpectNear(y, c, /*bias=*/true, 512);
+}
+
+}  // namespace
+}  // namespace eprof::engine
