@@ -1,5 +1,6 @@
 #include "daemon/engine/gemv.h"
 
+#include <dlfcn.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -55,6 +56,20 @@ __attribute__((target("avx2,fma"))) void RowsAvx2(const float* w, const float* x
 }
 #endif
 
+// cblas_sgemm from whichever BLAS libtorch mapped (OpenBLAS here), found at run time like
+// threading.cc's openblas_set_num_threads, so the engine has no link-time BLAS dependency.
+using SgemmFn = void (*)(int order, int trans_a, int trans_b, int m, int n, int k, float alpha,
+                         const float* a, int lda, const float* b, int ldb, float beta, float* c,
+                         int ldc);
+constexpr int kCblasRowMajor = 101, kCblasNoTrans = 111, kCblasTrans = 112;
+
+SgemmFn Sgemm() {
+  static const SgemmFn fn = reinterpret_cast<SgemmFn>(dlsym(RTLD_DEFAULT, "cblas_sgemm"));
+  return fn;
+}
+
+std::atomic<bool> g_enabled{true};
+
 inline void CpuRelax() {
 #if defined(__x86_64__)
   _mm_pause();
@@ -82,9 +97,15 @@ bool GemvPool::CpuSupported() {
 #endif
 }
 
+void GemvPool::SetEnabled(bool enabled) { g_enabled.store(enabled); }
+bool GemvPool::Enabled() { return g_enabled.load(std::memory_order_relaxed); }
+
 std::string GemvPool::Describe() const {
-  if (!CpuSupported()) return "libtorch mv (this CPU has no AVX2+FMA for eprof's kernel)";
-  return absl::StrCat("eprof AVX2+FMA kernel on eprof's pool, ", threads(), " threads");
+  if (!Enabled()) return "libtorch (eprof's pool switched off)";
+  return absl::StrCat(
+      "eprof's pool, ", threads(), " threads: decode GEMV ",
+      CpuSupported() ? "eprof AVX2+FMA kernel" : "libtorch mv (no AVX2+FMA on this CPU)",
+      ", prefill GEMM ", GemmSupported() ? "single-threaded cblas_sgemm per thread" : "libtorch");
 }
 
 int GemvPool::threads() const { return static_cast<int>(workers_.size()) + 1; }
@@ -119,6 +140,19 @@ void GemvPool::RunPart(const Job& job, int part) {
   const int64_t r0 = std::min(job.rows, per * part);
   const int64_t r1 = std::min(job.rows, r0 + per);
   if (r0 >= r1) return;
+  if (job.tokens > 0) {
+    Sgemm()(kCblasRowMajor, kCblasNoTrans, kCblasTrans, static_cast<int>(job.tokens),
+            static_cast<int>(r1 - r0), static_cast<int>(job.cols), 1.0f, job.x,
+            static_cast<int>(job.cols), job.w + r0 * job.cols, static_cast<int>(job.cols), 0.0f,
+            job.y + r0, static_cast<int>(job.rows));
+    if (job.b) {
+      for (int64_t t = 0; t < job.tokens; ++t) {
+        float* yt = job.y + t * job.rows;
+        for (int64_t r = r0; r < r1; ++r) yt[r] += job.b[r];
+      }
+    }
+    return;
+  }
 #if defined(__x86_64__)
   RowsAvx2(job.w, job.x, job.b, job.y, r0, r1, job.cols);
 #endif
@@ -163,8 +197,23 @@ void GemvPool::Run(const float* w, const float* x, const float* b, float* y, int
                    int64_t cols) {
   std::lock_guard<std::mutex> lock(run_mu_);
   const int64_t by_size = std::max<int64_t>(1, rows * cols / kMinWeightsPerPart);
-  const int parts = static_cast<int>(std::min<int64_t>(threads(), by_size));
-  job_ = Job{w, x, b, y, rows, cols, parts};
+  Dispatch(Job{w, x, b, y, rows, cols, static_cast<int>(std::min<int64_t>(threads(), by_size))});
+}
+
+bool GemvPool::GemmSupported() { return Sgemm() != nullptr; }
+
+void GemvPool::RunGemm(const float* x, int64_t tokens, const float* w, const float* b, float* y,
+                       int64_t rows, int64_t cols) {
+  std::lock_guard<std::mutex> lock(run_mu_);
+  const int64_t by_size = std::max<int64_t>(1, tokens * rows * cols / kMinWeightsPerPart);
+  Job job{w, x, b, y, rows, cols, static_cast<int>(std::min<int64_t>(threads(), by_size))};
+  job.tokens = tokens;
+  Dispatch(job);
+}
+
+void GemvPool::Dispatch(const Job& job) {
+  job_ = job;
+  const int parts = job.parts;
   if (parts > 1) {
     pending_.store(threads() - 1, std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_seq_cst);

@@ -43,6 +43,14 @@ class GemvPool {
   // "AVX2+FMA kernel, 2 threads" or why it is not used; for logs and the bench.
   std::string Describe() const;
 
+  // Process-wide switch (default on): off, the engine leaves matrix products to libtorch (and
+  // OpenBLAS's own threads), e.g. to compare the two with `eprof-llm bench --matmul libtorch`.
+  static void SetEnabled(bool enabled);
+  static bool Enabled();
+  // Whether the engine should use Run() / RunGemm() now: enabled and supported.
+  static bool UseForGemv() { return Enabled() && CpuSupported(); }
+  static bool UseForGemm() { return Enabled() && GemmSupported(); }
+
   int threads() const;
   // Stops the workers and starts `n - 1` new ones (n >= 1).
   void SetThreads(int n);
@@ -50,6 +58,15 @@ class GemvPool {
   // y[r] = Σ_c w[r·cols + c]·x[c] (+ b[r]) for r in [0, rows). w is row-major and dense; b may be
   // null. Requires CpuSupported().
   void Run(const float* w, const float* x, const float* b, float* y, int64_t rows, int64_t cols);
+
+  // Whether RunGemm() can run: the process's BLAS exports cblas_sgemm.
+  static bool GemmSupported();
+  // y[t, r] = Σ_c x[t, c]·w[r, c] (+ b[r]) for t < tokens (prefill), all row-major and dense:
+  // each thread gives its slice of w's rows to a single-threaded BLAS sgemm, so the pool is the
+  // only threading layer (OpenBLAS's own threads, which spin for ~0.1 s after every call, stay
+  // at one). Requires GemmSupported().
+  void RunGemm(const float* x, int64_t tokens, const float* w, const float* b, float* y,
+               int64_t rows, int64_t cols);
 
  private:
   struct Job {
@@ -59,7 +76,9 @@ class GemvPool {
     float* y = nullptr;
     int64_t rows = 0, cols = 0;
     int parts = 1;
+    int64_t tokens = 0;  // > 0: a GEMM over `tokens` rows of x
   };
+  void Dispatch(const Job& job);  // runs job_ on the pool; run_mu_ held
   void StartWorkers(int n);
   void StopWorkers();
   void WorkerLoop(int index, uint32_t seen);

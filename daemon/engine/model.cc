@@ -19,18 +19,24 @@ namespace {
 
 struct Linear {
   at::Tensor w, b;  // w [out, in]; b optional
-  // y = x·wᵀ + b for x [T, in]. One row (decode: every weight read once) on the CPU in fp32 goes
-  // through eprof's bandwidth-bound kernel (gemv.h), else BLAS gemv; several rows through gemm.
+  // y = x·wᵀ + b for x [T, in], on eprof's pool (gemv.h) for fp32 on the CPU: one row (decode:
+  // every weight read once) through its bandwidth-bound kernel, several (prefill) through
+  // single-threaded BLAS sgemm per slice of w. Else libtorch: BLAS gemv for one row, gemm.
   at::Tensor operator()(const at::Tensor& x) const {
-    if (x.size(0) == 1 && x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat &&
-        w.device().is_cpu() && w.is_contiguous() &&
-        (!b.defined() || (b.scalar_type() == at::kFloat && b.is_contiguous())) &&
-        GemvPool::CpuSupported()) {
+    const bool pool = x.scalar_type() == at::kFloat && w.scalar_type() == at::kFloat &&
+                      w.device().is_cpu() && w.is_contiguous() &&
+                      (!b.defined() || (b.scalar_type() == at::kFloat && b.is_contiguous()));
+    if (pool && (x.size(0) == 1 ? GemvPool::UseForGemv() : GemvPool::UseForGemm())) {
       at::Tensor xr = x.contiguous();
-      at::Tensor y = at::empty({1, w.size(0)}, x.options());
-      GemvPool::Get().Run(w.data_ptr<float>(), xr.data_ptr<float>(),
-                          b.defined() ? b.data_ptr<float>() : nullptr, y.data_ptr<float>(),
-                          w.size(0), w.size(1));
+      at::Tensor y = at::empty({x.size(0), w.size(0)}, x.options());
+      const float* bias = b.defined() ? b.data_ptr<float>() : nullptr;
+      if (x.size(0) == 1) {
+        GemvPool::Get().Run(w.data_ptr<float>(), xr.data_ptr<float>(), bias, y.data_ptr<float>(),
+                            w.size(0), w.size(1));
+      } else {
+        GemvPool::Get().RunGemm(xr.data_ptr<float>(), x.size(0), w.data_ptr<float>(), bias,
+                                y.data_ptr<float>(), w.size(0), w.size(1));
+      }
       return y;
     }
     if (x.size(0) == 1 && x.scalar_type() == at::kFloat) {

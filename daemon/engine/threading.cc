@@ -33,7 +33,7 @@ std::string MappedBlasLibrary() {
 
 std::string ThreadingInfo::Describe() const {
   return absl::StrCat("libtorch intra-op threads ", torch_threads, ", OpenBLAS threads ",
-                      blas_threads, " (prefill); decode GEMV: ", gemv, "; BLAS: ", blas_library,
+                      blas_threads, "; matrix products: ", gemv, "; BLAS: ", blas_library,
                       blas_config.empty() ? "" : absl::StrCat(" (", blas_config, ")"));
 }
 
@@ -53,8 +53,10 @@ ThreadingInfo CurrentThreading() {
 
 ThreadingInfo ConfigureThreading(const ThreadingChoice& choice) {
   at::set_num_threads(std::max(1, choice.torch_threads));
+  GemvPool::SetEnabled(choice.eprof_pool);
   int blas = choice.blas_threads > 0 ? choice.blas_threads
-                                     : static_cast<int>(std::thread::hardware_concurrency());
+             : GemvPool::UseForGemm() ? 1
+                                         : static_cast<int>(std::thread::hardware_concurrency());
   if (auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     set(std::max(1, blas));
   }

@@ -1,11 +1,11 @@
-// One threading layer at a time, on purpose. Debian's libtorch runs its own OpenMP pool and calls
-// OpenBLAS, which has its own pthread pool; with both at 2 threads on a 2-core machine they
-// oversubscribe and decode slows several-fold. The engine therefore gives the cores to the layer
-// doing the work of the moment and keeps libtorch's intra-op pool at one thread:
-//  - decode (one token: matrix-vector products, every weight read once) runs on eprof's own
-//    GEMV pool (gemv.h), all cores, on CPUs with AVX2+FMA;
-//  - prefill (matrix-matrix products) runs on OpenBLAS, all cores.
-// They never run at the same time: a step is one or the other.
+// One threading layer, on purpose. Debian's libtorch runs its own OpenMP pool and calls OpenBLAS,
+// which has its own pthread pool (whose threads spin, yielding, for ~0.1 s after every call);
+// with two of them at 2 threads on a 2-core machine they oversubscribe and decode slows
+// several-fold. The engine therefore runs every parallel matrix product on eprof's own pool
+// (gemv.h), all cores: decode's matrix-vector products with its own kernel (CPUs with AVX2+FMA),
+// prefill's matrix-matrix products as one single-threaded BLAS sgemm per thread. libtorch's
+// intra-op pool and OpenBLAS keep one thread. Where the pool cannot run (no cblas_sgemm in the
+// process), OpenBLAS gets all cores instead.
 #ifndef EPROF_DAEMON_ENGINE_THREADING_H_
 #define EPROF_DAEMON_ENGINE_THREADING_H_
 
@@ -15,8 +15,9 @@ namespace eprof::engine {
 
 struct ThreadingChoice {
   int torch_threads = 1;  // at::set_num_threads
-  int blas_threads = 0;   // openblas_set_num_threads; 0: hardware concurrency
-  int gemv_threads = 0;   // eprof's GEMV pool; 0: hardware concurrency
+  int blas_threads = 0;   // openblas_set_num_threads; 0: 1 if the pool does GEMM, else all cores
+  int gemv_threads = 0;   // eprof's pool; 0: hardware concurrency
+  bool eprof_pool = true; // false: matrix products on libtorch, OpenBLAS gets the cores
 };
 
 struct ThreadingInfo {

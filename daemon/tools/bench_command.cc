@@ -1,12 +1,15 @@
 // eprof-llm bench: prefill and decode throughput at each observer detail level, side by side in
-// one process (rounds interleaved, best of --repeat), each level's ratio to `none`, the
-// machine's read bandwidth and the decode roofline (bandwidth ÷ weight bytes read per token).
+// one process, each level's ratio to `none`, the machine's read bandwidth and the decode roofline
+// (bandwidth ÷ weight bytes read per token). Prefill: one run per level per round, order
+// rotating, best of --repeat. Decode: the levels take turns token by token inside one generation
+// per round, summed over --repeat rounds.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -136,7 +139,7 @@ struct LevelResult {
   engine::DetailLevel level;
   double prefill_tps = 0, decode_tps = 0;
   int64_t events_per_token = 0;
-  std::vector<int64_t> component_ns;  // per Component value, decode steps only, one round
+  std::vector<int64_t> component_ns;  // per Component value, decode steps only, all rounds
 };
 
 }  // namespace
@@ -149,7 +152,7 @@ int RunBenchCommand(int argc, char** argv) {
   auto args = tools::CommandArgs::Parse(
       argc, argv,
       {"model", "prompt-tokens", "new-tokens", "detail", "repeat", "dtype", "device",
-       "torch-threads", "blas-threads", "gemv-threads", "bandwidth-mb"},
+       "torch-threads", "blas-threads", "gemv-threads", "matmul", "bandwidth-mb"},
       {"json"});
   if (!args.ok()) return fail(args.status());
   if (!args->Has("model")) {
@@ -191,13 +194,19 @@ int RunBenchCommand(int argc, char** argv) {
   }
   if (!have_none) levels.insert(levels.begin(), {"none", engine::DetailLevel::kNone});
 
+  const std::string matmul = args->Get("matmul", "eprof");
+  if (matmul != "eprof" && matmul != "libtorch") {
+    std::fprintf(stderr, "bench: --matmul must be eprof (eprof's pool) or libtorch\n");
+    return 2;
+  }
   engine::ThreadingInfo threading = engine::ConfigureThreading(
       {static_cast<int>(*torch_threads), static_cast<int>(*blas_threads),
-       static_cast<int>(*gemv_threads)});
+       static_cast<int>(*gemv_threads), matmul == "eprof"});
   engine::LoadOptions lo;
   lo.dtype = args->Get("dtype", "float32");
   lo.device = args->Get("device", "cpu");
-  lo.max_seq_len = *prompt_tokens + *new_tokens + 1;
+  // Interleaved decode (below) gives every level new_tokens steps in one generation.
+  lo.max_seq_len = *prompt_tokens + *new_tokens * static_cast<int64_t>(levels.size()) + 1;
   auto loaded = engine::Model::Load(args->Get("model"), lo);
   if (!loaded.ok()) return fail(loaded.status());
   engine::Model* model = loaded->get();
@@ -211,46 +220,76 @@ int RunBenchCommand(int argc, char** argv) {
   gp.max_new_tokens = *new_tokens;
   gp.use_model_eos = false;
 
-  auto run_once = [&](LevelResult& r, bool record) -> absl::Status {
+  // Prefill: one generation per level, rounds rotating the order of the levels so that no level
+  // always runs first or last; each level keeps its best round.
+  auto prefill_once = [&](LevelResult& r, bool record) -> absl::Status {
     CountingObserver observer;
-    const bool attach = r.level >= engine::DetailLevel::kLayers;
-    model->SetObserver(attach ? &observer : nullptr, r.level);
+    model->SetObserver(r.level >= engine::DetailLevel::kLayers ? &observer : nullptr, r.level);
     engine::Generator gen(model, gp);
     const int64_t t0 = clock->NowNs();
     auto first = gen.Prefill(prompt);
-    if (!first.ok()) return first.status();
     const int64_t t1 = clock->NowNs();
-    const int64_t prefill_events = observer.events();
-    std::vector<int64_t> before(observer.component_ns(), observer.component_ns() + 32);
-    int32_t token = *first;
-    for (int64_t i = 1; i < *new_tokens; ++i) {
-      auto next = gen.Step(token);
-      if (!next.ok()) return next.status();
-      token = *next;
-    }
-    const int64_t t2 = clock->NowNs();
     model->SetObserver(nullptr, engine::DetailLevel::kNone);
-    if (record) {
-      r.prefill_tps = std::max(r.prefill_tps, *prompt_tokens / ((t1 - t0) / 1e9));
-      r.decode_tps = std::max(r.decode_tps, (*new_tokens - 1) / ((t2 - t1) / 1e9));
-      r.events_per_token = (observer.events() - prefill_events) / (*new_tokens - 1);
-      r.component_ns.assign(32, 0);
-      for (int c = 0; c < 32; ++c) r.component_ns[c] = observer.component_ns()[c] - before[c];
-    }
+    if (!first.ok()) return first.status();
+    if (record) r.prefill_tps = std::max(r.prefill_tps, *prompt_tokens / ((t1 - t0) / 1e9));
     return absl::OkStatus();
   };
-  // Bandwidth before and after the runs; the roofline uses the higher (the stricter target).
+  // Decode: the levels take turns token by token within one generation, so that every level
+  // sees the same machine. This VM's memory bandwidth drifts by ±20% from one second to the
+  // next, more than the differences measured here; runs one after the other cannot tell 2% apart.
+  // A level's figure is its steps over its time, summed over all rounds.
+  std::vector<CountingObserver> observers(levels.size());
+  std::vector<int64_t> decode_ns(levels.size(), 0), decode_steps(levels.size(), 0);
+  auto decode_once = [&](size_t offset) -> absl::Status {
+    engine::GenerateParams long_gp = gp;
+    long_gp.max_new_tokens = *new_tokens * static_cast<int64_t>(levels.size()) + 1;
+    engine::Generator gen(model, long_gp);
+    auto first = gen.Prefill(prompt);
+    if (!first.ok()) return first.status();
+    int32_t token = *first;
+    // Each cycle runs every level once, in a fresh random order, so that no level always
+    // follows the same one (a `deep` step leaves the caches and the allocator busier).
+    std::mt19937 rng(static_cast<uint32_t>(offset) + 1);
+    std::vector<size_t> order(levels.size());
+    for (size_t l = 0; l < order.size(); ++l) order[l] = l;
+    for (int64_t i = 0; i < *new_tokens * static_cast<int64_t>(levels.size()); ++i) {
+      if (i % static_cast<int64_t>(levels.size()) == 0) std::shuffle(order.begin(), order.end(), rng);
+      const size_t l = order[static_cast<size_t>(i) % levels.size()];
+      const LevelResult& r = levels[l];
+      model->SetObserver(r.level >= engine::DetailLevel::kLayers ? &observers[l] : nullptr,
+                         r.level);
+      const int64_t t0 = clock->NowNs();
+      auto next = gen.Step(token);
+      const int64_t t1 = clock->NowNs();
+      if (!next.ok()) return next.status();
+      token = *next;
+      decode_ns[l] += t1 - t0;
+      ++decode_steps[l];
+    }
+    model->SetObserver(nullptr, engine::DetailLevel::kNone);
+    return absl::OkStatus();
+  };
+  // Bandwidth before the runs and after every round; the roofline uses the highest (the strictest
+  // target: this VM's bandwidth drifts, and decode must be compared with the best it could get).
   const int threads = std::max(1u, std::thread::hardware_concurrency());
-  const double bandwidth_before = MeasureReadBandwidth(static_cast<size_t>(*bw_mb) << 20, threads);
+  std::vector<double> bandwidths;
+  bandwidths.push_back(MeasureReadBandwidth(static_cast<size_t>(*bw_mb) << 20, threads));
   LevelResult warm{"none", engine::DetailLevel::kNone};
-  if (absl::Status s = run_once(warm, false); !s.ok()) return fail(s);
-  // Rounds rotate the order of the levels so that no level always runs first or last (drift in
-  // clock speed or in other processes' load would otherwise bias the ratios).
+  if (absl::Status s = prefill_once(warm, false); !s.ok()) return fail(s);
   for (int64_t round = 0; round < *repeat; ++round) {
     for (size_t i = 0; i < levels.size(); ++i) {
       LevelResult& r = levels[(i + round) % levels.size()];
-      if (absl::Status s = run_once(r, true); !s.ok()) return fail(s);
+      if (absl::Status s = prefill_once(r, true); !s.ok()) return fail(s);
     }
+    if (absl::Status s = decode_once(static_cast<size_t>(round)); !s.ok()) return fail(s);
+    bandwidths.push_back(MeasureReadBandwidth(static_cast<size_t>(*bw_mb) << 20, threads));
+  }
+  for (size_t l = 0; l < levels.size(); ++l) {
+    LevelResult& r = levels[l];
+    r.decode_tps = decode_steps[l] / (decode_ns[l] / 1e9);
+    // Observers saw only decode steps.
+    r.events_per_token = decode_steps[l] ? observers[l].events() / decode_steps[l] : 0;
+    r.component_ns.assign(observers[l].component_ns(), observers[l].component_ns() + 32);
   }
   // The deterministic part of the hook cost: one boundary = one clock read + one virtual call.
   double boundary_ns = 0;
@@ -264,8 +303,8 @@ int RunBenchCommand(int argc, char** argv) {
     }
     boundary_ns = static_cast<double>(clock->NowNs() - b0) / kCalls;
   }
-  const double bandwidth_after = MeasureReadBandwidth(static_cast<size_t>(*bw_mb) << 20, threads);
-  const double bandwidth = std::max(bandwidth_before, bandwidth_after);
+  const double bandwidth = *std::max_element(bandwidths.begin(), bandwidths.end());
+  const double bandwidth_low = *std::min_element(bandwidths.begin(), bandwidths.end());
   const double weight_bytes = static_cast<double>(model->weight_bytes_per_token());
   const double roofline_tps = bandwidth / weight_bytes;
   const LevelResult& none = levels[0];
@@ -300,7 +339,9 @@ int RunBenchCommand(int argc, char** argv) {
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
-  std::printf("model %s (%s, %lld layers), %s %s, prompt %lld tokens, %lld new tokens, best of %lld\n",
+  std::printf("model %s (%s, %lld layers), %s %s, prompt %lld tokens, %lld new tokens per level "
+              "per round, %lld rounds (prefill: best round; decode: levels interleaved token by "
+              "token, all rounds)\n",
               args->Get("model").c_str(), engine::FamilyName(model->config().family),
               static_cast<long long>(model->config().num_layers), model->device().c_str(),
               model->compute_dtype().c_str(), static_cast<long long>(*prompt_tokens),
@@ -319,7 +360,7 @@ int RunBenchCommand(int argc, char** argv) {
     int64_t total = 0;
     for (int64_t ns : r.component_ns) total += ns;
     if (total == 0) break;
-    std::printf("decode time by component (components level, last round):");
+    std::printf("decode time by component (components level):");
     for (int c = 0; c < 32; ++c) {
       if (r.component_ns[c] * 100 >= total) {
         std::printf(" %s %.1f%%", engine::ComponentName(static_cast<engine::Component>(c)),
@@ -336,9 +377,9 @@ int RunBenchCommand(int argc, char** argv) {
                 r.events_per_token * boundary_ns / 1e3,
                 100.0 * r.events_per_token * boundary_ns / (1e9 / none.decode_tps));
   }
-  std::printf("memory read bandwidth %.2f GB/s (%d threads; %.2f before the runs, %.2f after, "
-              "the higher counts); weights read per token %.1f MB\n",
-              bandwidth / 1e9, threads, bandwidth_before / 1e9, bandwidth_after / 1e9,
+  std::printf("memory read bandwidth %.2f GB/s (%d threads; highest of %zu measurements, before "
+              "the runs and after each round, lowest %.2f); weights read per token %.1f MB\n",
+              bandwidth / 1e9, threads, bandwidths.size(), bandwidth_low / 1e9,
               weight_bytes / 1e6);
   std::printf("decode roofline %.2f tok/s; reached %.1f%% (none)\n", roofline_tps,
               100.0 * none.decode_tps / roofline_tps);
