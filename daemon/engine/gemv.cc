@@ -22,8 +22,11 @@ constexpr auto kPauseFor = std::chrono::microseconds(100);
 constexpr auto kSpinFor = std::chrono::milliseconds(2);
 // Below this many weights one thread does it all: waking others costs more than it saves.
 constexpr int64_t kMinWeightsPerPart = 32 * 1024;
-// Parts start at multiples of this many rows, so no two threads write the same cache line of y.
+// Chunks start at multiples of this many rows, so no two threads write the same cache line of y.
 constexpr int64_t kRowAlign = 16;
+constexpr int64_t kChunksPerThread = 8;
+// How long the caller spins for late workers before it blocks.
+constexpr auto kCallerSpinFor = std::chrono::microseconds(30);
 
 #if defined(__x86_64__)
 // One row at a time, so each thread reads its share of w front to back as a single stream (the
@@ -134,11 +137,16 @@ void GemvPool::StopWorkers() {
   workers_.clear();
 }
 
-void GemvPool::RunPart(const Job& job, int part) {
-  int64_t per = (job.rows + job.parts - 1) / job.parts;
-  per = (per + kRowAlign - 1) / kRowAlign * kRowAlign;
-  const int64_t r0 = std::min(job.rows, per * part);
-  const int64_t r1 = std::min(job.rows, r0 + per);
+void GemvPool::RunChunks() {
+  for (;;) {
+    const int64_t c = next_chunk_.fetch_add(1, std::memory_order_relaxed);
+    if (c >= job_.chunks) return;
+    const int64_t r0 = c * job_.chunk_rows;
+    RunRows(job_, r0, std::min(job_.rows, r0 + job_.chunk_rows));
+  }
+}
+
+void GemvPool::RunRows(const Job& job, int64_t r0, int64_t r1) {
   if (r0 >= r1) return;
   if (job.tokens > 0) {
     Sgemm()(kCblasRowMajor, kCblasNoTrans, kCblasTrans, static_cast<int>(job.tokens),
@@ -188,8 +196,11 @@ void GemvPool::WorkerLoop(int index, uint32_t seen) {
     if (stop_.load()) return;
     // Every worker acknowledges every generation, even with no part of its own, so that Run()
     // never rewrites job_ under a worker still reading it.
-    if (index < job_.parts) RunPart(job_, index);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    if (index < job_.parts) RunChunks();
+    if (pending_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+        caller_sleeping_.load(std::memory_order_seq_cst)) {
+      pending_.notify_one();
+    }
   }
 }
 
@@ -212,16 +223,38 @@ void GemvPool::RunGemm(const float* x, int64_t tokens, const float* w, const flo
 }
 
 void GemvPool::Dispatch(const Job& job) {
+  if (job.rows <= 0) return;
   job_ = job;
   const int parts = job.parts;
+  // About kChunksPerThread chunks per thread, each a multiple of kRowAlign rows.
+  int64_t per = (job.rows + parts * kChunksPerThread - 1) / (parts * kChunksPerThread);
+  per = (per + kRowAlign - 1) / kRowAlign * kRowAlign;
+  job_.chunk_rows = per;
+  job_.chunks = (job.rows + per - 1) / per;
+  next_chunk_.store(0, std::memory_order_relaxed);
   if (parts > 1) {
     pending_.store(threads() - 1, std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_seq_cst);
     if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
   }
-  RunPart(job_, 0);
+  RunChunks();
   if (parts > 1) {
-    while (pending_.load(std::memory_order_acquire) != 0) CpuRelax();
+    // The others normally finish within microseconds of us. One that is late was usually
+    // preempted (by another process, or eprofd's own service threads): then block, so that this
+    // core goes idle and the scheduler can move the late thread here, instead of spinning on it.
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; pending_.load(std::memory_order_acquire) != 0; ++i) {
+      if ((i & 63) == 63 && std::chrono::steady_clock::now() - start > kCallerSpinFor) {
+        caller_sleeping_.store(true, std::memory_order_seq_cst);
+        for (int p = pending_.load(std::memory_order_seq_cst); p != 0;
+             p = pending_.load(std::memory_order_seq_cst)) {
+          pending_.wait(p);
+        }
+        caller_sleeping_.store(false, std::memory_order_relaxed);
+        break;
+      }
+      CpuRelax();
+    }
   }
 }
 

@@ -75,19 +75,27 @@ class GemvPool {
     const float* b = nullptr;
     float* y = nullptr;
     int64_t rows = 0, cols = 0;
-    int parts = 1;
-    int64_t tokens = 0;  // > 0: a GEMM over `tokens` rows of x
+    int parts = 1;        // threads taking part (1: the caller alone)
+    int64_t tokens = 0;   // > 0: a GEMM over `tokens` rows of x
+    int64_t chunk_rows = 0;
+    int64_t chunks = 0;
   };
   void Dispatch(const Job& job);  // runs job_ on the pool; run_mu_ held
   void StartWorkers(int n);
   void StopWorkers();
   void WorkerLoop(int index, uint32_t seen);
-  static void RunPart(const Job& job, int part);
+  // Takes chunks of rows until none is left. Chunks, not one fixed share per thread: a thread
+  // preempted by another process's (or eprofd's own service) thread then delays the product by
+  // at most one chunk, as the others take over its remaining ones.
+  void RunChunks();
+  static void RunRows(const Job& job, int64_t r0, int64_t r1);
 
   std::mutex run_mu_;  // one Run() at a time
   Job job_;  // written by Run() only while no worker is between a generation and its ack
   std::atomic<uint32_t> generation_{0};
   std::atomic<int> pending_{0};
+  std::atomic<int64_t> next_chunk_{0};
+  std::atomic<bool> caller_sleeping_{false};
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
   std::vector<std::thread> workers_;
