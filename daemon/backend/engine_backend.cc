@@ -86,8 +86,11 @@ double Probability(const std::vector<float>& logits, int32_t id) {
 class EngineModel final : public LoadedModel {
  public:
   EngineModel(std::unique_ptr<engine::Model> model, std::unique_ptr<tokenizer::Tokenizer> tok,
-              v1::ModelInfo info)
-      : model_(std::move(model)), tokenizer_(std::move(tok)), info_(std::move(info)) {
+              v1::ModelInfo info, int inference_nice)
+      : model_(std::move(model)),
+        tokenizer_(std::move(tok)),
+        info_(std::move(info)),
+        inference_nice_(inference_nice) {
     const engine::GenerationConfig& gen = model_->generation_config();
     eos_ = gen.eos_token_ids.empty() ? model_->config().eos_token_ids : gen.eos_token_ids;
   }
@@ -128,7 +131,9 @@ class EngineModel final : public LoadedModel {
     // daemon's main thread) leaves libtorch's and OpenBLAS's pools fighting over the cores.
     thread_local bool configured = false;
     if (!configured) {
-      engine::ThreadingInfo threading = engine::ConfigureThreading({});
+      engine::ThreadingChoice choice;
+      choice.compute_nice = inference_nice_;
+      engine::ThreadingInfo threading = engine::ConfigureThreading(choice);
       EPROF_LOG(INFO) << "engine threading on the inference thread: " << threading.Describe();
       configured = true;
     }
@@ -180,6 +185,7 @@ class EngineModel final : public LoadedModel {
   std::unique_ptr<engine::Model> model_;
   std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
   v1::ModelInfo info_;
+  int inference_nice_ = 0;
   std::vector<int64_t> eos_;
   std::unique_ptr<engine::Generator> generator_;
   std::vector<int32_t> prompt_;
@@ -190,7 +196,8 @@ class EngineModel final : public LoadedModel {
 
 }  // namespace
 
-EngineBackend::EngineBackend(std::string default_device) : default_device_(std::move(default_device)) {}
+EngineBackend::EngineBackend(std::string default_device, int inference_nice)
+    : default_device_(std::move(default_device)), inference_nice_(inference_nice) {}
 
 std::vector<std::string> EngineBackend::Devices() const {
   // CPU always; CUDA and MPS only when this libtorch build has them (Debian's has neither).
@@ -220,7 +227,8 @@ absl::StatusOr<std::unique_ptr<LoadedModel>> EngineBackend::Load(
   v1::ModelInfo info;
   info.set_name(std::filesystem::path(dir).filename().string());
   info.set_path(dir);
-  return std::make_unique<EngineModel>(std::move(model), std::move(tok), std::move(info));
+  return std::make_unique<EngineModel>(std::move(model), std::move(tok), std::move(info),
+                                       inference_nice_);
 }
 
 }  // namespace eprof::daemon

@@ -17,8 +17,10 @@ namespace eprof::daemon {
 
 class EngineBackend final : public InferenceBackend {
  public:
-  // `default_device` is used when a request names none ("cpu").
-  explicit EngineBackend(std::string default_device = "cpu");
+  // `default_device` is used when a request names none ("cpu"). `inference_nice` > 0 lowers
+  // the priority of the thread running the model and of the engine's pool workers (Linux; see
+  // eprofd --inference-nice).
+  explicit EngineBackend(std::string default_device = "cpu", int inference_nice = 0);
 
   absl::StatusOr<std::unique_ptr<LoadedModel>> Load(
       const std::string& dir, const LoadOptions& options,
@@ -27,6 +29,7 @@ class EngineBackend final : public InferenceBackend {
 
  private:
   std::string default_device_;
+  int inference_nice_ = 0;
 };
 
 }  // namespace eprof::daemon

@@ -52,6 +52,9 @@ class GemvPool {
   static bool UseForGemm() { return Enabled() && GemmSupported(); }
 
   int threads() const;
+  // Workers run at this nice value from their next job on (0: left alone).
+  void SetWorkerNice(int nice) { worker_nice_.store(nice); }
+  int worker_nice() const { return worker_nice_.load(); }
   // Stops the workers and starts `n - 1` new ones (n >= 1).
   void SetThreads(int n);
 
@@ -96,6 +99,7 @@ class GemvPool {
   std::atomic<int> pending_{0};
   std::atomic<int64_t> next_chunk_{0};
   std::atomic<bool> caller_sleeping_{false};
+  std::atomic<int> worker_nice_{0};
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
   std::vector<std::thread> workers_;

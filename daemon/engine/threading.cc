@@ -2,6 +2,9 @@
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <thread>
@@ -31,8 +34,17 @@ std::string MappedBlasLibrary() {
 
 }  // namespace
 
+long CurrentTid() {
+#if defined(__linux__)
+  return syscall(SYS_gettid);
+#else
+  return 0;  // setpriority(PRIO_PROCESS, 0, ...): the calling process
+#endif
+}
+
 std::string ThreadingInfo::Describe() const {
-  return absl::StrCat("libtorch intra-op threads ", torch_threads, ", OpenBLAS threads ",
+  return absl::StrCat(compute_nice > 0 ? absl::StrCat("inference at nice ", compute_nice, "; ") : "",
+                      "libtorch intra-op threads ", torch_threads, ", OpenBLAS threads ",
                       blas_threads, "; matrix products: ", gemv, "; BLAS: ", blas_library,
                       blas_config.empty() ? "" : absl::StrCat(" (", blas_config, ")"));
 }
@@ -48,6 +60,7 @@ ThreadingInfo CurrentThreading() {
   }
   info.blas_library = MappedBlasLibrary();
   info.gemv = GemvPool::Get().Describe();
+  info.compute_nice = GemvPool::Get().worker_nice();
   return info;
 }
 
@@ -60,6 +73,13 @@ ThreadingInfo ConfigureThreading(const ThreadingChoice& choice) {
   if (auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     set(std::max(1, blas));
   }
+#if defined(__linux__)
+  if (choice.compute_nice > 0) {
+    // A Linux thread's nice value is its own (elsewhere it would be the whole process's).
+    setpriority(PRIO_PROCESS, static_cast<id_t>(CurrentTid()), choice.compute_nice);
+    GemvPool::Get().SetWorkerNice(choice.compute_nice);
+  }
+#endif
   GemvPool::Get().SetThreads(choice.gemv_threads > 0
                                  ? choice.gemv_threads
                                  : static_cast<int>(std::thread::hardware_concurrency()));

@@ -18,6 +18,10 @@ struct ThreadingChoice {
   int blas_threads = 0;   // openblas_set_num_threads; 0: 1 if the pool does GEMM, else all cores
   int gemv_threads = 0;   // eprof's pool; 0: hardware concurrency
   bool eprof_pool = true; // false: matrix products on libtorch, OpenBLAS gets the cores
+  // > 0 (Linux): the calling thread and the pool's workers run at this nice value, below the
+  // process's other threads, which then get a core at once when they wake (eprofd's event
+  // streams) while inference keeps every core busy. An unprivileged process cannot undo it.
+  int compute_nice = 0;
 };
 
 struct ThreadingInfo {
@@ -26,6 +30,7 @@ struct ThreadingInfo {
   std::string blas_library;      // the BLAS shared object mapped into the process
   std::string blas_config;       // openblas_get_config(), when available
   std::string gemv;              // GemvPool::Describe()
+  int compute_nice = 0;          // inference threads' nice value, 0: left alone
   std::string Describe() const;  // one line for logs and the bench
 };
 
@@ -33,6 +38,8 @@ struct ThreadingInfo {
 ThreadingInfo ConfigureThreading(const ThreadingChoice& choice);
 // What is in effect now.
 ThreadingInfo CurrentThreading();
+// The calling thread's kernel id on Linux (for per-thread setpriority), 0 elsewhere.
+long CurrentTid();
 
 }  // namespace eprof::engine
 

@@ -83,7 +83,10 @@ class ProfileRunTest : public ::testing::Test {
 
   std::vector<v1::ProfileEvent> Events() {
     bool closed = false;
-    auto events = events_->Read(0, absl::ZeroDuration(), &closed, 1 << 20);
+    std::vector<v1::ProfileEvent> events;
+    for (const auto& e : events_->Read(0, absl::ZeroDuration(), &closed, 1 << 20)) {
+      events.push_back(*e);
+    }
     EXPECT_TRUE(closed);
     return events;
   }

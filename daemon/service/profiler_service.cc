@@ -140,9 +140,9 @@ bool ProfilerServiceImpl::StreamLog(grpc::ServerContext* ctx, RunEventLog* log, 
   bool closed = false;
   while (!closed) {
     if (ctx->IsCancelled()) return false;
-    for (const v1::ProfileEvent& e : log->Read(next, kPoll, &closed)) {
-      if (!writer->Write(e)) return false;
-      next = e.seq() + 1;
+    for (const RunEventLog::EventPtr& e : log->Read(next, kPoll, &closed)) {
+      if (!writer->Write(*e)) return false;
+      next = e->seq() + 1;
     }
   }
   return true;

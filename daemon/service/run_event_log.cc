@@ -12,7 +12,7 @@ uint64_t RunEventLog::Append(v1::ProfileEvent event) {
   event.set_run_id(run_id_);
   if (event.has_phase_started()) phase_ = event.phase_started().phase();
   if (event.has_token()) ++tokens_;
-  events_.push_back(std::move(event));
+  events_.push_back(std::make_shared<const v1::ProfileEvent>(std::move(event)));
   return seq;
 }
 
@@ -41,14 +41,14 @@ uint64_t RunEventLog::size() const {
   return events_.size();
 }
 
-std::vector<v1::ProfileEvent> RunEventLog::Read(uint64_t from_seq, absl::Duration timeout,
-                                                bool* closed, size_t max_events) const {
+std::vector<RunEventLog::EventPtr> RunEventLog::Read(uint64_t from_seq, absl::Duration timeout,
+                                                    bool* closed, size_t max_events) const {
   absl::MutexLock lock(&mu_);
   auto ready = [this, from_seq]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return closed_ || from_seq < events_.size();
   };
   mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
-  std::vector<v1::ProfileEvent> out;
+  std::vector<EventPtr> out;
   if (from_seq < events_.size()) {
     size_t end = std::min(events_.size(), static_cast<size_t>(from_seq) + max_events);
     out.assign(events_.begin() + static_cast<std::ptrdiff_t>(from_seq),

@@ -8,16 +8,19 @@
 //   ...
 //   uint64_t next = 0; bool closed = false;
 //   while (!closed) {
-//     for (auto& e : log->Read(next, absl::Milliseconds(50), &closed)) { write(e); next = e.seq() + 1; }
+//     for (auto& e : log->Read(next, absl::Milliseconds(50), &closed)) { write(*e); next = e->seq() + 1; }
 //   }
 //
 // The log keeps every event of the run (a 1,000-token run at detail components is a few MB); it
-// is dropped when the run is finished and no reader holds it.
+// is dropped when the run is finished and no reader holds it. Events are immutable once appended
+// and shared, not copied, with readers: a token event at detail components holds ~400 metrics,
+// and ten Watch clients copying it under the log's lock delayed them all (and the run's thread).
 //
 // Thread safety: all methods are thread-safe. Append never blocks on readers.
 #ifndef EPROF_DAEMON_SERVICE_RUN_EVENT_LOG_H_
 #define EPROF_DAEMON_SERVICE_RUN_EVENT_LOG_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,8 +46,9 @@ class RunEventLog {
   // Events with seq >= from_seq, at most `max_events`. If there are none yet and the log is
   // open, waits up to `timeout` for one. `*closed` is set when the log is closed and the
   // returned events reach its end (the reader is done).
-  std::vector<v1::ProfileEvent> Read(uint64_t from_seq, absl::Duration timeout, bool* closed,
-                                     size_t max_events = 256) const;
+  using EventPtr = std::shared_ptr<const v1::ProfileEvent>;
+  std::vector<EventPtr> Read(uint64_t from_seq, absl::Duration timeout, bool* closed,
+                             size_t max_events = 256) const;
 
   uint64_t size() const;
   const std::string& run_id() const { return run_id_; }
@@ -55,7 +59,7 @@ class RunEventLog {
  private:
   const std::string run_id_;
   mutable absl::Mutex mu_;
-  std::vector<v1::ProfileEvent> events_ ABSL_GUARDED_BY(mu_);
+  std::vector<EventPtr> events_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   v1::Phase phase_ ABSL_GUARDED_BY(mu_) = v1::PHASE_UNSPECIFIED;
   uint32_t tokens_ ABSL_GUARDED_BY(mu_) = 0;

@@ -22,8 +22,8 @@ TEST(RunEventLog, AssignsSeqAndRunId) {
   bool closed = true;
   auto events = log.Read(0, absl::ZeroDuration(), &closed);
   ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(events[1].seq(), 1u);
-  EXPECT_EQ(events[1].run_id(), "run-1");
+  EXPECT_EQ(events[1]->seq(), 1u);
+  EXPECT_EQ(events[1]->run_id(), "run-1");
   EXPECT_FALSE(closed);
   log.Close();
   EXPECT_EQ(log.Append(TokenEvent(2)), 2u);  // ignored after close
@@ -69,10 +69,10 @@ TEST(RunEventLog, TenConcurrentReadersSeeTheSameEvents) {
       bool closed = false;
       while (!closed) {
         for (const auto& e : log.Read(next, absl::Milliseconds(50), &closed)) {
-          EXPECT_EQ(e.seq(), next);
-          EXPECT_EQ(e.token().token().index(), e.seq());
-          seen[r].push_back(e.seq());
-          next = e.seq() + 1;
+          EXPECT_EQ(e->seq(), next);
+          EXPECT_EQ(e->token().token().index(), e->seq());
+          seen[r].push_back(e->seq());
+          next = e->seq() + 1;
         }
       }
     });

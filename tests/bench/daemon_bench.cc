@@ -10,6 +10,7 @@
 //      figure from store_bench for scale.
 //
 //   build/bin/daemon_bench [--model DIR] [--tokens N] [--watchers W] [--rounds R] [--detail D]
+//                          [--inference-nice N]
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
 
@@ -68,7 +69,8 @@ int main(int argc, char** argv) {
   uint32_t tokens = 64;
   int watchers = 10;
   std::string detail_name = "components";  // the target is at components; others for diagnosis
-  int rounds = 7;  // alternating daemon / engine-alone decode measurements
+  int rounds = 7;
+  std::string inference_nice = "10";  // eprofd --inference-nice (its default)  // alternating daemon / engine-alone decode measurements
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--model") model = argv[i + 1];
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
     if (a == "--watchers") absl::SimpleAtoi(argv[i + 1], &watchers);
     if (a == "--rounds") absl::SimpleAtoi(argv[i + 1], &rounds);
     if (a == "--detail") detail_name = argv[i + 1];
+    if (a == "--inference-nice") inference_nice = argv[i + 1];
   }
   std::string bin = BinDir();
   fs::path dir = fs::temp_directory_path() / absl::StrCat("eprof-daemon-bench-", getpid());
@@ -102,7 +105,7 @@ int main(int argc, char** argv) {
   if (!eprof::testing::WaitForPath(dir / "p.sock")) return 1;
   Subprocess daemon({bin + "/eprofd", "--socket", (dir / "d.sock").string(), "--power-socket",
                      (dir / "p.sock").string(), "--model-root", root, "--db",
-                     (dir / "eprof.db").string()},
+                     (dir / "eprof.db").string(), "--inference-nice", inference_nice},
                     (dir / "daemon.log").string());
   if (!eprof::testing::WaitForPath(dir / "d.sock")) return 1;
   auto channel = grpc::CreateChannel("unix:" + (dir / "d.sock").string(), grpc::InsecureChannelCredentials());

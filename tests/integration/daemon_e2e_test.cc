@@ -288,3 +288,35 @@ TEST_F(DaemonE2eTest, BadRequestsAreRejectedWithTheReason) {
 
 }  // namespace
 }  // namespace eprof
+
+namespace eprof::testing {
+namespace {
+
+// `eprofd --help` documents every flag that daemon/main.cc defines (Abseil lists only the flags
+// of a file named after the program unless told otherwise; this once printed "No flags matched").
+TEST(EprofdHelp, ListsEveryFlagOfMain) {
+  const std::string out_path =
+      (std::filesystem::temp_directory_path() / absl::StrCat("eprofd-help-", getpid())).string();
+  const std::string cmd = absl::StrCat(DaemonHarness::Bin("eprofd"), " --help > ", out_path, " 2>&1");
+  std::system(cmd.c_str());  // absl's --help exits with 1
+  std::ifstream in(out_path);
+  const std::string help((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(out_path);
+  std::ifstream src(std::string(std::getenv("EPROF_SOURCE_DIR")) + "/daemon/main.cc");
+  int flags = 0;
+  for (std::string line; std::getline(src, line);) {
+    const size_t at = line.find("ABSL_FLAG(");
+    if (at == std::string::npos) continue;
+    const size_t comma = line.find(", ", at);
+    const size_t end = line.find(',', comma + 2);
+    ASSERT_NE(end, std::string::npos) << line;
+    const std::string name = line.substr(comma + 2, end - comma - 2);
+    EXPECT_NE(help.find("--" + name + " ("), std::string::npos) << "--" << name << " missing:\n"
+                                                                << help;
+    ++flags;
+  }
+  EXPECT_GE(flags, 15);
+}
+
+}  // namespace
+}  // namespace eprof::testing
