@@ -169,7 +169,7 @@ void GemvPool::RunRows(const Job& job, int64_t r0, int64_t r1) {
 }
 
 void GemvPool::WorkerLoop(int index, uint32_t seen) {
-  int nice_applied = 0;
+  [[maybe_unused]] int nice_applied = 0;
   for (;;) {
     // Spin (then yield) for a while; sleep on the futex after that.
     const auto start = std::chrono::steady_clock::now();
@@ -197,10 +197,12 @@ void GemvPool::WorkerLoop(int index, uint32_t seen) {
     }
     seen = now;
     if (stop_.load()) return;
+#if defined(__linux__)
     if (const int nice = worker_nice_.load(std::memory_order_relaxed); nice != nice_applied) {
-      setpriority(PRIO_PROCESS, static_cast<id_t>(CurrentTid()), nice);
+      setpriority(PRIO_PROCESS, static_cast<id_t>(CurrentTid()), nice);  // this thread only
       nice_applied = nice;
     }
+#endif
     // Every worker acknowledges every generation, even with no part of its own, so that Run()
     // never rewrites job_ under a worker still reading it.
     if (index < job_.parts) RunChunks();

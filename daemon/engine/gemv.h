@@ -1,5 +1,6 @@
-// Single-token matrix-vector products (the whole of a decode step's weight traffic) on the
-// engine's own thread pool, with a kernel written for memory bandwidth.
+// The engine's own thread pool for its matrix products: single-token matrix-vector products (the
+// whole of a decode step's weight traffic) with a kernel written for memory bandwidth, and
+// prefill's matrix-matrix products as single-threaded BLAS sgemm calls on slices of the weight.
 //
 // Decode is bound by reading every weight once per token. OpenBLAS's sgemv reached 24-27 GB/s
 // on the demo model's shapes on the 2-core CI machine while a plain read of memory reached
@@ -7,12 +8,12 @@
 // sequential stream and reached 32-51 GB/s on the same shapes in the same process
 // (measured side by side; `eprof-llm bench` shows the effect on tokens/s).
 //
-//   GemvPool& pool = GemvPool::Get();
-//   if (pool.Supports(...)) pool.Run(w, x, b, y, rows, cols);
+//   if (GemvPool::UseForGemv()) GemvPool::Get().Run(w, x, b, y, rows, cols);
+//   if (GemvPool::UseForGemm()) GemvPool::Get().RunGemm(x, tokens, w, b, y, rows, cols);
 //
-// The pool has `threads() - 1` workers; the calling thread does one share itself. Workers spin
-// briefly between calls (decode calls it ~200 times per token, microseconds apart) and then
-// sleep on a futex, so an idle engine costs nothing.
+// The pool has `threads() - 1` workers and the calling thread works too; rows are split in
+// chunks taken on demand. Workers spin briefly between calls (decode calls it ~200 times per
+// token, microseconds apart) and then sleep on a futex, so an idle engine costs nothing.
 //
 // Thread safety: Run() and SetThreads() may be called from any thread; calls are serialised.
 #ifndef EPROF_DAEMON_ENGINE_GEMV_H_
