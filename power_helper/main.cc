@@ -40,6 +40,8 @@ constexpr char kUsage[] =
     "                                [--socket-mode MODE] [--source S] [--sysfs-root DIR]\n"
     "                                [--proc-root DIR] [--tdp-w W] [--idle-w W] [--fast]\n"
     "                                [--powermetrics-path PATH] [--log-level LEVEL]\n"
+    "                                [--write-spacing-ms MS]  (default 200: short intervals are\n"
+    "                                 batched, at most one write per MS to each subscriber)\n"
     "       eprof-power-helper probe [--source S] [--samples N|all] [--interval-ms M] [--fast]\n"
     "                                [--json] [--sysfs-root DIR] [--proc-root DIR] ...\n"
     "S: auto | rapl | nvml | hwmon | estimate | powermetrics | replay:FILE\n";
@@ -165,7 +167,7 @@ absl::Status ParseIds(const std::vector<std::string>& values, bool gid, std::set
 
 int Serve(int argc, char** argv) {
   std::set<std::string> known = kSourceFlags;
-  known.insert({"socket", "allow-uid", "allow-gid", "socket-mode"});
+  known.insert({"socket", "allow-uid", "allow-gid", "socket-mode", "write-spacing-ms"});
   absl::StatusOr<Flags> f = ParseFlags(argc, argv, known, {"fast"});
   if (!f.ok()) return Fail(absl::StrCat(f.status().message(), "\n", kUsage));
   if (absl::Status s = ApplyLogLevel(*f); !s.ok()) return Fail(std::string(s.message()));
@@ -221,8 +223,18 @@ int Serve(int argc, char** argv) {
                                             " channels"
                                       : "unavailable: " + d.unavailable_reason());
   }
-  PowerServiceImpl service(*std::move(sensors), PowerServiceOptions{});
-  uds.configure = [&](grpc::ServerBuilder& b) { b.RegisterService(&service); };
+  PowerServiceOptions service_options;
+  int64_t spacing_ms = 0;
+  if (!absl::SimpleAtoi(f->Get("write-spacing-ms", "200"), &spacing_ms) || spacing_ms < 0 ||
+      spacing_ms > 1000) {
+    return Fail("--write-spacing-ms takes 0-1000 (ms between writes to one subscriber; 0 writes "
+                "every sample at once)");
+  }
+  service_options.min_write_spacing_ns = spacing_ms * 1'000'000;
+  PowerServiceImpl service(*std::move(sensors), service_options);
+  uds.configure = [&](grpc::ServerBuilder& b) {
+    b.RegisterService(&service);
+  };
   absl::StatusOr<std::unique_ptr<UdsServer>> server = UdsServer::Start(std::move(uds));
   if (!server.ok()) return Fail(std::string(server.status().message()));
   EPROF_LOG(INFO) << "serving on " << (*server)->socket_path() << " (allowed: "

@@ -6,6 +6,7 @@
 // CPU time is the helper's utime + stime from /proc/PID/stat (all threads).
 //
 //   build/bin/eprof-power-helper-bench [seconds per scenario, default 5]
+// EPROF_BENCH_WRITE_SPACING_MS=N runs the helper with --write-spacing-ms N (default: its own, 200).
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,8 +87,10 @@ Result Run(const std::string& helper, const fs::path& dir, int subscribers, int 
   const std::string sock = (dir / "power.sock").string();
   pid_t pid = fork();
   if (pid == 0) {
+    const char* spacing = std::getenv("EPROF_BENCH_WRITE_SPACING_MS");
     execl(helper.c_str(), helper.c_str(), "serve", "--socket", sock.c_str(), "--source", "rapl",
-          "--sysfs-root", dir.c_str(), "--log-level", "warning", nullptr);
+          "--sysfs-root", dir.c_str(), "--log-level", "warning", "--write-spacing-ms",
+          spacing ? spacing : "200", nullptr);
     _exit(127);
   }
   auto channel = grpc::CreateChannel("unix:" + sock, grpc::InsecureChannelCredentials());

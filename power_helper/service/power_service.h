@@ -34,12 +34,14 @@ struct PowerServiceOptions {
   size_t max_queued_samples = 1024;
   // Samples per StreamSamplesResponse at most (default 256).
   size_t max_batch = 256;
-  // A subscriber gets at most one write per this many ns (default 100 ms): shorter intervals are
+  // A subscriber gets at most one write per this many ns (default 200 ms): shorter intervals are
   // batched, which keeps the helper's CPU cost per sample low; the latency this adds is at most
-  // this spacing. 0 writes every sample at once. Why 100 ms: one gRPC write costs the helper
-  // 100-200 us of CPU (measured, eprof-power-helper-bench), so at 100 Hz writing every 50 ms
-  // cost more than the sampling itself; 10 updates a second is still live for a display.
-  int64_t min_write_spacing_ns = 100'000'000;
+  // this spacing. 0 writes every sample at once. Why 200 ms: one gRPC write costs the helper
+  // 100-200 us on its own thread and as much again in gRPC's (measured by eprof-power-helper-bench's
+  // per-thread figures), so at 100 Hz writing every 50 ms cost more than the sampling itself;
+  // at 200 ms the helper stays under 1% of a core. Five updates a second is still live for a
+  // display, and samples carry their own timestamps. `serve --write-spacing-ms` sets it.
+  int64_t min_write_spacing_ns = 200'000'000;
   Clock* clock = nullptr;  // default Clock::Real(); not owned
 };
 

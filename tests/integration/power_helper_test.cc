@@ -449,6 +449,8 @@ TEST(HelperBinaryTest, BadFlagsAreExplained) {
        {std::vector<std::string>{"serve", "--socket-mode", "999"},
         std::vector<std::string>{"serve", "--allow-uid", "no-such-user-xyz"},
         std::vector<std::string>{"serve", "--bogus"},
+        std::vector<std::string>{"serve", "--write-spacing-ms", "5000"},
+        std::vector<std::string>{"serve", "--write-spacing-ms", "soon"},
         std::vector<std::string>{"probe", "--samples", "0"},
         std::vector<std::string>{"probe", "--source", "magic"}}) {
     std::vector<std::string> argv = {HelperBinary()};
