@@ -116,6 +116,12 @@ int Main() {
     EPROF_LOG(ERROR) << "--power-fallback must be 'none' or 'estimate', not '" << fallback << "'";
     return 2;
   }
+  const int32_t inference_nice = absl::GetFlag(FLAGS_inference_nice);
+  if (inference_nice < 0 || inference_nice > 19) {
+    EPROF_LOG(ERROR) << "--inference-nice " << inference_nice
+                     << " is outside 0-19 (an unprivileged eprofd can only lower its priority)";
+    return 2;
+  }
   auto uids = ParseIds(absl::GetFlag(FLAGS_allow_uid), "allow-uid");
   auto gids = ParseIds(absl::GetFlag(FLAGS_allow_gid), "allow-gid");
   if (!uids.ok() || !gids.ok()) {
@@ -174,12 +180,6 @@ int Main() {
     }
   }
 
-  const int32_t inference_nice = absl::GetFlag(FLAGS_inference_nice);
-  if (inference_nice < 0 || inference_nice > 19) {
-    EPROF_LOG(ERROR) << "--inference-nice " << inference_nice
-                     << " is outside 0-19 (an unprivileged eprofd can only lower its priority)";
-    return 2;
-  }
   EngineBackend backend(absl::GetFlag(FLAGS_device), inference_nice);
   RunManagerOptions manager_options;
   manager_options.max_queued = static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_max_queued)));

@@ -171,6 +171,10 @@ int RunBenchCommand(int argc, char** argv) {
                                 bw_mb.status()}) {
     if (!s.ok()) return fail(s);
   }
+  if (*repeat < 1) {
+    std::fprintf(stderr, "bench: --repeat must be >= 1 (rounds of measurement)\n");
+    return 2;
+  }
   if (*prompt_tokens < 1 || *new_tokens < 2) {
     std::fprintf(stderr, "bench: --prompt-tokens must be >= 1 and --new-tokens >= 2\n");
     return 2;

@@ -94,6 +94,12 @@ TEST(EprofLlmTest, ErrorsAreClear) {
   EXPECT_THAT(family.out, HasSubstr("unknown model family 'gpt2'"));
   ToolRun flag = Tool("bench --model /x --detail nonsense");
   EXPECT_THAT(flag.out, HasSubstr("unknown detail level 'nonsense'"));
+  ToolRun matmul = Tool("bench --model /x --matmul mkl");
+  EXPECT_EQ(matmul.rc, 2);
+  EXPECT_THAT(matmul.out, HasSubstr("--matmul must be eprof"));
+  ToolRun rounds = Tool("bench --model /x --repeat 0");
+  EXPECT_EQ(rounds.rc, 2);
+  EXPECT_THAT(rounds.out, HasSubstr("--repeat must be >= 1"));
   ToolRun cmd = Tool("frobnicate");
   EXPECT_EQ(cmd.rc, 2);
 }

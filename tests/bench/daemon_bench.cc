@@ -81,6 +81,10 @@ int main(int argc, char** argv) {
     if (a == "--inference-nice") inference_nice = argv[i + 1];
   }
   std::string bin = BinDir();
+  if (rounds < 1 || tokens < 2) {
+    std::fprintf(stderr, "daemon_bench: --rounds must be >= 1 and --tokens >= 2\n");
+    return 2;
+  }
   fs::path dir = fs::temp_directory_path() / absl::StrCat("eprof-daemon-bench-", getpid());
   fs::create_directories(dir);
   if (model.empty()) {

@@ -292,16 +292,23 @@ TEST_F(DaemonE2eTest, BadRequestsAreRejectedWithTheReason) {
 namespace eprof::testing {
 namespace {
 
+// Runs `command` through the shell with stdout and stderr captured; returns them, and the
+// status from std::system in *status.
+std::string RunCaptured(const std::string& command, int* status) {
+  const std::string out_path =
+      (std::filesystem::temp_directory_path() / absl::StrCat("eprofd-out-", getpid())).string();
+  *status = std::system(absl::StrCat(command, " > ", out_path, " 2>&1").c_str());
+  std::ifstream in(out_path);
+  std::string out((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(out_path);
+  return out;
+}
+
 // `eprofd --help` documents every flag that daemon/main.cc defines (Abseil lists only the flags
 // of a file named after the program unless told otherwise; this once printed "No flags matched").
 TEST(EprofdHelp, ListsEveryFlagOfMain) {
-  const std::string out_path =
-      (std::filesystem::temp_directory_path() / absl::StrCat("eprofd-help-", getpid())).string();
-  const std::string cmd = absl::StrCat(DaemonHarness::Bin("eprofd"), " --help > ", out_path, " 2>&1");
-  std::system(cmd.c_str());  // absl's --help exits with 1
-  std::ifstream in(out_path);
-  const std::string help((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::filesystem::remove(out_path);
+  int status = 0;  // absl's --help exits with 1
+  const std::string help = RunCaptured(DaemonHarness::Bin("eprofd") + " --help", &status);
   std::ifstream src(std::string(std::getenv("EPROF_SOURCE_DIR")) + "/daemon/main.cc");
   int flags = 0;
   for (std::string line; std::getline(src, line);) {
@@ -316,6 +323,16 @@ TEST(EprofdHelp, ListsEveryFlagOfMain) {
     ++flags;
   }
   EXPECT_GE(flags, 15);
+}
+
+// A bad --inference-nice is refused before eprofd starts anything, with the allowed range.
+TEST(EprofdHelp, BadInferenceNiceIsRefused) {
+  int rc = 0;
+  const std::string out = RunCaptured(
+      DaemonHarness::Bin("eprofd") + " --inference-nice 25 --socket /nonexistent/d.sock", &rc);
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 2) << out;
+  EXPECT_NE(out.find("--inference-nice 25 is outside 0-19"), std::string::npos) << out;
 }
 
 }  // namespace
