@@ -75,7 +75,8 @@ class PreadCounter final : public CounterFile {
  public:
   PreadCounter(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
   ~PreadCounter() override { close(fd_); }
-  // Hot path: one pread, no allocation beyond the small string.
+  // Hot path (the sample loop): one pread and a plain digit loop, no allocation. Anything but
+  // digits and trailing white space goes to ParseUint64 for its error.
   absl::StatusOr<uint64_t> Read() override {
     char buf[64];
     ssize_t n;
@@ -83,7 +84,16 @@ class PreadCounter final : public CounterFile {
       n = pread(fd_, buf, sizeof(buf) - 1, 0);
     } while (n < 0 && errno == EINTR);
     if (n < 0) return ErrnoToStatus(errno, absl::StrCat("read ", path_));
-    return ParseUint64(path_, std::string(buf, static_cast<size_t>(n)));
+    const size_t len = static_cast<size_t>(n);
+    uint64_t value = 0;
+    size_t i = 0;
+    for (; i < len && i < 19 && buf[i] >= '0' && buf[i] <= '9'; ++i) {
+      value = value * 10 + static_cast<uint64_t>(buf[i] - '0');  // 19 digits cannot overflow
+    }
+    size_t end = i;
+    while (end < len && (buf[end] == '\n' || buf[end] == ' ' || buf[end] == '\t')) ++end;
+    if (i > 0 && end == len) return value;  // (a 20th digit stops `end` at i: slow path)
+    return ParseUint64(path_, std::string(buf, len));
   }
 
  private:

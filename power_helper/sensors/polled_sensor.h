@@ -21,15 +21,16 @@ class PolledSensor : public Sensor {
   explicit PolledSensor(Clock* clock) : clock_(clock ? clock : Clock::Real()) {}
 
   absl::Status Start(int64_t interval_ns) final;
-  absl::StatusOr<SensorSample> Next(int64_t interval_ns) final;
+  absl::Status NextInto(int64_t interval_ns, SensorSample* sample) final;
   void Interrupt() final { interrupted_.store(true); }
   void Stop() final;
 
  protected:
   // Reads the counters now, as the baseline of the first window.
   virtual absl::Status ReadBaseline(int64_t now_ns) = 0;
-  // Reads the counters now and fills one Reading per channel for the window of `window_ns`
-  // that ends now (energy since the previous read).
+  // Reads the counters now and appends one Reading per channel (to an empty `readings` whose
+  // storage is reused from sample to sample) for the window of `window_ns` that ends now
+  // (energy since the previous read).
   virtual absl::Status ReadWindow(int64_t now_ns, int64_t window_ns,
                                   std::vector<Reading>* readings) = 0;
   virtual void Release() {}

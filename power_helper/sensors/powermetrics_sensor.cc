@@ -85,7 +85,7 @@ absl::Status PowermetricsSensor::ChildFailed() {
 }
 
 // The sample loop of powermetrics: poll the child's pipes, feed the parser.
-absl::StatusOr<SensorSample> PowermetricsSensor::Next(int64_t /*interval_ns*/) {
+absl::Status PowermetricsSensor::NextInto(int64_t /*interval_ns*/, SensorSample* sample) {
   if (!child_) return absl::FailedPreconditionError("powermetrics is not running");
   char buf[65536];
   while (ready_.empty()) {
@@ -124,9 +124,9 @@ absl::StatusOr<SensorSample> PowermetricsSensor::Next(int64_t /*interval_ns*/) {
     }
     parser_->CheckTimeout(clock_->NowNs());
   }
-  SensorSample s = std::move(ready_.front());
+  *sample = std::move(ready_.front());
   ready_.pop_front();
-  return s;
+  return absl::OkStatus();
 }
 
 void PowermetricsSensor::Stop() {

@@ -41,7 +41,7 @@ class PowermetricsSensor final : public Sensor {
 
   v1::Source Describe() const override;
   absl::Status Start(int64_t interval_ns) override;
-  absl::StatusOr<SensorSample> Next(int64_t interval_ns) override;
+  absl::Status NextInto(int64_t interval_ns, SensorSample* sample) override;
   void Interrupt() override { interrupted_.store(true); }
   void Stop() override;
 

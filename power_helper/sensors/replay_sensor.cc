@@ -116,21 +116,24 @@ absl::Status ReplaySensor::Start(int64_t /*interval_ns*/) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<SensorSample> ReplaySensor::Next(int64_t /*interval_ns*/) {
+absl::Status ReplaySensor::NextInto(int64_t /*interval_ns*/, SensorSample* sample) {
   if (interrupted_.load()) return absl::CancelledError("sensor interrupted");
   if (next_ >= recorded_.size()) {
     return absl::OutOfRangeError(absl::StrCat("replay of ", options_.path, " ended after ",
                                               recorded_.size(), " samples"));
   }
-  SensorSample s = recorded_[next_++];
+  const SensorSample& recorded = recorded_[next_++];
+  sample->t_end_ns = recorded.t_end_ns;
+  sample->window_ns = recorded.window_ns;
+  sample->readings.assign(recorded.readings.begin(), recorded.readings.end());
   if (!options_.fast) {
-    s.t_end_ns += offset_ns_;
-    for (int64_t now = clock_->NowNs(); now < s.t_end_ns; now = clock_->NowNs()) {
+    sample->t_end_ns += offset_ns_;
+    for (int64_t now = clock_->NowNs(); now < sample->t_end_ns; now = clock_->NowNs()) {
       if (interrupted_.load()) return absl::CancelledError("sensor interrupted");
-      clock_->SleepUntilNs(std::min(s.t_end_ns, now + kSleepSliceNs));
+      clock_->SleepUntilNs(std::min(sample->t_end_ns, now + kSleepSliceNs));
     }
   }
-  return s;
+  return absl::OkStatus();
 }
 
 }  // namespace eprof::power

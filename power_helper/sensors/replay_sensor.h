@@ -37,7 +37,7 @@ class ReplaySensor final : public Sensor {
 
   v1::Source Describe() const override { return info_; }
   absl::Status Start(int64_t interval_ns) override;
-  absl::StatusOr<SensorSample> Next(int64_t interval_ns) override;
+  absl::Status NextInto(int64_t interval_ns, SensorSample* sample) override;
   void Interrupt() override { interrupted_.store(true); }
   void Stop() override {}
 

@@ -4,7 +4,7 @@
 //   v1::Source info = sensor->Describe();               // channels, intervals, availability
 //   EPROF_RETURN_IF_ERROR(sensor->Start(100'000'000));   // window 0 starts now
 //   for (;;) {
-//     EPROF_ASSIGN_OR_RETURN(SensorSample s, sensor->Next(100'000'000));
+//     EPROF_RETURN_IF_ERROR(sensor->NextInto(100'000'000, &s));   // SensorSample s, reused
 //     ...                                                // s.window_ns ends at s.t_end_ns
 //   }
 //   sensor->Stop();
@@ -56,11 +56,21 @@ class Sensor {
   // starts now. Errors: FAILED_PRECONDITION when the source cannot run, with what to do.
   virtual absl::Status Start(int64_t interval_ns) = 0;
 
-  // Blocks until the next window has ended and returns it. `interval_ns` may differ from the
-  // previous call (sources with a fixed cadence, powermetrics and replay, ignore it).
+  // Blocks until the next window has ended and writes it to `*sample`, replacing what it held
+  // (its readings' storage is reused: the sample loop keeps one SensorSample and allocates
+  // nothing per sample). `interval_ns` may differ from the previous call (sources with a fixed
+  // cadence, powermetrics and replay, ignore it).
   // Returns CANCELLED after Interrupt(), OUT_OF_RANGE at the end of a finite recording (replay),
-  // another error when the source failed.
-  virtual absl::StatusOr<SensorSample> Next(int64_t interval_ns) = 0;
+  // another error when the source failed; `*sample` is then unspecified.
+  virtual absl::Status NextInto(int64_t interval_ns, SensorSample* sample) = 0;
+
+  // NextInto() for callers that take one sample at a time (probe, tests).
+  absl::StatusOr<SensorSample> Next(int64_t interval_ns) {
+    SensorSample sample;
+    absl::Status status = NextInto(interval_ns, &sample);
+    if (!status.ok()) return status;
+    return sample;
+  }
 
   // Makes a blocked Next() return CANCELLED soon (within ~20 ms), and every later Next() too
   // until the next Start(). Any thread.

@@ -3,7 +3,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <deque>
+#include <algorithm>
 #include <fstream>
 #include <set>
 
@@ -109,7 +109,7 @@ class SampleStream final : public grpc::ServerWriteReactor<Response> {
         // An OK end (recording over) still delivers what is queued.
         // Batched streams: the next OnSample writes what is queued (keeping the spacing); sparse
         // ones write it now; at an OK end (recording over) what is queued is still delivered.
-        if ((finish_requested_ && finish_status_.ok() && ok && !queue_.empty()) ||
+        if ((finish_requested_ && finish_status_.ok() && ok && queued_ > 0) ||
             (!finish_requested_ && sparse_)) {
           to_write = PrepareWriteLocked();
         }
@@ -149,42 +149,64 @@ class SampleStream final : public grpc::ServerWriteReactor<Response> {
       }
     }
 
+    // Queues the accumulated window as a plain struct in a ring whose slots (and their readings'
+    // storage) are reused: the per-sample path builds no protobuf and, once every slot has been
+    // used, allocates nothing. Protos are built when a write is due (PrepareWriteLocked).
     void Emit(int64_t t_end_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      v1::PowerSample p;
-      p.set_seq(seq_++);
-      p.set_t_end_ns(t_end_ns);
-      p.set_window_ns(acc_window_ns_);
-      p.set_source(source_);
-      for (const Reading& r : acc_) {
-        v1::Reading* out = p.add_readings();
-        out->set_channel(r.channel);
-        out->set_energy_mj(r.energy_mj);
-        // One source window: its own power figure; several: energy / window.
-        out->set_power_mw(acc_windows_ == 1 ? r.power_mw
-                                         : r.energy_mj * 1e9 / static_cast<double>(acc_window_ns_));
-        out->set_quality(r.quality);
-      }
-      acc_window_ns_ = 0;
-      if (queue_.size() >= options_.max_queued_samples) {
-        queue_.pop_front();
+      if (ring_.empty()) ring_.resize(std::max<size_t>(options_.max_queued_samples, 1));
+      if (queued_ == ring_.size()) {  // full: the oldest is lost, and counted
+        head_ = (head_ + 1) % ring_.size();
+        --queued_;
         ++dropped_;
       }
-      queue_.push_back(std::move(p));
+      Pending& p = ring_[(head_ + queued_) % ring_.size()];
+      ++queued_;
+      p.seq = seq_++;
+      p.t_end_ns = t_end_ns;
+      p.window_ns = acc_window_ns_;
+      p.windows = acc_windows_;
+      p.readings.assign(acc_.begin(), acc_.end());
+      acc_window_ns_ = 0;
     }
 
     SampleStream* PrepareWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      if (writing_ || queue_.empty() || stream_ == nullptr || finish_called_) return nullptr;
+      if (writing_ || queued_ == 0 || stream_ == nullptr || finish_called_) return nullptr;
       Response& r = stream_->response_;
-      r.Clear();
-      while (!queue_.empty() && static_cast<size_t>(r.samples_size()) < options_.max_batch) {
-        *r.add_samples() = std::move(queue_.front());
-        queue_.pop_front();
+      r.Clear();  // keeps the cleared messages for reuse by add_samples / add_readings
+      while (queued_ > 0 && static_cast<size_t>(r.samples_size()) < options_.max_batch) {
+        const Pending& q = ring_[head_];
+        head_ = (head_ + 1) % ring_.size();
+        --queued_;
+        v1::PowerSample* p = r.add_samples();
+        p->set_seq(q.seq);
+        p->set_t_end_ns(q.t_end_ns);
+        p->set_window_ns(q.window_ns);
+        p->set_source(source_);
+        for (const Reading& reading : q.readings) {
+          v1::Reading* out = p->add_readings();
+          out->set_channel(reading.channel);
+          out->set_energy_mj(reading.energy_mj);
+          // One source window: its own power figure; several: energy / window.
+          out->set_power_mw(q.windows == 1 ? reading.power_mw
+                                           : reading.energy_mj * 1e9 /
+                                                 static_cast<double>(q.window_ns));
+          out->set_quality(reading.quality);
+        }
       }
       r.set_dropped_samples(dropped_);
       r.set_interval_ns(interval_ns_);
       writing_ = true;
       return stream_;
     }
+
+    // One queued window (see Emit).
+    struct Pending {
+      uint64_t seq = 0;
+      int64_t t_end_ns = 0;
+      int64_t window_ns = 0;
+      int windows = 0;  // source windows aggregated into it
+      std::vector<Reading> readings;
+    };
 
    public:
     std::string source_;  // set before the subscription starts
@@ -203,7 +225,9 @@ class SampleStream final : public grpc::ServerWriteReactor<Response> {
     int64_t last_t_end_ns_ ABSL_GUARDED_BY(mu_) = 0;
     int64_t last_write_ns_ ABSL_GUARDED_BY(mu_) = 0;
     bool sparse_ ABSL_GUARDED_BY(mu_) = true;
-    std::deque<v1::PowerSample> queue_ ABSL_GUARDED_BY(mu_);
+    std::vector<Pending> ring_ ABSL_GUARDED_BY(mu_);  // max_queued_samples slots, made on first use
+    size_t head_ ABSL_GUARDED_BY(mu_) = 0;             // oldest queued slot
+    size_t queued_ ABSL_GUARDED_BY(mu_) = 0;
     uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
     uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
     bool writing_ ABSL_GUARDED_BY(mu_) = false;
