@@ -139,12 +139,57 @@ void GemvPool::StopWorkers() {
   workers_.clear();
 }
 
-void GemvPool::RunChunks() {
+void GemvPool::SharedJob::Store(const Job& job) {
+  w.store(job.w, std::memory_order_relaxed);
+  x.store(job.x, std::memory_order_relaxed);
+  b.store(job.b, std::memory_order_relaxed);
+  y.store(job.y, std::memory_order_relaxed);
+  rows.store(job.rows, std::memory_order_relaxed);
+  cols.store(job.cols, std::memory_order_relaxed);
+  tokens.store(job.tokens, std::memory_order_relaxed);
+  chunk_rows.store(job.chunk_rows, std::memory_order_relaxed);
+  parts.store(job.parts, std::memory_order_relaxed);
+}
+
+GemvPool::Job GemvPool::SharedJob::Load() const {
+  Job job;
+  job.w = w.load(std::memory_order_relaxed);
+  job.x = x.load(std::memory_order_relaxed);
+  job.b = b.load(std::memory_order_relaxed);
+  job.y = y.load(std::memory_order_relaxed);
+  job.rows = rows.load(std::memory_order_relaxed);
+  job.cols = cols.load(std::memory_order_relaxed);
+  job.tokens = tokens.load(std::memory_order_relaxed);
+  job.chunk_rows = chunk_rows.load(std::memory_order_relaxed);
+  job.parts = parts.load(std::memory_order_relaxed);
+  return job;
+}
+
+namespace {
+constexpr uint64_t TicketTag(uint64_t t) { return t >> 32; }
+constexpr uint64_t TicketChunks(uint64_t t) { return (t >> 16) & 0xffff; }
+constexpr uint64_t TicketNext(uint64_t t) { return t & 0xffff; }
+}  // namespace
+
+void GemvPool::RunChunks(uint32_t tag, const Job& job) {
+  uint64_t t = ticket_.load(std::memory_order_acquire);
   for (;;) {
-    const int64_t c = next_chunk_.fetch_add(1, std::memory_order_relaxed);
-    if (c >= job_.chunks) return;
-    const int64_t r0 = c * job_.chunk_rows;
-    RunRows(job_, r0, std::min(job_.rows, r0 + job_.chunk_rows));
+    // A successful claim (acq_rel) orders this thread's reads of the job before the caller's
+    // writes of the next one, which wait until every chunk is claimed and done.
+    if (TicketTag(t) != tag || TicketNext(t) >= TicketChunks(t)) return;
+    if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
+      continue;  // `t` now holds the current ticket
+    }
+    const int64_t c = static_cast<int64_t>(TicketNext(t));
+    const int64_t chunks = static_cast<int64_t>(TicketChunks(t));
+    const int64_t r0 = c * job.chunk_rows;
+    RunRows(job, r0, std::min(job.rows, r0 + job.chunk_rows));
+    if (done_chunks_.fetch_add(1, std::memory_order_seq_cst) + 1 == chunks &&
+        caller_sleeping_.load(std::memory_order_seq_cst)) {
+      done_chunks_.notify_one();
+    }
+    t = ticket_.load(std::memory_order_acquire);
   }
 }
 
@@ -176,6 +221,7 @@ void GemvPool::WorkerLoop(int index, uint32_t seen) {
     bool yielding = false;
     uint32_t now = generation_.load(std::memory_order_acquire);
     for (int i = 0; now == seen; ++i) {
+      if (park_.load(std::memory_order_acquire)) break;  // Park(): sleep now
       if ((i & 63) == 63) {
         const auto waited = std::chrono::steady_clock::now() - start;
         if (waited > kSpinFor) break;
@@ -203,13 +249,11 @@ void GemvPool::WorkerLoop(int index, uint32_t seen) {
       nice_applied = nice;
     }
 #endif
-    // Every worker acknowledges every generation, even with no part of its own, so that Run()
-    // never rewrites job_ under a worker still reading it.
-    if (index < job_.parts) RunChunks();
-    if (pending_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
-        caller_sleeping_.load(std::memory_order_seq_cst)) {
-      pending_.notify_one();
-    }
+    // The job of the generation just seen, or a later one: the ticket says which. A worker
+    // that comes late (preempted) finds it fully claimed, or replaced, and does nothing.
+    const uint64_t t = ticket_.load(std::memory_order_acquire);
+    const Job job = job_.Load();
+    if (index < job.parts) RunChunks(static_cast<uint32_t>(TicketTag(t)), job);
   }
 }
 
@@ -231,39 +275,47 @@ void GemvPool::RunGemm(const float* x, int64_t tokens, const float* w, const flo
   Dispatch(job);
 }
 
-void GemvPool::Dispatch(const Job& job) {
-  if (job.rows <= 0) return;
-  job_ = job;
+void GemvPool::Dispatch(const Job& job_in) {
+  if (job_in.rows <= 0) return;
+  Job job = job_in;
   const int parts = job.parts;
   // About kChunksPerThread chunks per thread, each a multiple of kRowAlign rows.
   int64_t per = (job.rows + parts * kChunksPerThread - 1) / (parts * kChunksPerThread);
+  per = std::max<int64_t>(per, (job.rows + 0xfffe) / 0xffff);  // the ticket counts 16 bits
   per = (per + kRowAlign - 1) / kRowAlign * kRowAlign;
-  job_.chunk_rows = per;
-  job_.chunks = (job.rows + per - 1) / per;
-  next_chunk_.store(0, std::memory_order_relaxed);
-  if (parts > 1) {
-    pending_.store(threads() - 1, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_seq_cst);
-    if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
+  job.chunk_rows = per;
+  job.chunks = (job.rows + per - 1) / per;
+  if (parts <= 1) {  // the caller alone: nothing to publish
+    RunRows(job, 0, job.rows);
+    return;
   }
-  RunChunks();
-  if (parts > 1) {
-    // The others normally finish within microseconds of us. One that is late was usually
-    // preempted (by another process, or eprofd's own service threads): then block, so that this
-    // core goes idle and the scheduler can move the late thread here, instead of spinning on it.
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; pending_.load(std::memory_order_acquire) != 0; ++i) {
-      if ((i & 63) == 63 && std::chrono::steady_clock::now() - start > kCallerSpinFor) {
-        caller_sleeping_.store(true, std::memory_order_seq_cst);
-        for (int p = pending_.load(std::memory_order_seq_cst); p != 0;
-             p = pending_.load(std::memory_order_seq_cst)) {
-          pending_.wait(p);
-        }
-        caller_sleeping_.store(false, std::memory_order_relaxed);
-        break;
+  // Every chunk of the previous job was claimed and finished before it returned, so no thread
+  // uses job_ now (a late worker may read it, but cannot claim anything with what it read).
+  job_.Store(job);
+  done_chunks_.store(0, std::memory_order_relaxed);
+  const uint64_t tag = TicketTag(ticket_.load(std::memory_order_relaxed)) + 1;
+  ticket_.store(((tag & 0xffffffffu) << 32) | (static_cast<uint64_t>(job.chunks) << 16),
+                std::memory_order_release);
+  park_.store(false, std::memory_order_relaxed);  // published by the generation's bump
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
+  RunChunks(static_cast<uint32_t>(tag), job);
+  // Every chunk is claimed now; wait for those other threads still run. One that is late was
+  // usually preempted (by another process, or eprofd's own service threads) mid-chunk: then
+  // block, so that this core goes idle and the scheduler can move the late thread here, instead
+  // of spinning on it.
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; done_chunks_.load(std::memory_order_acquire) != job.chunks; ++i) {
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() - start > kCallerSpinFor) {
+      caller_sleeping_.store(true, std::memory_order_seq_cst);
+      for (int64_t d = done_chunks_.load(std::memory_order_seq_cst); d != job.chunks;
+           d = done_chunks_.load(std::memory_order_seq_cst)) {
+        done_chunks_.wait(d);
       }
-      CpuRelax();
+      caller_sleeping_.store(false, std::memory_order_relaxed);
+      break;
     }
+    CpuRelax();
   }
 }
 

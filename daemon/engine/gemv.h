@@ -13,7 +13,11 @@
 //
 // The pool has `threads() - 1` workers and the calling thread works too; rows are split in
 // chunks taken on demand. Workers spin briefly between calls (decode calls it ~200 times per
-// token, microseconds apart) and then sleep on a futex, so an idle engine costs nothing.
+// token, microseconds apart) and then sleep on a futex, so an idle engine costs nothing. At the
+// end of a forward pass the engine calls Park(): the workers sleep at once instead of spinning
+// through the gap between tokens, so that the core is free for what the caller does there
+// (sampling, and in eprofd the token's bookkeeping and its live streams, whose threads would
+// otherwise preempt the caller itself).
 //
 // Thread safety: Run() and SetThreads() may be called from any thread; calls are serialised.
 #ifndef EPROF_DAEMON_ENGINE_GEMV_H_
@@ -59,6 +63,10 @@ class GemvPool {
   // Stops the workers and starts `n - 1` new ones (n >= 1).
   void SetThreads(int n);
 
+  // No job will come for a while (a forward pass has ended): the workers go to sleep now rather
+  // than spin. The next Run() wakes them. Cheap (one store); any thread.
+  void Park() { park_.store(true, std::memory_order_release); }
+
   // y[r] = Σ_c w[r·cols + c]·x[c] (+ b[r]) for r in [0, rows). w is row-major and dense; b may be
   // null. Requires CpuSupported().
   void Run(const float* w, const float* x, const float* b, float* y, int64_t rows, int64_t cols);
@@ -84,25 +92,41 @@ class GemvPool {
     int64_t chunk_rows = 0;
     int64_t chunks = 0;
   };
-  void Dispatch(const Job& job);  // runs job_ on the pool; run_mu_ held
+  // The current job as workers read it: relaxed atomics, published by ticket_'s release store
+  // (a late worker may read them while the caller writes the next job; it then fails to claim a
+  // chunk and uses nothing it read).
+  struct SharedJob {
+    std::atomic<const float*> w{nullptr}, x{nullptr}, b{nullptr};
+    std::atomic<float*> y{nullptr};
+    std::atomic<int64_t> rows{0}, cols{0}, tokens{0}, chunk_rows{0};
+    std::atomic<int> parts{1};
+    void Store(const Job& job);
+    Job Load() const;
+  };
+  void Dispatch(const Job& job);  // runs the job on the pool; run_mu_ held
   void StartWorkers(int n);
   void StopWorkers();
   void WorkerLoop(int index, uint32_t seen);
-  // Takes chunks of rows until none is left. Chunks, not one fixed share per thread: a thread
-  // preempted by another process's (or eprofd's own service) thread then delays the product by
-  // at most one chunk, as the others take over its remaining ones.
-  void RunChunks();
+  // Claims chunks of the job tagged `tag` until none is left (or a newer job replaced it) and
+  // runs them. Chunks, not one fixed share per thread: a thread preempted by another process's
+  // (or eprofd's own service) thread then delays the product by at most the chunk it holds, as
+  // the others take over its remaining ones; a worker that has not started yet holds none, and
+  // the caller never waits for it.
+  void RunChunks(uint32_t tag, const Job& job);
   static void RunRows(const Job& job, int64_t r0, int64_t r1);
 
   std::mutex run_mu_;  // one Run() at a time
-  Job job_;  // written by Run() only while no worker is between a generation and its ack
-  std::atomic<uint32_t> generation_{0};
-  std::atomic<int> pending_{0};
-  std::atomic<int64_t> next_chunk_{0};
+  SharedJob job_;
+  // The job's claim ticket: tag (32 bits, +1 per job) | chunk count (16) | next chunk (16).
+  // Chunks are claimed by compare-and-swap only while the tag is the claimer's.
+  std::atomic<uint64_t> ticket_{0};
+  std::atomic<uint32_t> generation_{0};  // bumped per job (and at stop): what workers wait on
+  std::atomic<int64_t> done_chunks_{0};  // chunks of the current job finished
   std::atomic<bool> caller_sleeping_{false};
   std::atomic<int> worker_nice_{0};
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> park_{false};  // set by Park(), cleared by the next job
   std::vector<std::thread> workers_;
 };
 

@@ -629,6 +629,9 @@ absl::Status Model::Forward(const std::vector<int32_t>& ids, bool all_positions,
         at::from_blob(const_cast<int32_t*>(ids.data()), {T}, at::TensorOptions().dtype(at::kInt))
             .to(m.device, at::kLong);
     at::Tensor out = m.Forward(id_tensor, m.cache_len, all_positions);
+    // The pass's matrix products are done: the pool's workers sleep through what comes until
+    // the next pass (sampling, the caller's bookkeeping) instead of spinning on the other core.
+    if (GemvPool::UseForGemv() || GemvPool::UseForGemm()) GemvPool::Get().Park();
     m.cache_len += T;
     at::Tensor host = out.to(at::kCPU, at::kFloat).contiguous();
     logits->resize(static_cast<size_t>(host.numel()));

@@ -409,7 +409,6 @@ ProfileRunResult ProfileRun::Finish(v1::RunStatus status, absl::Status error,
   v1::ProfileEvent e;
   *e.mutable_summary() = summary_;
   Emit(std::move(e));
-  deps_.events->Close();
   return {summary_, error};
 }
 
@@ -436,7 +435,6 @@ ProfileRunResult ProfileRun::Execute() {
     v1::ProfileEvent e;
     *e.mutable_summary() = summary_;
     Emit(std::move(e));
-    deps_.events->Close();
     return {summary_, s};
   }
   {

@@ -10,8 +10,10 @@
 // sample covers its end (post-roll) or the post-roll timeout passes (then a warning says so).
 // Rows are saved in batches by a background writer while the run goes on.
 //
-// Events go to `events` (RunStarted first, RunSummary last, then the log is closed); the run is
-// created in and finally saved to `store`.
+// Events go to `events` (RunStarted first, RunSummary last); the caller closes the log when it
+// is done with the run (RunManager: after it no longer lists the run as current, so a client
+// whose stream has ended never sees it still running). The run is created in and finally saved
+// to `store`.
 //
 // Thread safety: runs on the caller's thread (the daemon's inference thread); cancellation
 // through `cancel`, checked between tokens and during the idle baseline.

@@ -313,6 +313,9 @@ void RunManager::Loop() {
       current_ = nullptr;
     }
     run->done.Notify();
+    // Last: the streams of the run end when its log closes, once the run is no longer current
+    // (a client whose Profile stream has ended never finds its run still running).
+    run->log->Close();
   }
 }
 
