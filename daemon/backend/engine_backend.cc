@@ -73,16 +73,6 @@ class IdTextStream final : public TextStream {
   std::string Next(int32_t id) override { return absl::StrCat("<", id, ">"); }
 };
 
-// softmax(logits)[id], computed stably.
-double Probability(const std::vector<float>& logits, int32_t id) {
-  if (logits.empty() || id < 0 || static_cast<size_t>(id) >= logits.size()) return 0;
-  float max = logits[0];
-  for (float x : logits) max = std::max(max, x);
-  double sum = 0;
-  for (float x : logits) sum += std::exp(static_cast<double>(x - max));
-  return std::exp(static_cast<double>(logits[id] - max)) / sum;
-}
-
 class EngineModel final : public LoadedModel {
  public:
   EngineModel(std::unique_ptr<engine::Model> model, std::unique_ptr<tokenizer::Tokenizer> tok,
@@ -178,7 +168,7 @@ class EngineModel final : public LoadedModel {
     last_ = *token;
     GeneratedToken out;
     out.token_id = *token;
-    out.probability = Probability(generator_->last_logits(), *token);
+    out.probability = engine::TokenProbability(generator_->last_logits(), *token);
     return out;
   }
 

@@ -642,4 +642,19 @@ absl::Status Model::Forward(const std::vector<int32_t>& ids, bool all_positions,
   return absl::OkStatus();
 }
 
+double TokenProbability(const std::vector<float>& logits, int32_t id) {
+  if (logits.empty() || id < 0 || static_cast<size_t>(id) >= logits.size()) return 0;
+  try {
+    at::NoGradGuard no_grad;
+    const at::Tensor t = at::from_blob(const_cast<float*>(logits.data()),
+                                       {static_cast<int64_t>(logits.size())}, at::kFloat);
+    // exp(x - max) in float (vectorized), summed in double: exact to ~1e-7 at any magnitude.
+    const float max = t.max().item<float>();
+    const double sum = (t - max).exp_().sum(at::kDouble).item<double>();
+    return std::exp(static_cast<double>(logits[static_cast<size_t>(id)]) - max) / sum;
+  } catch (const std::exception&) {
+    return 0;  // cannot happen for a dense float vector; the figure is informational
+  }
+}
+
 }  // namespace eprof::engine

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -431,6 +432,38 @@ TEST(GeneratorTest, StopsAtEosAndOnCancel) {
   own.max_new_tokens = 4;
   Generator g(model.get(), own);
   EXPECT_TRUE(g.IsEos(static_cast<int32_t>(model->generation_config().eos_token_ids.at(0))));
+}
+
+}  // namespace
+}  // namespace eprof::engine
+
+namespace eprof::engine {
+namespace {
+
+// The probability of a token against a plain double-precision softmax, on a vocabulary-sized
+// vector and on values whose naive exp would overflow.
+TEST(TokenProbabilityTest, MatchesADoublePrecisionSoftmax) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 4.0f);
+  std::vector<float> logits(49152);
+  for (float& x : logits) x = dist(rng);
+  logits[123] = 30.0f;  // a clear favourite
+  auto reference = [](const std::vector<float>& v, int32_t id) {
+    double max = v[0];
+    for (float x : v) max = std::max<double>(max, x);
+    double sum = 0;
+    for (float x : v) sum += std::exp(static_cast<double>(x) - max);
+    return std::exp(static_cast<double>(v[static_cast<size_t>(id)]) - max) / sum;
+  };
+  for (int32_t id : {123, 0, 49151, 777}) {
+    const double want = reference(logits, id);
+    EXPECT_NEAR(TokenProbability(logits, id), want, 1e-5 * want + 1e-12) << "id " << id;
+  }
+  const std::vector<float> huge = {1000.0f, 999.0f, -1000.0f};
+  EXPECT_NEAR(TokenProbability(huge, 0), 1.0 / (1.0 + std::exp(-1.0)), 1e-6);
+  EXPECT_EQ(TokenProbability(huge, 3), 0.0);   // outside the logits
+  EXPECT_EQ(TokenProbability(huge, -1), 0.0);
+  EXPECT_EQ(TokenProbability({}, 0), 0.0);
 }
 
 }  // namespace
