@@ -27,6 +27,22 @@ std::string UserName() {
   return absl::StrCat(geteuid());
 }
 
+// `event`'s wire form as a message for a raw stream, without copying it: the slice keeps the
+// logged event alive until gRPC has sent it.
+grpc::ByteBuffer WireOf(const RunEventLog::EventPtr& event) {
+  const std::string& bytes = event->bytes();
+  auto* hold = new RunEventLog::EventPtr(event);
+  grpc::Slice slice(const_cast<char*>(bytes.data()), bytes.size(),
+                    [](void* p) { delete static_cast<RunEventLog::EventPtr*>(p); }, hold);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+// Profile and Watch's indices among ProfilerService's methods (declaration order in
+// profiler.proto, as the generated code numbers them). profiler_service_test calls both, and
+// every other method, so a change in the proto that moved them fails there.
+constexpr int kProfileMethod = 2;
+constexpr int kWatchMethod = 3;
+
 }  // namespace
 
 grpc::Status ToGrpc(const absl::Status& status) {
@@ -86,7 +102,18 @@ ProfilerServiceImpl::ProfilerServiceImpl(ProfilerServiceOptions options, RunMana
                                          const ModelCatalog* catalog, store::RunStore* store,
                                          PowerFeed* power)
     : options_(std::move(options)), manager_(manager), catalog_(catalog), store_(store),
-      power_(power), started_ns_(Clock::Real()->NowNs()) {}
+      power_(power), started_ns_(Clock::Real()->NowNs()) {
+  MarkMethodStreamed(kProfileMethod,
+                     new grpc::internal::SplitServerStreamingHandler<v1::ProfileRequest, grpc::ByteBuffer>(
+                         [this](grpc::ServerContext* ctx, ProfileStreamer* stream) {
+                           return StreamedProfile(ctx, stream);
+                         }));
+  MarkMethodStreamed(kWatchMethod,
+                     new grpc::internal::SplitServerStreamingHandler<v1::WatchRequest, grpc::ByteBuffer>(
+                         [this](grpc::ServerContext* ctx, WatchStreamer* stream) {
+                           return StreamedWatch(ctx, stream);
+                         }));
+}
 
 grpc::Status ProfilerServiceImpl::GetStatus(grpc::ServerContext*, const v1::GetStatusRequest*,
                                             v1::GetStatusResponse* r) {
@@ -134,26 +161,31 @@ grpc::Status ProfilerServiceImpl::ListModels(grpc::ServerContext*, const v1::Lis
   return grpc::Status::OK;
 }
 
+template <typename Streamer>
 bool ProfilerServiceImpl::StreamLog(grpc::ServerContext* ctx, RunEventLog* log, uint64_t from_seq,
-                                    grpc::ServerWriter<v1::ProfileEvent>* writer) {
+                                    Streamer* stream) {
   uint64_t next = from_seq;
   bool closed = false;
   while (!closed) {
     if (ctx->IsCancelled()) return false;
     for (const RunEventLog::EventPtr& e : log->Read(next, kPoll, &closed)) {
-      if (!writer->Write(*e)) return false;
-      next = e->seq() + 1;
+      if (!stream->Write(WireOf(e))) return false;
+      next = e->event().seq() + 1;
     }
   }
   return true;
 }
 
-grpc::Status ProfilerServiceImpl::Profile(grpc::ServerContext* ctx, const v1::ProfileRequest* request,
-                                          grpc::ServerWriter<v1::ProfileEvent>* writer) {
-  absl::StatusOr<std::shared_ptr<RunHandle>> submitted = manager_->Submit(*request);
+grpc::Status ProfilerServiceImpl::StreamedProfile(grpc::ServerContext* ctx,
+                                                  ProfileStreamer* stream) {
+  v1::ProfileRequest request;
+  if (!stream->Read(&request)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no ProfileRequest was received");
+  }
+  absl::StatusOr<std::shared_ptr<RunHandle>> submitted = manager_->Submit(std::move(request));
   if (!submitted.ok()) return ToGrpc(submitted.status());
   std::shared_ptr<RunHandle> run = *submitted;
-  if (!StreamLog(ctx, run->log.get(), 0, writer)) {
+  if (!StreamLog(ctx, run->log.get(), 0, stream)) {
     // The client left. Unless it asked otherwise, its run stops and is saved as cancelled.
     if (!run->request.continue_on_disconnect()) {
       (void)manager_->Cancel(run->run_id, "the client disconnected");
@@ -164,23 +196,26 @@ grpc::Status ProfilerServiceImpl::Profile(grpc::ServerContext* ctx, const v1::Pr
   return ToGrpc(run->result.status);
 }
 
-grpc::Status ProfilerServiceImpl::Watch(grpc::ServerContext* ctx, const v1::WatchRequest* request,
-                                        grpc::ServerWriter<v1::ProfileEvent>* writer) {
-  std::shared_ptr<RunHandle> run = manager_->Find(request->run_id());
+grpc::Status ProfilerServiceImpl::StreamedWatch(grpc::ServerContext* ctx, WatchStreamer* stream) {
+  v1::WatchRequest request;
+  if (!stream->Read(&request)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no WatchRequest was received");
+  }
+  std::shared_ptr<RunHandle> run = manager_->Find(request.run_id());
   if (run != nullptr) {
-    uint64_t from = request->live_only() ? run->log->size() : 0;
-    StreamLog(ctx, run->log.get(), from, writer);
+    uint64_t from = request.live_only() ? run->log->size() : 0;
+    StreamLog(ctx, run->log.get(), from, stream);
     return grpc::Status::OK;
   }
-  if (request->run_id().empty()) {
+  if (request.run_id().empty()) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         "no run is in progress: give a run id to watch a finished run");
   }
-  absl::StatusOr<v1::GetRunResponse> stored = store_->GetRun(request->run_id(), v1::RunParts());
+  absl::StatusOr<v1::GetRunResponse> stored = store_->GetRun(request.run_id(), v1::RunParts());
   if (!stored.ok()) return ToGrpc(stored.status());
-  if (request->live_only()) return grpc::Status::OK;  // finished: nothing live will come
-  for (const v1::ProfileEvent& e : EventsOfStoredRun(*stored)) {
-    if (!writer->Write(e)) break;
+  if (request.live_only()) return grpc::Status::OK;  // finished: nothing live will come
+  for (v1::ProfileEvent& e : EventsOfStoredRun(*stored)) {
+    if (!stream->Write(WireOf(std::make_shared<const LoggedEvent>(std::move(e))))) break;
   }
   return grpc::Status::OK;
 }

@@ -4,6 +4,11 @@
 
 namespace eprof::daemon {
 
+const std::string& LoggedEvent::bytes() const {
+  std::call_once(serialized_, [this] { event_.SerializeToString(&bytes_); });
+  return bytes_;
+}
+
 uint64_t RunEventLog::Append(v1::ProfileEvent event) {
   absl::MutexLock lock(&mu_);
   uint64_t seq = events_.size();
@@ -12,7 +17,7 @@ uint64_t RunEventLog::Append(v1::ProfileEvent event) {
   event.set_run_id(run_id_);
   if (event.has_phase_started()) phase_ = event.phase_started().phase();
   if (event.has_token()) ++tokens_;
-  events_.push_back(std::make_shared<const v1::ProfileEvent>(std::move(event)));
+  events_.push_back(std::make_shared<const LoggedEvent>(std::move(event)));
   return seq;
 }
 

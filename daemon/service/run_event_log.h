@@ -15,12 +15,15 @@
 // is dropped when the run is finished and no reader holds it. Events are immutable once appended
 // and shared, not copied, with readers: a token event at detail components holds ~400 metrics,
 // and ten Watch clients copying it under the log's lock delayed them all (and the run's thread).
+// Each event is also serialized at most once, by the first stream that sends it, and its wire
+// form is shared by every other stream (~7 KB, ~30 us of CPU per copy at detail components).
 //
 // Thread safety: all methods are thread-safe. Append never blocks on readers.
 #ifndef EPROF_DAEMON_SERVICE_RUN_EVENT_LOG_H_
 #define EPROF_DAEMON_SERVICE_RUN_EVENT_LOG_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -30,6 +33,20 @@
 #include "eprof/v1/profiler.pb.h"
 
 namespace eprof::daemon {
+
+// One appended event and, once asked for, its protobuf wire form.
+class LoggedEvent {
+ public:
+  explicit LoggedEvent(v1::ProfileEvent event) : event_(std::move(event)) {}
+  const v1::ProfileEvent& event() const { return event_; }
+  // The serialized event; made on the first call (any thread, once), then shared.
+  const std::string& bytes() const;
+
+ private:
+  const v1::ProfileEvent event_;
+  mutable std::once_flag serialized_;
+  mutable std::string bytes_;
+};
 
 class RunEventLog {
  public:
@@ -46,7 +63,7 @@ class RunEventLog {
   // Events with seq >= from_seq, at most `max_events`. If there are none yet and the log is
   // open, waits up to `timeout` for one. `*closed` is set when the log is closed and the
   // returned events reach its end (the reader is done).
-  using EventPtr = std::shared_ptr<const v1::ProfileEvent>;
+  using EventPtr = std::shared_ptr<const LoggedEvent>;
   std::vector<EventPtr> Read(uint64_t from_seq, absl::Duration timeout, bool* closed,
                              size_t max_events = 256) const;
 

@@ -22,8 +22,8 @@ TEST(RunEventLog, AssignsSeqAndRunId) {
   bool closed = true;
   auto events = log.Read(0, absl::ZeroDuration(), &closed);
   ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(events[1]->seq(), 1u);
-  EXPECT_EQ(events[1]->run_id(), "run-1");
+  EXPECT_EQ(events[1]->event().seq(), 1u);
+  EXPECT_EQ(events[1]->event().run_id(), "run-1");
   EXPECT_FALSE(closed);
   log.Close();
   EXPECT_EQ(log.Append(TokenEvent(2)), 2u);  // ignored after close
@@ -48,6 +48,27 @@ TEST(RunEventLog, ReadWaitsForLiveEventsAndCapsBatches) {
   EXPECT_FALSE(closed);
 }
 
+// The wire form is made once and is the event's serialization, whoever asks first.
+TEST(RunEventLog, WireFormIsTheEventSerializedOnceAndShared) {
+  RunEventLog log("run-w");
+  log.Append(TokenEvent(7));
+  bool closed = false;
+  auto a = log.Read(0, absl::ZeroDuration(), &closed);
+  auto b = log.Read(0, absl::ZeroDuration(), &closed);
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  std::vector<const std::string*> seen(8);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) threads.emplace_back([&, i] { seen[i] = &(i % 2 ? a : b)[0]->bytes(); });
+  for (auto& t : threads) t.join();
+  for (const std::string* p : seen) EXPECT_EQ(p, seen[0]);  // one string, shared
+  v1::ProfileEvent parsed;
+  ASSERT_TRUE(parsed.ParseFromString(*seen[0]));
+  EXPECT_EQ(parsed.token().token().index(), 7u);
+  EXPECT_EQ(parsed.run_id(), "run-w");
+  EXPECT_EQ(parsed.SerializeAsString(), a[0]->event().SerializeAsString());
+}
+
 // Ten readers, started at different times while the run goes on, all see every event once, in
 // order, with the same seq.
 TEST(RunEventLog, TenConcurrentReadersSeeTheSameEvents) {
@@ -69,10 +90,10 @@ TEST(RunEventLog, TenConcurrentReadersSeeTheSameEvents) {
       bool closed = false;
       while (!closed) {
         for (const auto& e : log.Read(next, absl::Milliseconds(50), &closed)) {
-          EXPECT_EQ(e->seq(), next);
-          EXPECT_EQ(e->token().token().index(), e->seq());
-          seen[r].push_back(e->seq());
-          next = e->seq() + 1;
+          EXPECT_EQ(e->event().seq(), next);
+          EXPECT_EQ(e->event().token().token().index(), e->event().seq());
+          seen[r].push_back(e->event().seq());
+          next = e->event().seq() + 1;
         }
       }
     });
