@@ -38,8 +38,9 @@ grpc::ByteBuffer WireOf(const RunEventLog::EventPtr& event) {
 }
 
 // Profile and Watch's indices among ProfilerService's methods (declaration order in
-// profiler.proto, as the generated code numbers them). profiler_service_test calls both, and
-// every other method, so a change in the proto that moved them fails there.
+// profiler.proto, as the generated code numbers them). Were a change to the proto to move them,
+// Profile and Watch would answer UNIMPLEMENTED (and other rpcs get their handlers): every
+// Profile and Watch test in profiler_service_test would fail.
 constexpr int kProfileMethod = 2;
 constexpr int kWatchMethod = 3;
 
