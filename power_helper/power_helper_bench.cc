@@ -29,7 +29,6 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -38,20 +37,6 @@
 namespace fs = std::filesystem;
 
 namespace {
-
-double CpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream rest(text.substr(text.rfind(')') + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15; ++i) {
-    rest >> field;
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
 
 void MakeTree(const fs::path& root) {
   const char* zones[][2] = {{"intel-rapl:0", "package-0"},
@@ -161,12 +146,10 @@ Result Run(const std::string& helper, const fs::path& dir, int subscribers, int 
   }
   // Warm up, then measure.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const double cpu0 = CpuSeconds(pid);
   const auto threads0 = ThreadCpuNs(pid);
   std::vector<uint64_t> c0 = counts;
   const auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  const double cpu1 = CpuSeconds(pid);
   const auto threads1 = ThreadCpuNs(pid);
   const auto t1 = std::chrono::steady_clock::now();
   Result r;
@@ -174,8 +157,6 @@ Result Run(const std::string& helper, const fs::path& dir, int subscribers, int 
     auto it = threads0.find(name);
     r.thread_ns[name] = ns - (it == threads0.end() ? 0 : std::min(ns, it->second));
   }
-  (void)cpu0;
-  (void)cpu1;
   uint64_t total_ns = 0;
   for (const auto& [name, ns] : r.thread_ns) total_ns += ns;
   r.cpu_s = static_cast<double>(total_ns) / 1e9;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "daemon/engine/threading.h"
@@ -249,6 +250,9 @@ void GemvPool::WorkerLoop(int index, uint32_t seen) {
       nice_applied = nice;
     }
 #endif
+    while (hold_for_testing_.load(std::memory_order_relaxed) && !stop_.load()) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
     // The job of the generation just seen, or a later one: the ticket says which. A worker
     // that comes late (preempted) finds it fully claimed, or replaced, and does nothing.
     const uint64_t t = ticket_.load(std::memory_order_acquire);

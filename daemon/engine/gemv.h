@@ -67,6 +67,10 @@ class GemvPool {
   // than spin. The next Run() wakes them. Cheap (one store); any thread.
   void Park() { park_.store(true, std::memory_order_release); }
 
+  // Tests: while held, a worker that wakes for a job waits before it looks at it, as one
+  // preempted for that long would. Run() must not wait for it (gemv_test).
+  void HoldWorkersForTesting(bool hold) { hold_for_testing_.store(hold); }
+
   // y[r] = Σ_c w[r·cols + c]·x[c] (+ b[r]) for r in [0, rows). w is row-major and dense; b may be
   // null. Requires CpuSupported().
   void Run(const float* w, const float* x, const float* b, float* y, int64_t rows, int64_t cols);
@@ -127,6 +131,7 @@ class GemvPool {
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> park_{false};  // set by Park(), cleared by the next job
+  std::atomic<bool> hold_for_testing_{false};
   std::vector<std::thread> workers_;
 };
 

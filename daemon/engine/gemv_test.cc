@@ -1,6 +1,8 @@
 #include "daemon/engine/gemv.h"
 
+#include <chrono>
 #include <cmath>
+#include <future>
 #include <random>
 #include <thread>
 #include <vector>
@@ -97,6 +99,38 @@ TEST(GemvPool, WorkersSleepWhenIdleAndWakeForTheNextCall) {
   std::fill(y.begin(), y.end(), NAN);
   pool.Run(c.w.data(), c.x.data(), c.b.data(), y.data(), 1024, 512);
   ExpectNear(y, c, /*bias=*/true, 512);
+}
+
+// A worker that has not started (preempted, here held) never holds the caller up: the caller
+// claims every chunk itself and returns. Released, the late workers wake to jobs already done or
+// replaced, and must take nothing from them: every later result is still exact, also across
+// Park() (the engine's end of a forward pass) and the wake-up that follows it.
+TEST(GemvPool, CallerNeverWaitsForAWorkerThatHasNotStarted) {
+  if (!GemvPool::CpuSupported()) GTEST_SKIP() << "no AVX2+FMA on this CPU; engine uses at::mv";
+  GemvPool pool(3);
+  const Case c = MakeCase(1536, 576, 11);  // big enough to be split among all 3 threads
+  std::vector<float> y(1536);
+  pool.Run(c.w.data(), c.x.data(), c.b.data(), y.data(), 1536, 576);  // workers awake
+  pool.HoldWorkersForTesting(true);
+  std::future<void> held = std::async(std::launch::async, [&] {
+    for (int i = 0; i < 50; ++i) {
+      std::fill(y.begin(), y.end(), NAN);
+      pool.Run(c.w.data(), c.x.data(), i % 2 ? nullptr : c.b.data(), y.data(), 1536, 576);
+      ExpectNear(y, c, /*bias=*/i % 2 == 0, 576);
+    }
+  });
+  // Before the ticket, each Run() waited for every worker's acknowledgement: this never ended.
+  const std::future_status status = held.wait_for(std::chrono::seconds(30));
+  pool.HoldWorkersForTesting(false);  // (lets a stuck Run() finish, so a failure reports)
+  ASSERT_EQ(status, std::future_status::ready) << "Run() waited for a worker that had not started";
+  held.get();
+  const Case d = MakeCase(1536, 576, 12);
+  for (int i = 0; i < 200; ++i) {
+    std::fill(y.begin(), y.end(), NAN);
+    pool.Run(d.w.data(), d.x.data(), d.b.data(), y.data(), 1536, 576);
+    ExpectNear(y, d, /*bias=*/true, 576);
+    if (i % 3 == 0) pool.Park();  // as after a forward pass: the next Run() wakes sleepers
+  }
 }
 
 }  // namespace

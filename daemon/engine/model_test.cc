@@ -4,10 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "common/status_matchers.h"
 #include "daemon/engine/generator.h"
@@ -434,12 +434,6 @@ TEST(GeneratorTest, StopsAtEosAndOnCancel) {
   EXPECT_TRUE(g.IsEos(static_cast<int32_t>(model->generation_config().eos_token_ids.at(0))));
 }
 
-}  // namespace
-}  // namespace eprof::engine
-
-namespace eprof::engine {
-namespace {
-
 // The probability of a token against a plain double-precision softmax, on a vocabulary-sized
 // vector and on values whose naive exp would overflow.
 TEST(TokenProbabilityTest, MatchesADoublePrecisionSoftmax) {
@@ -465,6 +459,7 @@ TEST(TokenProbabilityTest, MatchesADoublePrecisionSoftmax) {
   EXPECT_EQ(TokenProbability(huge, -1), 0.0);
   EXPECT_EQ(TokenProbability({}, 0), 0.0);
 }
+
 
 }  // namespace
 }  // namespace eprof::engine
