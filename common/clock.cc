@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 
 namespace eprof {
@@ -36,9 +37,41 @@ class RealClock final : public Clock {
     }
 #endif
   }
+
+  bool SleepUntilNs(int64_t deadline_ns, SleepInterrupt* interrupt) override {
+    // Relative waits, re-checking this clock after each: the condition variable's clock need
+    // not be this one (on macOS steady_clock does not count sleep; CLOCK_MONOTONIC does).
+    for (int64_t now = NowNs(); now < deadline_ns; now = NowNs()) {
+      if (interrupt->WaitForNs(deadline_ns - now)) return false;
+    }
+    return !interrupt->interrupted();
+  }
 };
 
 }  // namespace
+
+void SleepInterrupt::Interrupt() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    interrupted_ = true;
+  }
+  cv_.notify_all();
+}
+
+void SleepInterrupt::Reset() {
+  std::lock_guard<std::mutex> lock(mu_);
+  interrupted_ = false;
+}
+
+bool SleepInterrupt::interrupted() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return interrupted_;
+}
+
+bool SleepInterrupt::WaitForNs(int64_t timeout_ns) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, std::chrono::nanoseconds(timeout_ns), [this] { return interrupted_; });
+}
 
 Clock* Clock::Real() {
   static Clock* const clock = new RealClock();
@@ -60,6 +93,12 @@ void FakeClock::SleepUntilNs(int64_t deadline_ns) {
   absl::MutexLock lock(&mu_);
   sleep_deadlines_.push_back(deadline_ns);
   if (deadline_ns > now_ns_) now_ns_ = deadline_ns;
+}
+
+bool FakeClock::SleepUntilNs(int64_t deadline_ns, SleepInterrupt* interrupt) {
+  if (interrupt->interrupted()) return false;
+  SleepUntilNs(deadline_ns);
+  return true;
 }
 
 void FakeClock::AdvanceNs(int64_t delta_ns) {

@@ -13,13 +13,35 @@
 #ifndef EPROF_COMMON_CLOCK_H_
 #define EPROF_COMMON_CLOCK_H_
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
 namespace eprof {
+
+// Ends an interruptible sleep (Clock::SleepUntilNs(deadline, &interrupt)) early: a sampler
+// thread sleeps until its next tick in one wait and still stops at once when told to, instead of
+// waking every few ms to check a flag (each wake-up costs 50-100 us on a VM).
+//
+// Thread safety: Interrupt() from any thread; Reset() and the sleep from the sleeping thread.
+class SleepInterrupt {
+ public:
+  // Wakes the sleeper now; later sleeps return at once until Reset().
+  void Interrupt();
+  void Reset();
+  bool interrupted() const;
+  // Waits up to `timeout_ns` (real time) for Interrupt(); returns whether it came.
+  bool WaitForNs(int64_t timeout_ns);
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool interrupted_ = false;  // guarded by mu_
+};
 
 class Clock {
  public:
@@ -30,6 +52,9 @@ class Clock {
 
   // Returns once NowNs() >= deadline_ns (at once if it already is).
   virtual void SleepUntilNs(int64_t deadline_ns) = 0;
+  // The same, but returns false at once when `interrupt` is (or becomes) interrupted; true once
+  // the deadline is reached.
+  virtual bool SleepUntilNs(int64_t deadline_ns, SleepInterrupt* interrupt) = 0;
 
   // The process-wide real clock (clock_gettime(CLOCK_MONOTONIC)). Never deleted.
   static Clock* Real();
@@ -49,6 +74,8 @@ class FakeClock final : public Clock {
 
   int64_t NowNs() const override;
   void SleepUntilNs(int64_t deadline_ns) override;
+  // Returns false without moving the time if `interrupt` is set; else as SleepUntilNs.
+  bool SleepUntilNs(int64_t deadline_ns, SleepInterrupt* interrupt) override;
 
   // Moves the time forward by `delta_ns` >= 0.
   void AdvanceNs(int64_t delta_ns);

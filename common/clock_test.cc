@@ -33,6 +33,34 @@ TEST(RealClock, SleepUntilReachesTheDeadline) {
   clock->SleepUntilNs(deadline - 1'000'000'000);  // in the past: returns at once
 }
 
+TEST(RealClock, InterruptibleSleepReachesTheDeadline) {
+  Clock* clock = Clock::Real();
+  SleepInterrupt interrupt;
+  int64_t deadline = clock->NowNs() + 2'000'000;
+  EXPECT_TRUE(clock->SleepUntilNs(deadline, &interrupt));
+  EXPECT_GE(clock->NowNs(), deadline);
+  EXPECT_TRUE(clock->SleepUntilNs(deadline - 1'000'000'000, &interrupt));  // past: at once
+}
+
+TEST(RealClock, InterruptEndsALongSleepAtOnce) {
+  Clock* clock = Clock::Real();
+  SleepInterrupt interrupt;
+  const int64_t t0 = clock->NowNs();
+  std::thread waker([&] {
+    clock->SleepUntilNs(t0 + 20'000'000);
+    interrupt.Interrupt();
+  });
+  // An hour's sleep, woken after 20 ms (the bound is loose: a busy machine may be slow to wake).
+  EXPECT_FALSE(clock->SleepUntilNs(t0 + 3'600'000'000'000, &interrupt));
+  EXPECT_LT(clock->NowNs() - t0, 30'000'000'000);
+  waker.join();
+  // Sticky until reset.
+  EXPECT_TRUE(interrupt.interrupted());
+  EXPECT_FALSE(clock->SleepUntilNs(clock->NowNs() + 3'600'000'000'000, &interrupt));
+  interrupt.Reset();
+  EXPECT_TRUE(clock->SleepUntilNs(clock->NowNs() + 1'000'000, &interrupt));
+}
+
 TEST(WallClock, IsUnixMilliseconds) {
   int64_t ms = WallClockUnixMs();
   EXPECT_GT(ms, 1'700'000'000'000);  // after 2023-11
@@ -55,6 +83,17 @@ TEST(FakeClock, SleepAdvancesToTheDeadlineAndRecordsIt) {
   clock.SleepUntilNs(2'000);  // already past: time does not go back
   EXPECT_EQ(clock.NowNs(), 3'000);
   EXPECT_THAT(clock.sleep_deadlines(), ElementsAre(3'000, 2'000));
+}
+
+TEST(FakeClock, InterruptibleSleepMovesTimeUnlessInterrupted) {
+  FakeClock clock(1'000);
+  SleepInterrupt interrupt;
+  EXPECT_TRUE(clock.SleepUntilNs(4'000, &interrupt));
+  EXPECT_EQ(clock.NowNs(), 4'000);
+  interrupt.Interrupt();
+  EXPECT_FALSE(clock.SleepUntilNs(9'000, &interrupt));
+  EXPECT_EQ(clock.NowNs(), 4'000);
+  EXPECT_THAT(clock.sleep_deadlines(), ElementsAre(4'000));
 }
 
 TEST(FakeClock, IsThreadSafe) {

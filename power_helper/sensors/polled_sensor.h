@@ -6,7 +6,6 @@
 #ifndef EPROF_POWER_HELPER_SENSORS_POLLED_SENSOR_H_
 #define EPROF_POWER_HELPER_SENSORS_POLLED_SENSOR_H_
 
-#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -22,7 +21,7 @@ class PolledSensor : public Sensor {
 
   absl::Status Start(int64_t interval_ns) final;
   absl::Status NextInto(int64_t interval_ns, SensorSample* sample) final;
-  void Interrupt() final { interrupted_.store(true); }
+  void Interrupt() final { interrupt_.Interrupt(); }
   void Stop() final;
 
  protected:
@@ -39,7 +38,7 @@ class PolledSensor : public Sensor {
 
  private:
   Clock* const clock_;
-  std::atomic<bool> interrupted_{false};
+  SleepInterrupt interrupt_;
   bool started_ = false;
   int64_t last_end_ns_ = 0;
 };

@@ -114,11 +114,11 @@ absl::Status PowermetricsSensor::NextInto(int64_t /*interval_ns*/, SensorSample*
             EPROF_LOG(WARNING) << doc.no_power_reason;
             logged_no_power_ = true;
           }
-          SensorSample sample;
-          sample.t_end_ns = now_ns;
-          sample.window_ns = doc.elapsed_ns;
-          sample.readings = std::move(doc.readings);
-          ready_.push_back(std::move(sample));
+          SensorSample doc_sample;
+          doc_sample.t_end_ns = now_ns;
+          doc_sample.window_ns = doc.elapsed_ns;
+          doc_sample.readings = std::move(doc.readings);
+          ready_.push_back(std::move(doc_sample));
         }
       }
     }

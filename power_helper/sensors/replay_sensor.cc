@@ -10,10 +10,6 @@
 #include "power_helper/sensors/powermetrics_parser.h"
 
 namespace eprof::power {
-namespace {
-constexpr int64_t kSleepSliceNs = 20'000'000;
-}  // namespace
-
 absl::StatusOr<std::vector<SensorSample>> ParseJsonTrace(const std::string& text) {
   std::vector<SensorSample> out;
   int line_no = 0;
@@ -109,7 +105,7 @@ absl::StatusOr<std::unique_ptr<ReplaySensor>> ReplaySensor::Create(
 }
 
 absl::Status ReplaySensor::Start(int64_t /*interval_ns*/) {
-  interrupted_.store(false);
+  interrupt_.Reset();
   next_ = 0;
   const SensorSample& first = recorded_.front();
   offset_ns_ = clock_->NowNs() - (first.t_end_ns - first.window_ns);
@@ -117,7 +113,7 @@ absl::Status ReplaySensor::Start(int64_t /*interval_ns*/) {
 }
 
 absl::Status ReplaySensor::NextInto(int64_t /*interval_ns*/, SensorSample* sample) {
-  if (interrupted_.load()) return absl::CancelledError("sensor interrupted");
+  if (interrupt_.interrupted()) return absl::CancelledError("sensor interrupted");
   if (next_ >= recorded_.size()) {
     return absl::OutOfRangeError(absl::StrCat("replay of ", options_.path, " ended after ",
                                               recorded_.size(), " samples"));
@@ -128,9 +124,8 @@ absl::Status ReplaySensor::NextInto(int64_t /*interval_ns*/, SensorSample* sampl
   sample->readings.assign(recorded.readings.begin(), recorded.readings.end());
   if (!options_.fast) {
     sample->t_end_ns += offset_ns_;
-    for (int64_t now = clock_->NowNs(); now < sample->t_end_ns; now = clock_->NowNs()) {
-      if (interrupted_.load()) return absl::CancelledError("sensor interrupted");
-      clock_->SleepUntilNs(std::min(sample->t_end_ns, now + kSleepSliceNs));
+    if (!clock_->SleepUntilNs(sample->t_end_ns, &interrupt_)) {
+      return absl::CancelledError("sensor interrupted");
     }
   }
   return absl::OkStatus();

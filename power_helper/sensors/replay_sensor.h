@@ -11,7 +11,6 @@
 #ifndef EPROF_POWER_HELPER_SENSORS_REPLAY_SENSOR_H_
 #define EPROF_POWER_HELPER_SENSORS_REPLAY_SENSOR_H_
 
-#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,7 +37,7 @@ class ReplaySensor final : public Sensor {
   v1::Source Describe() const override { return info_; }
   absl::Status Start(int64_t interval_ns) override;
   absl::Status NextInto(int64_t interval_ns, SensorSample* sample) override;
-  void Interrupt() override { interrupted_.store(true); }
+  void Interrupt() override { interrupt_.Interrupt(); }
   void Stop() override {}
 
   const std::vector<SensorSample>& recorded() const { return recorded_; }
@@ -50,7 +49,7 @@ class ReplaySensor final : public Sensor {
   Clock* clock_;
   v1::Source info_;
   std::vector<SensorSample> recorded_;
-  std::atomic<bool> interrupted_{false};
+  SleepInterrupt interrupt_;
   size_t next_ = 0;
   int64_t offset_ns_ = 0;
 };
