@@ -308,8 +308,11 @@ void ProfileRun::FinishToken(SpanRecorder* recorder) {
   DrainSamples();
   v1::ProfileEvent e;
   v1::TokenCompleted* tc = e.mutable_token();
-  *tc->mutable_token() = recorder->Build(timeline_, baseline_);
-  tc->set_energy_final(timeline_.covered_until_ns() >= recorder->token_end_ns());
+  // A token that no sample covers yet goes out with its times and a provisional token energy;
+  // its layers' and components' energies come with the stored run (GetRun), once final.
+  const bool final = timeline_.covered_until_ns() >= recorder->token_end_ns();
+  *tc->mutable_token() = recorder->Build(timeline_, baseline_, /*part_energies=*/final);
+  tc->set_energy_final(final);
   Emit(std::move(e));
   FinalizeCoveredTokens(false);
 }

@@ -167,6 +167,24 @@ TEST_F(ProfileRunTest, EnergiesAreTheExactIntegralOfKnownPower) {
     EXPECT_GE(c.duration_ns(), 100'000);
     EXPECT_GT(c.energy().total_mj(), 0);
   }
+  // Live token events carry the parts' times; their energies only once final (as stored).
+  int live_tokens = 0;
+  for (const v1::ProfileEvent& e : Events()) {
+    if (!e.has_token()) continue;
+    const v1::TokenRecord& live = e.token().token();
+    const v1::TokenRecord& stored = run->tokens(static_cast<int>(live.index()));
+    ++live_tokens;
+    ASSERT_EQ(live.layers_size(), stored.layers_size());
+    for (int l = 0; l < live.layers_size(); ++l) {
+      EXPECT_EQ(live.layers(l).duration_ns(), stored.layers(l).duration_ns());
+      EXPECT_EQ(live.layers(l).has_energy(), e.token().energy_final());
+      ASSERT_EQ(live.layers(l).components_size(), stored.layers(l).components_size());
+      for (int c = 0; c < live.layers(l).components_size(); ++c) {
+        EXPECT_EQ(live.layers(l).components(c).has_energy(), e.token().energy_final());
+      }
+    }
+  }
+  EXPECT_EQ(live_tokens, 12);
   // Derived figures follow from the phases.
   EXPECT_NEAR(s.decode_energy_per_output_token().total_mj(), decode.energy().total_mj() / 11, 1e-9);
   EXPECT_NEAR(s.decode_tokens_per_s(), 11 / ((decode.end_ns() - decode.start_ns()) * 1e-9), 1e-6);

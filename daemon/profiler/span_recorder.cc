@@ -86,7 +86,8 @@ void SpanRecorder::LayerOutputStats(int32_t layer, const v1::ActivationStats& st
   if (record_deep_) layer_outputs_.emplace_back(layer, stats);
 }
 
-v1::TokenRecord SpanRecorder::Build(const PowerTimeline& timeline, const Baseline& baseline) const {
+v1::TokenRecord SpanRecorder::Build(const PowerTimeline& timeline, const Baseline& baseline,
+                                    bool part_energies) const {
   v1::TokenRecord token;
   token.set_index(index_);
   token.set_token_id(token_id_);
@@ -128,10 +129,11 @@ v1::TokenRecord SpanRecorder::Build(const PowerTimeline& timeline, const Baselin
   for (const Span& s : spans_) {
     if (s.end_ns < 0) continue;
     v1::LayerMetrics* l = layer_of(s.layer);
-    PowerTimeline::Total e = timeline.TotalOf(s.start_ns, s.end_ns);
+    PowerTimeline::Total e;
+    if (part_energies) e = timeline.TotalOf(s.start_ns, s.end_ns);
     if (s.component == v1::COMPONENT_UNSPECIFIED) {
       l->set_duration_ns(l->duration_ns() + (s.end_ns - s.start_ns));
-      add(l->mutable_energy(), e);
+      if (part_energies) add(l->mutable_energy(), e);
       continue;
     }
     v1::ComponentMetrics* c = nullptr;
@@ -143,7 +145,7 @@ v1::TokenRecord SpanRecorder::Build(const PowerTimeline& timeline, const Baselin
       c->set_component(s.component);
     }
     c->set_duration_ns(c->duration_ns() + (s.end_ns - s.start_ns));
-    add(c->mutable_energy(), e);
+    if (part_energies) add(c->mutable_energy(), e);
     if (s.activation_index >= 0) *c->mutable_activations() = activations_[s.activation_index];
   }
   // The pseudo-layer -1 (embedding, final norm, lm_head) has no layer span of its own: its time
@@ -152,6 +154,7 @@ v1::TokenRecord SpanRecorder::Build(const PowerTimeline& timeline, const Baselin
     if (l.layer() >= 0 || l.duration_ns() > 0) continue;
     for (const v1::ComponentMetrics& c : l.components()) {
       l.set_duration_ns(l.duration_ns() + c.duration_ns());
+      if (!part_energies) continue;
       v1::Energy* e = l.mutable_energy();
       bool first = e->attribution() == v1::ATTRIBUTION_UNSPECIFIED;
       e->set_total_mj(e->total_mj() + c.energy().total_mj());

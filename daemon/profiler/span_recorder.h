@@ -55,8 +55,12 @@ class SpanRecorder {
   // The token with its energy and, by detail level, its layers and components, each attributed
   // from `timeline`. Layers appear in order of first appearance (-1 last when it comes last);
   // a component that ran several times in the token (none do today) has its times summed.
-  // Records whose span is unfinished (Begin without End) are dropped.
-  v1::TokenRecord Build(const PowerTimeline& timeline, const Baseline& baseline) const;
+  // Records whose span is unfinished (Begin without End) are dropped. With `part_energies`
+  // false the layers and components carry their times but no energy (the token itself still
+  // has one): a live event for a token that samples do not cover yet, whose parts' energies
+  // would be ~400 zeros at detail components.
+  v1::TokenRecord Build(const PowerTimeline& timeline, const Baseline& baseline,
+                        bool part_energies = true) const;
 
  private:
   struct Span {

@@ -100,6 +100,30 @@ TEST(SpanRecorder, LayersAndComponentsWithTheirEnergies) {
   EXPECT_NEAR(t.layers(2).energy().total_mj(), 1.5, 1e-9);
 }
 
+TEST(SpanRecorder, WithoutPartEnergiesPartsKeepTheirTimesOnly) {
+  SpanRecorder rec(v1::DETAIL_LEVEL_DEEP);
+  RecordToken(rec);
+  v1::TokenRecord full = rec.Build(OneWatt(), Baseline{});
+  v1::TokenRecord live = rec.Build(OneWatt(), Baseline{}, /*part_energies=*/false);
+  EXPECT_NEAR(live.energy().total_mj(), 10.0, 1e-9);  // the token's own energy is kept
+  ASSERT_EQ(live.layers_size(), full.layers_size());
+  for (int l = 0; l < live.layers_size(); ++l) {
+    const v1::LayerMetrics& a = live.layers(l);
+    const v1::LayerMetrics& b = full.layers(l);
+    EXPECT_EQ(a.layer(), b.layer());
+    EXPECT_EQ(a.duration_ns(), b.duration_ns());  // including the pseudo-layer's sum
+    EXPECT_FALSE(a.has_energy());
+    ASSERT_EQ(a.components_size(), b.components_size());
+    for (int c = 0; c < a.components_size(); ++c) {
+      EXPECT_EQ(a.components(c).component(), b.components(c).component());
+      EXPECT_EQ(a.components(c).duration_ns(), b.components(c).duration_ns());
+      EXPECT_EQ(a.components(c).has_activations(), b.components(c).has_activations());
+      EXPECT_FALSE(a.components(c).has_energy());
+    }
+    EXPECT_EQ(a.attention_heads_size(), b.attention_heads_size());
+  }
+}
+
 TEST(SpanRecorder, LayersWithoutComponentsAtDetailLayers) {
   SpanRecorder rec(v1::DETAIL_LEVEL_LAYERS);
   RecordToken(rec);
