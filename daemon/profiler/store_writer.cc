@@ -1,6 +1,7 @@
 #include "daemon/profiler/store_writer.h"
 
 #include "common/logging.h"
+#include "common/thread_priority.h"
 
 namespace eprof::daemon {
 
@@ -24,10 +25,25 @@ void StoreWriter::Enqueue(store::RunRows rows) {
 }
 
 absl::Status StoreWriter::Flush() {
-  absl::MutexLock lock(&mu_);
-  auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return queue_.empty() && !writing_; };
-  mu_.Await(absl::Condition(&idle));
-  return error_;
+  {
+    absl::MutexLock lock(&mu_);
+    auto mine = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !writing_ && !draining_; };
+    mu_.Await(absl::Condition(&mine));  // the batch in progress, if any, stays the thread's
+    draining_ = true;
+  }
+  for (;;) {
+    store::RunRows rows;
+    {
+      absl::MutexLock lock(&mu_);
+      if (queue_.empty()) {
+        draining_ = false;
+        return error_;
+      }
+      rows = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    Write(rows);
+  }
 }
 
 absl::Status StoreWriter::error() const {
@@ -35,26 +51,38 @@ absl::Status StoreWriter::error() const {
   return error_;
 }
 
+void StoreWriter::Write(const store::RunRows& rows) {
+  absl::Status status = store_->AppendRows(run_id_, rows);
+  if (status.ok()) return;
+  absl::MutexLock lock(&mu_);
+  if (error_.ok()) {
+    EPROF_LOG(ERROR) << "run " << run_id_ << ": saving failed: " << status;
+    error_ = status;
+  }
+  queue_.clear();
+}
+
 void StoreWriter::Loop() {
+  NameCurrentThread("eprof-store");
+  if (absl::Status s = MakeCurrentThreadBackground(); !s.ok()) {
+    EPROF_LOG(WARNING) << "run " << run_id_ << ": the store writer keeps normal priority: " << s;
+  }
   for (;;) {
     store::RunRows rows;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return !queue_.empty() || stopping_; };
+      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+        return (!queue_.empty() && !draining_) || stopping_;
+      };
       mu_.Await(absl::Condition(&ready));
-      if (queue_.empty()) return;  // stopping, nothing left
+      if (stopping_) return;  // after the destructor's Flush(): nothing left
       rows = std::move(queue_.front());
       queue_.pop_front();
       writing_ = true;
     }
-    absl::Status status = store_->AppendRows(run_id_, rows);  // no lock held across the commit
+    Write(rows);
     absl::MutexLock lock(&mu_);
     writing_ = false;
-    if (!status.ok() && error_.ok()) {
-      EPROF_LOG(ERROR) << "run " << run_id_ << ": saving failed: " << status;
-      error_ = status;
-      queue_.clear();
-    }
   }
 }
 
