@@ -164,15 +164,18 @@ grpc::Status ProfilerServiceImpl::ListModels(grpc::ServerContext*, const v1::Lis
 
 template <typename Streamer>
 bool ProfilerServiceImpl::StreamLog(grpc::ServerContext* ctx, RunEventLog* log, uint64_t from_seq,
-                                    Streamer* stream) {
+                                    Streamer* stream, absl::Duration batch) {
   uint64_t next = from_seq;
   bool closed = false;
   while (!closed) {
     if (ctx->IsCancelled()) return false;
-    for (const RunEventLog::EventPtr& e : log->Read(next, kPoll, &closed)) {
+    std::vector<RunEventLog::EventPtr> events = log->Read(next, kPoll, &closed);
+    for (const RunEventLog::EventPtr& e : events) {
       if (!stream->Write(WireOf(e))) return false;
       next = e->event().seq() + 1;
     }
+    // Let the next events gather (the run's end cuts the wait short: the summary is not held).
+    if (!events.empty() && !closed && batch > absl::ZeroDuration()) log->AwaitClosed(batch);
   }
   return true;
 }
@@ -186,7 +189,7 @@ grpc::Status ProfilerServiceImpl::StreamedProfile(grpc::ServerContext* ctx,
   absl::StatusOr<std::shared_ptr<RunHandle>> submitted = manager_->Submit(std::move(request));
   if (!submitted.ok()) return ToGrpc(submitted.status());
   std::shared_ptr<RunHandle> run = *submitted;
-  if (!StreamLog(ctx, run->log.get(), 0, stream)) {
+  if (!StreamLog(ctx, run->log.get(), 0, stream, options_.profile_batch)) {
     // The client left. Unless it asked otherwise, its run stops and is saved as cancelled.
     if (!run->request.continue_on_disconnect()) {
       (void)manager_->Cancel(run->run_id, "the client disconnected");
@@ -205,7 +208,7 @@ grpc::Status ProfilerServiceImpl::StreamedWatch(grpc::ServerContext* ctx, WatchS
   std::shared_ptr<RunHandle> run = manager_->Find(request.run_id());
   if (run != nullptr) {
     uint64_t from = request.live_only() ? run->log->size() : 0;
-    StreamLog(ctx, run->log.get(), from, stream);
+    StreamLog(ctx, run->log.get(), from, stream, absl::ZeroDuration());
     return grpc::Status::OK;
   }
   if (request.run_id().empty()) {

@@ -61,12 +61,12 @@ class ProfilerServiceTest : public ::testing::Test {
         FakeModelOptions{.component_us = 50, .context_length = 256});
   }
 
-  void Start(RunManagerOptions options = {}) {
+  void Start(RunManagerOptions options = {}, ProfilerServiceOptions service_options = {}) {
     options.max_new_tokens_cap = 64;
     options.run.post_roll_timeout = absl::Seconds(2);
     manager_ = std::make_unique<RunManager>(options, backend_.get(), catalog_.get(), store_.get(),
                                             power_.get());
-    service_ = std::make_unique<ProfilerServiceImpl>(ProfilerServiceOptions{}, manager_.get(),
+    service_ = std::make_unique<ProfilerServiceImpl>(std::move(service_options), manager_.get(),
                                                      catalog_.get(), store_.get(), power_.get());
     UdsServerOptions uds;
     uds.socket_path = (dir_ / "d.sock").string();
@@ -120,6 +120,42 @@ class ProfilerServiceTest : public ::testing::Test {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::ProfilerService::Stub> stub_;
 };
+
+TEST_F(ProfilerServiceTest, BatchedProfileStreamLosesNothingAndDoesNotHoldTheEnd) {
+  // A batch far longer than the run: after the first send, everything waits for the run's end,
+  // which must release it at once (not after the batch time).
+  Start({}, ProfilerServiceOptions{.profile_batch = absl::Seconds(20)});
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  const int64_t t0 = Clock::Real()->NowNs();
+  v1::ProfileRequest r = Request(6);
+  r.set_idle_baseline_ms(300);  // the first send (run_started) comes well before any token
+  auto reader = stub_->Profile(&ctx, r);
+  v1::ProfileEvent e;
+  std::vector<v1::ProfileEvent> events;
+  std::vector<int64_t> received_ns;
+  while (reader->Read(&e)) {
+    events.push_back(e);
+    received_ns.push_back(Clock::Real()->NowNs());
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_LT(Clock::Real()->NowNs() - t0, 15'000'000'000);  // not held for the 20 s batch
+  ASSERT_FALSE(events.empty());
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].seq(), i);  // all, in order
+  ASSERT_TRUE(events.back().has_summary());
+  EXPECT_EQ(events.back().summary().output_tokens(), 6u);
+  // The tokens were held and went out with the end of the run.
+  int64_t summary_t = events.back().t_ns();
+  int tokens = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (!events[i].has_token()) continue;
+    ++tokens;
+    EXPECT_GE(received_ns[i], summary_t) << "token " << events[i].token().token().index();
+  }
+  EXPECT_EQ(tokens, 6);
+  // Watch streams are never batched: TenWatchersSeeTheSameEventsInTheSameOrder checks what they
+  // carry, daemon_bench their latency.
+}
 
 TEST_F(ProfilerServiceTest, ProfileStreamsTheRunAndStoresIt) {
   Start();

@@ -41,6 +41,12 @@ uint32_t RunEventLog::tokens() const {
   return tokens_;
 }
 
+bool RunEventLog::AwaitClosed(absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&closed_), timeout);
+  return closed_;
+}
+
 uint64_t RunEventLog::size() const {
   absl::MutexLock lock(&mu_);
   return events_.size();

@@ -59,6 +59,8 @@ class RunEventLog {
   // No more events will come (after the run's summary). Wakes every reader.
   void Close();
   bool closed() const;
+  // Waits up to `timeout` for Close(); returns closed().
+  bool AwaitClosed(absl::Duration timeout) const;
 
   // Events with seq >= from_seq, at most `max_events`. If there are none yet and the log is
   // open, waits up to `timeout` for one. `*closed` is set when the log is closed and the
