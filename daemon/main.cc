@@ -73,9 +73,11 @@ ABSL_FLAG(std::string, device, "cpu", "Device for requests that name none: cpu, 
 ABSL_FLAG(int32_t, inference_nice, 10,
           "Nice value (0-19, Linux) for the threads that run the model. Inference keeps every "
           "core busy; above 0 those threads yield to eprofd's own, which keeps live streams "
-          "(Profile, Watch, eprof-web) within a few ms of each token (measured p99 2.7-3.4 ms at "
-          "10, 5.5-6.3 ms at 0, with 10 watchers on 2 cores) and costs decode speed nothing on a "
-          "quiet machine. On a busy one inference also yields to other processes: use 0 there.");
+          "(Profile, Watch, eprof-web) within a few ms of each token (Watch p99 3.7-5.9 ms at 10, "
+          "5.9 ms at 0, with 10 watchers on the 2-core CI VM; build/bin/daemon_bench) and, since "
+          "the engine takes over the work of a preempted thread, costs decode speed nothing "
+          "measurable (0.969 vs 0.967 of the engine alone at 0). On a busy machine inference also "
+          "yields to other processes: use 0 there.");
 ABSL_FLAG(int32_t, profile_batch_ms, 100,
           "A Profile stream (the run's own client, e.g. eprofctl profile) sends the events of up "
           "to this many ms together (0-1000; 0: each at once). Each send costs eprofd and the "

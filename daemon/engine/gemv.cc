@@ -28,15 +28,22 @@ constexpr int64_t kMinWeightsPerPart = 32 * 1024;
 // Chunks start at multiples of this many rows, so no two threads write the same cache line of y.
 constexpr int64_t kRowAlign = 16;
 constexpr int64_t kChunksPerThread = 8;
-// How long the caller spins for late workers before it blocks.
+// How long the caller waits for a worker's unfinished chunk before computing it itself, at
+// least: a worker preempted mid-chunk (by a service thread, another process) would otherwise
+// hold up the whole product until it runs again, and the caller's core sits idle meanwhile.
+// The wait is also at least twice the mean time of the caller's own chunks of the job, so that
+// a worker merely running alongside is not duplicated.
+constexpr auto kCallerStealAfter = std::chrono::microseconds(20);
+// How long the caller spins for a chunk being committed before it blocks.
 constexpr auto kCallerSpinFor = std::chrono::microseconds(30);
 
 #if defined(__x86_64__)
 // One row at a time, so each thread reads its share of w front to back as a single stream (the
 // hardware prefetcher's best case; interleaving 4 or 8 rows measured 20-40% slower). Four
 // accumulators hide the FMA latency.
+// Rows [r0, r1) of the product into out[0, r1 - r0).
 __attribute__((target("avx2,fma"))) void RowsAvx2(const float* w, const float* x, const float* b,
-                                                  float* y, int64_t r0, int64_t r1, int64_t cols) {
+                                                  float* out, int64_t r0, int64_t r1, int64_t cols) {
   for (int64_t r = r0; r < r1; ++r) {
     const float* row = w + r * cols;
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(),
@@ -57,7 +64,7 @@ __attribute__((target("avx2,fma"))) void RowsAvx2(const float* w, const float* x
     t = _mm_hadd_ps(t, t);
     float sum = _mm_cvtss_f32(t);
     for (; c < cols; ++c) sum += row[c] * x[c];
-    y[r] = b ? sum + b[r] : sum;
+    out[r - r0] = b ? sum + b[r] : sum;
   }
 }
 #endif
@@ -126,6 +133,11 @@ void GemvPool::SetThreads(int n) {
 
 void GemvPool::StartWorkers(int n) {
   stop_.store(false);
+  // No worker runs now: the commit slots can be replaced (their seqs restart at 0, below any
+  // job's).
+  const int64_t slots = static_cast<int64_t>(n) * kChunksPerThread + 1;
+  chunk_done_ = std::make_unique<std::atomic<uint64_t>[]>(static_cast<size_t>(slots));
+  for (int64_t i = 0; i < slots; ++i) chunk_done_[i].store(0, std::memory_order_relaxed);
   // The generation a worker starts from is read here, not in the new thread: a Run() right
   // after this must not be mistaken for the one it has already seen.
   const uint32_t start = generation_.load();
@@ -149,6 +161,7 @@ void GemvPool::SharedJob::Store(const Job& job) {
   cols.store(job.cols, std::memory_order_relaxed);
   tokens.store(job.tokens, std::memory_order_relaxed);
   chunk_rows.store(job.chunk_rows, std::memory_order_relaxed);
+  seq.store(job.seq, std::memory_order_relaxed);
   parts.store(job.parts, std::memory_order_relaxed);
 }
 
@@ -162,6 +175,7 @@ GemvPool::Job GemvPool::SharedJob::Load() const {
   job.cols = cols.load(std::memory_order_relaxed);
   job.tokens = tokens.load(std::memory_order_relaxed);
   job.chunk_rows = chunk_rows.load(std::memory_order_relaxed);
+  job.seq = seq.load(std::memory_order_relaxed);
   job.parts = parts.load(std::memory_order_relaxed);
   return job;
 }
@@ -172,26 +186,69 @@ constexpr uint64_t TicketChunks(uint64_t t) { return (t >> 16) & 0xffff; }
 constexpr uint64_t TicketNext(uint64_t t) { return t & 0xffff; }
 }  // namespace
 
-void GemvPool::RunChunks(uint32_t tag, const Job& job) {
+int64_t GemvPool::RunChunks(uint32_t tag, const Job& job, bool caller) {
   uint64_t t = ticket_.load(std::memory_order_acquire);
-  for (;;) {
+  for (int64_t ran = 0;; ++ran) {
     // A successful claim (acq_rel) orders this thread's reads of the job before the caller's
     // writes of the next one, which wait until every chunk is claimed and done.
-    if (TicketTag(t) != tag || TicketNext(t) >= TicketChunks(t)) return;
+    if (TicketTag(t) != tag || TicketNext(t) >= TicketChunks(t)) return ran;
     if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel,
                                        std::memory_order_acquire)) {
+      --ran;
       continue;  // `t` now holds the current ticket
     }
     const int64_t c = static_cast<int64_t>(TicketNext(t));
     const int64_t chunks = static_cast<int64_t>(TicketChunks(t));
     const int64_t r0 = c * job.chunk_rows;
-    RunRows(job, r0, std::min(job.rows, r0 + job.chunk_rows));
-    if (done_chunks_.fetch_add(1, std::memory_order_seq_cst) + 1 == chunks &&
-        caller_sleeping_.load(std::memory_order_seq_cst)) {
-      done_chunks_.notify_one();
+    const int64_t r1 = std::min(job.rows, r0 + job.chunk_rows);
+    if (caller || job.tokens > 0) {
+      // The caller's own chunks are never taken from it; nor are prefill's (GEMM) chunks.
+      RunRows(job, r0, r1);
+      chunk_done_[c].store(job.seq, std::memory_order_release);
+      ChunkDone(chunks);
+    } else {
+      // A worker's decode chunk may be taken over by the caller: compute it aside, and write it
+      // to y only if nobody committed it first (then the job is still the current one: the
+      // caller has not returned, and y and x are still this job's).
+      while (hold_mid_chunk_for_testing_.load(std::memory_order_relaxed) && !stop_.load()) {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+      thread_local std::vector<float> out;
+      out.resize(static_cast<size_t>(r1 - r0));
+      RunRowsInto(job, r0, r1, out.data());
+      if (Commit(c, job.seq)) {
+        std::copy(out.begin(), out.end(), job.y + r0);
+        ChunkDone(chunks);
+      }
     }
     t = ticket_.load(std::memory_order_acquire);
   }
+}
+
+bool GemvPool::Commit(int64_t chunk, uint64_t seq) {
+  // chunk_done_ holds the seq of the last job the chunk was committed for; seqs only grow, so a
+  // commit for a job that has already ended (its chunk committed by the caller) always fails.
+  uint64_t v = chunk_done_[chunk].load(std::memory_order_acquire);
+  while (v < seq) {
+    if (chunk_done_[chunk].compare_exchange_weak(v, seq, std::memory_order_acq_rel,
+                                                 std::memory_order_acquire)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void GemvPool::ChunkDone(int64_t chunks) {
+  if (done_chunks_.fetch_add(1, std::memory_order_seq_cst) + 1 == chunks &&
+      caller_sleeping_.load(std::memory_order_seq_cst)) {
+    done_chunks_.notify_one();
+  }
+}
+
+void GemvPool::RunRowsInto(const Job& job, int64_t r0, int64_t r1, float* out) {
+#if defined(__x86_64__)
+  if (r0 < r1) RowsAvx2(job.w, job.x, job.b, out, r0, r1, job.cols);
+#endif
 }
 
 void GemvPool::RunRows(const Job& job, int64_t r0, int64_t r1) {
@@ -209,9 +266,7 @@ void GemvPool::RunRows(const Job& job, int64_t r0, int64_t r1) {
     }
     return;
   }
-#if defined(__x86_64__)
-  RowsAvx2(job.w, job.x, job.b, job.y, r0, r1, job.cols);
-#endif
+  RunRowsInto(job, r0, r1, job.y + r0);
 }
 
 void GemvPool::WorkerLoop(int index, uint32_t seen) {
@@ -255,10 +310,17 @@ void GemvPool::WorkerLoop(int index, uint32_t seen) {
     }
     // The job of the generation just seen, or a later one: the ticket says which. A worker
     // that comes late (preempted) finds it fully claimed, or replaced, and does nothing.
+    active_.fetch_add(1, std::memory_order_seq_cst);
     const uint64_t t = ticket_.load(std::memory_order_acquire);
     const Job job = job_.Load();
-    if (index < job.parts) RunChunks(static_cast<uint32_t>(TicketTag(t)), job);
+    if (index < job.parts) RunChunks(static_cast<uint32_t>(TicketTag(t)), job, /*caller=*/false);
+    active_.fetch_sub(1, std::memory_order_release);
   }
+}
+
+void GemvPool::Quiesce() {
+  // A worker still inside a job may read that job's weights: wait until none is.
+  while (active_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
 }
 
 void GemvPool::Run(const float* w, const float* x, const float* b, float* y, int64_t rows,
@@ -293,6 +355,21 @@ void GemvPool::Dispatch(const Job& job_in) {
     RunRows(job, 0, job.rows);
     return;
   }
+  job.seq = ++job_seq_;
+  if (job.tokens == 0) {
+    // Workers read x from the pool's own copy: one that was preempted mid-chunk may read on
+    // after its chunk was taken over and the caller has returned (and freed x); it then reads
+    // this buffer, which lives as long as the pool, and discards what it computed. Its reads may
+    // overlap the next job's copy here: they are plain loads of floats that its failed commit
+    // throws away (a seqlock's reader, validated by the commit instead of a sequence count).
+    if (job.cols > x_capacity_) {
+      x_buffers_.push_back(std::make_unique<float[]>(static_cast<size_t>(job.cols)));
+      x_capacity_ = job.cols;
+    }
+    float* x_copy = x_buffers_.back().get();
+    std::copy(job.x, job.x + job.cols, x_copy);
+    job.x = x_copy;
+  }
   // Every chunk of the previous job was claimed and finished before it returned, so no thread
   // uses job_ now (a late worker may read it, but cannot claim anything with what it read).
   job_.Store(job);
@@ -303,14 +380,29 @@ void GemvPool::Dispatch(const Job& job_in) {
   park_.store(false, std::memory_order_relaxed);  // published by the generation's bump
   generation_.fetch_add(1, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
-  RunChunks(static_cast<uint32_t>(tag), job);
-  // Every chunk is claimed now; wait for those other threads still run. One that is late was
-  // usually preempted (by another process, or eprofd's own service threads) mid-chunk: then
+  const auto claimed_at = std::chrono::steady_clock::now();
+  const int64_t mine = RunChunks(static_cast<uint32_t>(tag), job, /*caller=*/true);
+  const auto start = std::chrono::steady_clock::now();
+  // Every chunk is claimed now. A decode chunk a worker has not finished is computed here too,
+  // after a short wait (see kCallerStealAfter); the first to finish commits it.
+  if (job.tokens == 0 && done_chunks_.load(std::memory_order_acquire) != job.chunks) {
+    const auto steal_after = std::max<std::chrono::nanoseconds>(
+        kCallerStealAfter, 2 * (start - claimed_at) / std::max<int64_t>(1, mine));
+    for (int i = 0; done_chunks_.load(std::memory_order_acquire) != job.chunks; ++i) {
+      if ((i & 63) == 63 && std::chrono::steady_clock::now() - start > steal_after) {
+        StealUnfinished(job);
+        break;
+      }
+      CpuRelax();
+    }
+  }
+  // Wait for chunks that other threads still run (prefill's), or are committing. One that is
+  // late was usually preempted (by another process, or eprofd's own service threads): then
   // block, so that this core goes idle and the scheduler can move the late thread here, instead
   // of spinning on it.
-  const auto start = std::chrono::steady_clock::now();
+  const auto wait_start = std::chrono::steady_clock::now();
   for (int i = 0; done_chunks_.load(std::memory_order_acquire) != job.chunks; ++i) {
-    if ((i & 63) == 63 && std::chrono::steady_clock::now() - start > kCallerSpinFor) {
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() - wait_start > kCallerSpinFor) {
       caller_sleeping_.store(true, std::memory_order_seq_cst);
       for (int64_t d = done_chunks_.load(std::memory_order_seq_cst); d != job.chunks;
            d = done_chunks_.load(std::memory_order_seq_cst)) {
@@ -320,6 +412,22 @@ void GemvPool::Dispatch(const Job& job_in) {
       break;
     }
     CpuRelax();
+  }
+}
+
+void GemvPool::StealUnfinished(const Job& job) {
+  std::vector<float>& out = steal_buffer_;
+  for (int64_t c = 0; c < job.chunks; ++c) {
+    if (chunk_done_[c].load(std::memory_order_acquire) >= job.seq) continue;
+    const int64_t r0 = c * job.chunk_rows;
+    const int64_t r1 = std::min(job.rows, r0 + job.chunk_rows);
+    out.resize(static_cast<size_t>(r1 - r0));
+    RunRowsInto(job, r0, r1, out.data());
+    if (Commit(c, job.seq)) {
+      std::copy(out.begin(), out.end(), job.y + r0);
+      ++stolen_chunks_;
+      ChunkDone(job.chunks);
+    }
   }
 }
 

@@ -12,7 +12,12 @@
 //   if (GemvPool::UseForGemm()) GemvPool::Get().RunGemm(x, tokens, w, b, y, rows, cols);
 //
 // The pool has `threads() - 1` workers and the calling thread works too; rows are split in
-// chunks taken on demand. Workers spin briefly between calls (decode calls it ~200 times per
+// chunks taken on demand. In decode, a chunk a worker has claimed and not finished soon after
+// the caller ran out of chunks is computed by the caller too, and the first to finish commits
+// it: a worker preempted mid-chunk (by another process, or by eprofd's service threads, which
+// outrank inference) no longer stalls the product, and the caller's core no longer idles until
+// the scheduler moves the worker over. Waiting for such a worker measured ~1 sleep per token
+// inside eprofd, and most of eprofd's decode gap to the engine alone. Workers spin briefly between calls (decode calls it ~200 times per
 // token, microseconds apart) and then sleep on a futex, so an idle engine costs nothing. At the
 // end of a forward pass the engine calls Park(): the workers sleep at once instead of spinning
 // through the gap between tokens, so that the core is free for what the caller does there
@@ -25,6 +30,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -66,10 +72,22 @@ class GemvPool {
   // No job will come for a while (a forward pass has ended): the workers go to sleep now rather
   // than spin. The next Run() wakes them. Cheap (one store); any thread.
   void Park() { park_.store(true, std::memory_order_release); }
+  // Returns once no worker is inside a job: a worker preempted mid-chunk, whose chunk the
+  // caller took over, may still be reading that job's weights. Call before freeing weights the
+  // pool has been given (Model's destructor).
+  void Quiesce();
+  // Decode chunks the caller has computed in place of a late worker, since the start.
+  uint64_t stolen_chunks() const {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    return stolen_chunks_;
+  }
 
   // Tests: while held, a worker that wakes for a job waits before it looks at it, as one
   // preempted for that long would. Run() must not wait for it (gemv_test).
   void HoldWorkersForTesting(bool hold) { hold_for_testing_.store(hold); }
+  // Tests: while held, a worker that has claimed a decode chunk waits before computing it, as
+  // one preempted mid-chunk would. Run() must take the chunk over (gemv_test).
+  void HoldWorkersMidChunkForTesting(bool hold) { hold_mid_chunk_for_testing_.store(hold); }
 
   // y[r] = Σ_c w[r·cols + c]·x[c] (+ b[r]) for r in [0, rows). w is row-major and dense; b may be
   // null. Requires CpuSupported().
@@ -95,6 +113,7 @@ class GemvPool {
     int64_t tokens = 0;   // > 0: a GEMM over `tokens` rows of x
     int64_t chunk_rows = 0;
     int64_t chunks = 0;
+    uint64_t seq = 0;     // the job's number (never wraps); chunk_done_ refers to it
   };
   // The current job as workers read it: relaxed atomics, published by ticket_'s release store
   // (a late worker may read them while the caller writes the next job; it then fails to claim a
@@ -103,6 +122,7 @@ class GemvPool {
     std::atomic<const float*> w{nullptr}, x{nullptr}, b{nullptr};
     std::atomic<float*> y{nullptr};
     std::atomic<int64_t> rows{0}, cols{0}, tokens{0}, chunk_rows{0};
+    std::atomic<uint64_t> seq{0};
     std::atomic<int> parts{1};
     void Store(const Job& job);
     Job Load() const;
@@ -116,10 +136,20 @@ class GemvPool {
   // (or eprofd's own service) thread then delays the product by at most the chunk it holds, as
   // the others take over its remaining ones; a worker that has not started yet holds none, and
   // the caller never waits for it.
-  void RunChunks(uint32_t tag, const Job& job);
+  //
+  // A decode (GEMV) chunk that a worker claimed but has not finished after a short wait is
+  // computed by the caller too (StealUnfinished): a worker preempted mid-chunk then costs a
+  // chunk's work twice instead of holding up the product. Both compute aside and commit by
+  // compare-and-swap on chunk_done_; the winner writes y.
+  // Returns how many chunks this thread ran.
+  int64_t RunChunks(uint32_t tag, const Job& job, bool caller);
+  void StealUnfinished(const Job& job);
+  bool Commit(int64_t chunk, uint64_t seq);
+  void ChunkDone(int64_t chunks);
   static void RunRows(const Job& job, int64_t r0, int64_t r1);
+  static void RunRowsInto(const Job& job, int64_t r0, int64_t r1, float* out);
 
-  std::mutex run_mu_;  // one Run() at a time
+  mutable std::mutex run_mu_;  // one Run() at a time
   SharedJob job_;
   // The job's claim ticket: tag (32 bits, +1 per job) | chunk count (16) | next chunk (16).
   // Chunks are claimed by compare-and-swap only while the tag is the claimer's.
@@ -132,6 +162,18 @@ class GemvPool {
   std::atomic<bool> stop_{false};
   std::atomic<bool> park_{false};  // set by Park(), cleared by the next job
   std::atomic<bool> hold_for_testing_{false};
+  std::atomic<bool> hold_mid_chunk_for_testing_{false};
+  std::atomic<int> active_{0};  // workers inside a job (Quiesce)
+  // Per chunk, the seq of the last job it was committed for. Sized for the most chunks a job
+  // can have (kChunksPerThread per thread, plus one); reallocated only with the workers stopped.
+  std::unique_ptr<std::atomic<uint64_t>[]> chunk_done_;
+  uint64_t job_seq_ = 0;  // caller only (run_mu_)
+  // x copies for workers (decode): never freed while the pool lives, as a late worker may
+  // still read an old one. The last is the current one.
+  std::vector<std::unique_ptr<float[]>> x_buffers_;
+  int64_t x_capacity_ = 0;
+  std::vector<float> steal_buffer_;  // caller only
+  uint64_t stolen_chunks_ = 0;       // caller only
   std::vector<std::thread> workers_;
 };
 

@@ -133,5 +133,51 @@ TEST(GemvPool, CallerNeverWaitsForAWorkerThatHasNotStarted) {
   }
 }
 
+// A worker preempted mid-chunk (here held after claiming one) does not hold the caller up
+// either: the caller computes the chunk too and commits it first. Released, the late worker
+// finishes a chunk of a job that is over, and must not write it anywhere: results written
+// meanwhile, to buffers it once had, stay exact.
+TEST(GemvPool, CallerTakesOverAChunkOfAWorkerPreemptedMidChunk) {
+  if (!GemvPool::CpuSupported()) GTEST_SKIP() << "no AVX2+FMA on this CPU; engine uses at::mv";
+  GemvPool pool(3);
+  const Case c = MakeCase(1536, 576, 21);
+  std::vector<std::vector<float>> ys(50, std::vector<float>(1536));
+  pool.Run(c.w.data(), c.x.data(), c.b.data(), ys[0].data(), 1536, 576);  // workers awake
+  const uint64_t stolen_before = pool.stolen_chunks();
+  pool.HoldWorkersMidChunkForTesting(true);
+  std::future<void> held = std::async(std::launch::async, [&] {
+    // 50 products at least, and on until a worker has claimed a chunk (on a busy machine the
+    // caller may claim them all for a while), for up to 20 s.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    for (size_t i = 0; i < ys.size() || (pool.stolen_chunks() == stolen_before &&
+                                         std::chrono::steady_clock::now() < until);
+         ++i) {
+      std::vector<float>& y = ys[i % ys.size()];
+      std::fill(y.begin(), y.end(), NAN);
+      // A different x each time (x's storage is the caller's and is gone after Run()).
+      std::vector<float> x = c.x;
+      pool.Run(c.w.data(), x.data(), c.b.data(), y.data(), 1536, 576);
+      std::fill(x.begin(), x.end(), NAN);
+      ExpectNear(y, c, /*bias=*/true, 576);
+    }
+  });
+  const std::future_status status = held.wait_for(std::chrono::seconds(60));
+  pool.HoldWorkersMidChunkForTesting(false);
+  ASSERT_EQ(status, std::future_status::ready) << "Run() waited for a worker held mid-chunk";
+  held.get();
+  EXPECT_GT(pool.stolen_chunks(), stolen_before);
+  // The released workers finish their stale chunks; later jobs and earlier results are exact.
+  const Case d = MakeCase(1536, 576, 22);
+  std::vector<float> y(1536);
+  for (int i = 0; i < 200; ++i) {
+    std::fill(y.begin(), y.end(), NAN);
+    pool.Run(d.w.data(), d.x.data(), d.b.data(), y.data(), 1536, 576);
+    ExpectNear(y, d, /*bias=*/true, 576);
+    if (i % 3 == 0) pool.Park();
+  }
+  pool.Quiesce();
+  for (const std::vector<float>& earlier : ys) ExpectNear(earlier, c, /*bias=*/true, 576);
+}
+
 }  // namespace
 }  // namespace eprof::engine

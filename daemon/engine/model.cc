@@ -523,7 +523,10 @@ at::Tensor Model::Impl::Forward(const at::Tensor& ids, int64_t pos, bool all_pos
 // Public API
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Model::~Model() = default;
+Model::~Model() {
+  // A pool worker whose chunk was taken over may still be reading these weights.
+  if (GemvPool::UseForGemv() || GemvPool::UseForGemm()) GemvPool::Get().Quiesce();
+}
 
 absl::StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir,
                                                    const LoadOptions& options) {
