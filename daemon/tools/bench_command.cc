@@ -3,6 +3,11 @@
 // (bandwidth ÷ weight bytes read per token). Prefill: one run per level per round, order
 // rotating, best of --repeat. Decode: the levels take turns token by token inside one generation
 // per round, summed over --repeat rounds.
+//
+// --rounds-from-stdin: load once, then run one decode round (prefill, then --new-tokens steps at
+// level none) per line read from standard input, printing {"decode_tokens_per_s": X} for each;
+// ends at end of input. For benchmarks that alternate this engine with another process (E D E D
+// ...) in rounds short enough for this VM's drifting speed, without a process start per round.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -153,7 +158,7 @@ int RunBenchCommand(int argc, char** argv) {
       argc, argv,
       {"model", "prompt-tokens", "new-tokens", "detail", "repeat", "dtype", "device",
        "torch-threads", "blas-threads", "gemv-threads", "matmul", "bandwidth-mb"},
-      {"json"});
+      {"json", "rounds-from-stdin"});
   if (!args.ok()) return fail(args.status());
   if (!args->Has("model")) {
     std::fprintf(stderr, "bench: --model is required\n");
@@ -277,6 +282,21 @@ int RunBenchCommand(int argc, char** argv) {
   // seconds, so each round's decode (level none) is compared with the roofline of the higher of
   // the two measurements around it (the stricter), and the fraction reported is the median over
   // the rounds.
+  if (args->Has("rounds-from-stdin")) {
+    LevelResult warm{"none", engine::DetailLevel::kNone};
+    if (absl::Status s = prefill_once(warm, false); !s.ok()) return fail(s);
+    std::printf("{\"ready\": true}\n");
+    std::fflush(stdout);
+    char line[256];
+    for (size_t round = 0; std::fgets(line, sizeof line, stdin) != nullptr; ++round) {
+      const int64_t ns0 = decode_ns[0], steps0 = decode_steps[0];
+      if (absl::Status s = decode_once(round); !s.ok()) return fail(s);
+      std::printf("{\"decode_tokens_per_s\": %.6f}\n",
+                  (decode_steps[0] - steps0) / ((decode_ns[0] - ns0) / 1e9));
+      std::fflush(stdout);
+    }
+    return 0;
+  }
   const int threads = std::max(1u, std::thread::hardware_concurrency());
   std::vector<double> bandwidths, none_round_tps;
   bandwidths.push_back(MeasureReadBandwidth(static_cast<size_t>(*bw_mb) << 20, threads));

@@ -6,14 +6,19 @@
 //   2. Decode tokens/s of a profiled run through eprofd at detail `components` against
 //      `eprof-llm bench --detail none` on the same checkpoint, settings and token counts.
 //      Target ratio >= 0.97. Rounds alternate engine and eprofd (E D E ... D E); each eprofd
-//      round is compared with the mean of the engine rounds around it.
+//      round is compared with the mean of the engine rounds around it. The engine is one
+//      `eprof-llm bench --rounds-from-stdin` process, loaded once and warmed like eprofd's
+//      resident model, that decodes one round per line it is sent.
 //   3. The `save` section of that run (writing what is left of it) and its total write time
 //      figure from store_bench for scale.
 //
 //   build/bin/daemon_bench [--model DIR] [--tokens N] [--watchers W] [--rounds R] [--detail D]
 //                          [--inference-nice N]
+#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -52,16 +57,58 @@ double Percentile(std::vector<double> v, double p) {
   return v[i];
 }
 
-std::string RunCapture(const std::string& cmd) {
-  std::string out;
-  FILE* f = popen(cmd.c_str(), "r");
-  if (f == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-  pclose(f);
-  return out;
-}
+// `eprof-llm bench --rounds-from-stdin`: one process, a decode round per request.
+class EngineRounds {
+ public:
+  EngineRounds(const std::vector<std::string>& argv) {
+    int in[2], out[2];
+    if (pipe(in) != 0 || pipe(out) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(in[0], 0);
+      dup2(out[1], 1);
+      int devnull = open("/dev/null", O_WRONLY);
+      if (devnull >= 0) dup2(devnull, 2);
+      close(in[1]);
+      close(out[0]);
+      std::vector<char*> args;
+      for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    to_ = fdopen(in[1], "w");
+    from_ = fdopen(out[0], "r");
+    ready_ = NextLine().is_object();  // {"ready": true} once loaded and warm
+  }
+  ~EngineRounds() {
+    if (to_ != nullptr) fclose(to_);  // end of input: the process exits
+    if (from_ != nullptr) fclose(from_);
+    if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  }
+  bool ready() const { return ready_; }
+  // One decode round's tokens/s, or a negative value if the process failed.
+  double Round() {
+    std::fputs("\n", to_);
+    std::fflush(to_);
+    nlohmann::json j = NextLine();
+    return j.is_object() && j.contains("decode_tokens_per_s") ? j["decode_tokens_per_s"].get<double>()
+                                                              : -1;
+  }
+
+ private:
+  nlohmann::json NextLine() {
+    char line[512];
+    if (from_ == nullptr || std::fgets(line, sizeof line, from_) == nullptr) return nullptr;
+    return nlohmann::json::parse(line, nullptr, false);
+  }
+  pid_t pid_ = -1;
+  FILE* to_ = nullptr;
+  FILE* from_ = nullptr;
+  bool ready_ = false;
+};
 
 }  // namespace
 
@@ -70,7 +117,7 @@ int main(int argc, char** argv) {
   uint32_t tokens = 64;
   int watchers = 10;
   std::string detail_name = "components";  // the target is at components; others for diagnosis
-  int rounds = 11;
+  int rounds = 21;
   std::string inference_nice = "10";  // eprofd --inference-nice (its default)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
@@ -156,19 +203,29 @@ int main(int argc, char** argv) {
   req.set_max_new_tokens(tokens);
   v1::RunSummary measured;
   std::vector<double> daemon_rounds, engine_rounds;
-  auto engine_round = [&](uint32_t prompt_tokens) -> bool {
-    std::string bench_json = RunCapture(absl::StrCat(
-        bin, "/eprof-llm bench --model ", model, " --prompt-tokens ", prompt_tokens,
-        " --new-tokens ", tokens, " --detail none --repeat 1 --bandwidth-mb 16 --json 2>/dev/null"));
-    nlohmann::json b = nlohmann::json::parse(bench_json, nullptr, false);
-    if (!b.is_object()) {
+  EngineRounds engine({bin + "/eprof-llm", "bench", "--model", model, "--prompt-tokens",
+                       std::to_string(warm_input_tokens), "--new-tokens", std::to_string(tokens),
+                       "--detail", "none", "--rounds-from-stdin"});
+  if (!engine.ready()) {
+    std::fprintf(stderr, "daemon_bench: eprof-llm bench --rounds-from-stdin did not start\n");
+    return 1;
+  }
+  auto engine_round = [&]() -> bool {
+    double tps = engine.Round();
+    if (tps <= 0) {
       std::fprintf(stderr, "daemon_bench: eprof-llm bench failed\n");
       return false;
     }
-    engine_rounds.push_back(b["levels"][0]["decode_tokens_per_s"].get<double>());
+    engine_rounds.push_back(tps);
     return true;
   };
-  if (!engine_round(warm_input_tokens)) return 1;  // E before the first D
+  // A first decode round in a fresh process runs slower (first touches of the KV cache and the
+  // allocator's pools): warm it like eprofd's model, which has just run the warm-up request.
+  if (engine.Round() <= 0) {
+    std::fprintf(stderr, "daemon_bench: eprof-llm bench failed\n");
+    return 1;
+  }
+  if (!engine_round()) return 1;  // E before the first D
   for (int round = 0; round < rounds; ++round) {
     grpc::ClientContext ctx;
     auto r = stub->Profile(&ctx, req);
@@ -181,7 +238,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     daemon_rounds.push_back(measured.decode_tokens_per_s());
-    if (!engine_round(measured.input_tokens())) return 1;
+    if (!engine_round()) return 1;
   }
   // engine_rounds[i] and [i + 1] are the engine runs just before and after eprofd round i.
   const double daemon_tps = *std::max_element(daemon_rounds.begin(), daemon_rounds.end());
