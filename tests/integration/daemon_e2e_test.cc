@@ -335,5 +335,14 @@ TEST(EprofdHelp, BadInferenceNiceIsRefused) {
   EXPECT_NE(out.find("--inference-nice 25 is outside 0-19"), std::string::npos) << out;
 }
 
+TEST(EprofdHelp, BadProfileBatchIsRefused) {
+  int rc = 0;
+  const std::string out = RunCaptured(
+      DaemonHarness::Bin("eprofd") + " --profile-batch-ms 5000 --socket /nonexistent/d.sock", &rc);
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 2) << out;
+  EXPECT_NE(out.find("--profile-batch-ms 5000 is outside 0-1000"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace eprof::testing
