@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
   uint32_t tokens = 64;
   int watchers = 10;
   std::string detail_name = "components";  // the target is at components; others for diagnosis
-  int rounds = 21;
+  int rounds = 31;
   std::string inference_nice = "10";  // eprofd --inference-nice (its default)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
