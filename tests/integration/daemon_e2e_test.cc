@@ -325,23 +325,23 @@ TEST(EprofdHelp, ListsEveryFlagOfMain) {
   EXPECT_GE(flags, 15);
 }
 
-// A bad --inference-nice is refused before eprofd starts anything, with the allowed range.
-TEST(EprofdHelp, BadInferenceNiceIsRefused) {
+// A bad flag value is refused before eprofd starts anything (exit 2), saying the allowed range.
+void ExpectFlagRefused(const std::string& flag, const std::string& message) {
   int rc = 0;
-  const std::string out = RunCaptured(
-      DaemonHarness::Bin("eprofd") + " --inference-nice 25 --socket /nonexistent/d.sock", &rc);
-  ASSERT_TRUE(WIFEXITED(rc));
+  const std::string out =
+      RunCaptured(DaemonHarness::Bin("eprofd") + " " + flag + " --socket /nonexistent/d.sock", &rc);
+  ASSERT_TRUE(WIFEXITED(rc)) << out;
   EXPECT_EQ(WEXITSTATUS(rc), 2) << out;
-  EXPECT_NE(out.find("--inference-nice 25 is outside 0-19"), std::string::npos) << out;
+  EXPECT_NE(out.find(message), std::string::npos) << out;
+}
+
+TEST(EprofdHelp, BadInferenceNiceIsRefused) {
+  ExpectFlagRefused("--inference-nice 25", "--inference-nice 25 is outside 0-19");
 }
 
 TEST(EprofdHelp, BadProfileBatchIsRefused) {
-  int rc = 0;
-  const std::string out = RunCaptured(
-      DaemonHarness::Bin("eprofd") + " --profile-batch-ms 5000 --socket /nonexistent/d.sock", &rc);
-  ASSERT_TRUE(WIFEXITED(rc));
-  EXPECT_EQ(WEXITSTATUS(rc), 2) << out;
-  EXPECT_NE(out.find("--profile-batch-ms 5000 is outside 0-1000"), std::string::npos) << out;
+  ExpectFlagRefused("--profile-batch-ms 5000", "--profile-batch-ms 5000 is outside 0-1000");
+  ExpectFlagRefused("--profile-batch-ms -1", "--profile-batch-ms -1 is outside 0-1000");
 }
 
 }  // namespace
