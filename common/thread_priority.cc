@@ -30,6 +30,61 @@ absl::Status MakeCurrentThreadBackground() {
 #endif
 }
 
+#if defined(__linux__)
+namespace {
+// The kernel's struct sched_attr (linux/sched/types.h, whose struct sched_param clashes with
+// glibc's): the size field tells the kernel which version this is.
+struct SchedAttr {
+  uint32_t size;
+  uint32_t sched_policy;
+  uint64_t sched_flags;
+  int32_t sched_nice;
+  uint32_t sched_priority;
+  uint64_t sched_runtime;
+  uint64_t sched_deadline;
+  uint64_t sched_period;
+  uint32_t sched_util_min;
+  uint32_t sched_util_max;
+};
+constexpr uint32_t kSchedNormal = 0;  // SCHED_OTHER
+constexpr uint32_t kSchedBatch = 3;
+}  // namespace
+#endif
+
+absl::StatusOr<uint64_t> SetCurrentThreadSlice(absl::Duration slice) {
+#if defined(__linux__)
+  // sched_setattr sets the nice value too: read the thread's attributes and change the slice only.
+  SchedAttr attr = {};
+  if (syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) != 0) {
+    return ErrnoToStatus(errno, "sched_getattr");
+  }
+  if (attr.sched_policy != kSchedNormal && attr.sched_policy != kSchedBatch) {
+    return absl::FailedPreconditionError("the thread's scheduling policy has no fair-share slice");
+  }
+  const uint64_t previous = attr.sched_runtime;
+  attr.size = sizeof attr;
+  attr.sched_flags = 0;
+  attr.sched_runtime = static_cast<uint64_t>(absl::ToInt64Nanoseconds(slice));
+  if (syscall(SYS_sched_setattr, 0, &attr, 0) != 0) return ErrnoToStatus(errno, "sched_setattr");
+  return previous;
+#else
+  (void)slice;
+  return absl::UnimplementedError("per-thread scheduler slices are Linux's");
+#endif
+}
+
+ScopedThreadSlice::ScopedThreadSlice(absl::Duration slice) {
+  absl::StatusOr<uint64_t> previous = SetCurrentThreadSlice(slice);
+  if (previous.ok()) {
+    set_ = true;
+    previous_ns_ = *previous;
+  }
+}
+
+ScopedThreadSlice::~ScopedThreadSlice() {
+  if (set_) (void)SetCurrentThreadSlice(absl::Nanoseconds(previous_ns_));
+}
+
 void NameCurrentThread(const char* name) {
 #if defined(__linux__)
   char short_name[16] = {};

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/thread_priority.h"
 #include "daemon/service/run_compare.h"
 #include "daemon/service/run_export.h"
 
@@ -16,6 +17,8 @@ namespace eprof::daemon {
 namespace {
 
 constexpr absl::Duration kPoll = absl::Milliseconds(50);
+// The shortest slice Linux takes: a stream's thread runs ~50 us per event.
+constexpr absl::Duration kStreamSlice = absl::Microseconds(100);
 
 std::string UserName() {
   struct passwd pw;
@@ -165,6 +168,9 @@ grpc::Status ProfilerServiceImpl::ListModels(grpc::ServerContext*, const v1::Lis
 template <typename Streamer>
 bool ProfilerServiceImpl::StreamLog(grpc::ServerContext* ctx, RunEventLog* log, uint64_t from_seq,
                                     Streamer* stream, absl::Duration batch) {
+  // This pooled thread wakes for each live event and must not wait for the niced inference
+  // threads' slice to end before it can write (see ScopedThreadSlice).
+  ScopedThreadSlice prompt_wakeups(kStreamSlice);
   uint64_t next = from_seq;
   bool closed = false;
   while (!closed) {
