@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -13,6 +14,7 @@
 #include "daemon/engine/checkpoint.h"
 #include "daemon/engine/gemv.h"
 #include "daemon/engine/rope.h"
+#include "daemon/engine/softmax.h"
 
 namespace eprof::engine {
 namespace {
@@ -647,6 +649,9 @@ absl::Status Model::Forward(const std::vector<int32_t>& ids, bool all_positions,
 
 double TokenProbability(const std::vector<float>& logits, int32_t id) {
   if (logits.empty() || id < 0 || static_cast<size_t>(id) >= logits.size()) return 0;
+  if (std::optional<double> p = SoftmaxAtAvx2(logits.data(), logits.size(), static_cast<size_t>(id))) {
+    return *p;
+  }
   try {
     at::NoGradGuard no_grad;
     const at::Tensor t = at::from_blob(const_cast<float*>(logits.data()),
