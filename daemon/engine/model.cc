@@ -652,6 +652,11 @@ double TokenProbability(const std::vector<float>& logits, int32_t id) {
   if (std::optional<double> p = SoftmaxAtAvx2(logits.data(), logits.size(), static_cast<size_t>(id))) {
     return *p;
   }
+  return TokenProbabilityLibtorch(logits, id);
+}
+
+double TokenProbabilityLibtorch(const std::vector<float>& logits, int32_t id) {
+  if (logits.empty() || id < 0 || static_cast<size_t>(id) >= logits.size()) return 0;
   try {
     at::NoGradGuard no_grad;
     const at::Tensor t = at::from_blob(const_cast<float*>(logits.data()),

@@ -96,6 +96,9 @@ class Model {
 // vocabulary), else with libtorch's vectorized kernels (~55 µs; a plain double loop of exp took
 // ~0.5-1 ms). 0 when `id` is outside the logits.
 double TokenProbability(const std::vector<float>& logits, int32_t id);
+// The portable path of TokenProbability (libtorch), for CPUs without AVX2 and as the baseline of
+// softmax_bench.
+double TokenProbabilityLibtorch(const std::vector<float>& logits, int32_t id);
 
 }  // namespace eprof::engine
 
