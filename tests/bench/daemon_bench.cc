@@ -42,6 +42,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/thread_priority.h"
 #include "common/clock.h"
+#include "common/process_init.h"
 #include "eprof/v1/profiler.grpc.pb.h"
 #include "tests/testing/subprocess.h"
 
@@ -119,6 +120,7 @@ class EngineRounds {
 }  // namespace
 
 int main(int argc, char** argv) {
+  eprof::InitProcess("daemon_bench");  // its clients use gRPC as eprofctl does (polling engine)
   std::string model;
   uint32_t tokens = 64;
   int watchers = 10;
