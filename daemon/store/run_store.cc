@@ -18,6 +18,7 @@
 #include "common/status_macros.h"
 #include "daemon/store/schema.h"
 #include "daemon/store/sqlite.h"
+#include "eprof/store/token_layers.pb.h"
 
 namespace eprof::store {
 namespace {
@@ -66,24 +67,169 @@ absl::Status MakeParentDirs(const std::string& path) {
 
 std::string SummaryBlob(const v1::RunSummary& summary) { return summary.SerializeAsString(); }
 
-// The `detail` blob of a layer row: a LayerMetrics holding only the layer's components,
-// attention heads and output, in wire form. Written field by field from `l` rather than by
-// copying them into a new message first (at detail components that copy was ~800 small
-// allocations per token on the writer thread). Field numbers are LayerMetrics' in
-// profiler.proto, written in field order as SerializeToString would; run_store_test reads every
-// component, head and output back and compares whole tokens.
-void LayerDetailBytes(const v1::LayerMetrics& l, std::string* out) {
-  out->clear();
-  google::protobuf::io::StringOutputStream stream(out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  auto write = [&](uint32_t field, const google::protobuf::MessageLite& m) {
-    coded.WriteTag((field << 3) | 2);  // length-delimited
-    coded.WriteVarint32(static_cast<uint32_t>(m.ByteSizeLong()));
-    m.SerializeWithCachedSizes(&coded);
+// A token's layers as a `token_layers` row (eprof.store.TokenLayers): the figures of every
+// layer and component in parallel packed arrays, deep statistics (rare) as LayerMetrics. `m` is
+// the caller's scratch message, cleared here and reused across tokens (its repeated fields keep
+// their capacity).
+void EncodeTokenLayers(const v1::TokenRecord& t, TokenLayers* m, std::string* out) {
+  m->Clear();
+  for (const v1::LayerMetrics& l : t.layers()) {
+    m->add_layer(l.layer());
+    m->add_layer_duration_ns(l.duration_ns());
+    m->add_layer_total_mj(l.energy().total_mj());
+    m->add_layer_dynamic_mj(l.energy().dynamic_mj());
+    m->add_layer_attribution(l.energy().attribution());
+    m->add_layer_component_count(static_cast<uint32_t>(l.components_size()));
+    bool activations = false;
+    for (const v1::ComponentMetrics& c : l.components()) {
+      m->add_component(c.component());
+      m->add_component_duration_ns(c.duration_ns());
+      m->add_component_total_mj(c.energy().total_mj());
+      m->add_component_dynamic_mj(c.energy().dynamic_mj());
+      m->add_component_attribution(c.energy().attribution());
+      activations = activations || c.has_activations();
+    }
+    if (activations || l.attention_heads_size() > 0 || l.has_output()) {
+      v1::LayerMetrics* d = m->add_deep();
+      d->set_layer(l.layer());
+      *d->mutable_attention_heads() = l.attention_heads();
+      if (l.has_output()) *d->mutable_output() = l.output();
+      if (activations) {
+        for (const v1::ComponentMetrics& c : l.components()) {
+          v1::ComponentMetrics* dc = d->add_components();
+          if (c.has_activations()) *dc->mutable_activations() = c.activations();
+        }
+      }
+    }
+  }
+  m->SerializeToString(out);
+}
+
+// The inverse: appends the layers in `blob` to `t` (whose energy quality they take), with their
+// components when `components`, and with activation and attention statistics when `deep`.
+absl::Status DecodeTokenLayers(const std::string& blob, bool components, bool deep,
+                               const std::string& run_id, v1::TokenRecord* t) {
+  TokenLayers m;
+  auto unreadable = [&](absl::string_view why) {
+    return absl::DataLossError(absl::StrCat("run ", run_id, ": stored layer metrics of token ",
+                                            t->index(), " are unreadable (", why, ")"));
   };
-  for (const v1::ComponentMetrics& c : l.components()) write(4, c);
-  for (const v1::AttentionHeadStats& h : l.attention_heads()) write(5, h);
-  if (l.has_output()) write(6, l.output());
+  if (!m.ParseFromString(blob)) return unreadable("not a TokenLayers message");
+  const int n = m.layer_size();
+  if (m.layer_duration_ns_size() != n || m.layer_total_mj_size() != n ||
+      m.layer_dynamic_mj_size() != n || m.layer_attribution_size() != n ||
+      m.layer_component_count_size() != n) {
+    return unreadable("per-layer arrays of different lengths");
+  }
+  const int nc = m.component_size();
+  int64_t counted = 0;
+  for (uint32_t k : m.layer_component_count()) counted += k;
+  if (counted != nc || m.component_duration_ns_size() != nc || m.component_total_mj_size() != nc ||
+      m.component_dynamic_mj_size() != nc || m.component_attribution_size() != nc) {
+    return unreadable("component arrays do not match the layers' counts");
+  }
+  const v1::Quality quality = t->energy().quality();  // layers share their token's channels
+  const int first = t->layers_size();
+  int c = 0;
+  for (int i = 0; i < n; ++i) {
+    v1::LayerMetrics* l = t->add_layers();
+    l->set_layer(m.layer(i));
+    l->set_duration_ns(m.layer_duration_ns(i));
+    v1::Energy* e = l->mutable_energy();
+    e->set_total_mj(m.layer_total_mj(i));
+    e->set_dynamic_mj(m.layer_dynamic_mj(i));
+    e->set_attribution(m.layer_attribution(i));
+    e->set_quality(quality);
+    const int count = static_cast<int>(m.layer_component_count(i));
+    if (components) {
+      l->mutable_components()->Reserve(count);
+      for (int k = c; k < c + count; ++k) {
+        v1::ComponentMetrics* cm = l->add_components();
+        cm->set_component(m.component(k));
+        cm->set_duration_ns(m.component_duration_ns(k));
+        v1::Energy* ce = cm->mutable_energy();
+        ce->set_total_mj(m.component_total_mj(k));
+        ce->set_dynamic_mj(m.component_dynamic_mj(k));
+        ce->set_attribution(m.component_attribution(k));
+        ce->set_quality(quality);
+      }
+    }
+    c += count;
+  }
+  if (!deep) return absl::OkStatus();
+  for (v1::LayerMetrics& d : *m.mutable_deep()) {
+    v1::LayerMetrics* l = nullptr;
+    for (int i = first; i < t->layers_size(); ++i) {
+      if (t->layers(i).layer() == d.layer()) l = t->mutable_layers(i);
+    }
+    if (l == nullptr) return unreadable("deep statistics of a layer that is not there");
+    *l->mutable_attention_heads() = std::move(*d.mutable_attention_heads());
+    if (d.has_output()) *l->mutable_output() = std::move(*d.mutable_output());
+    if (d.components_size() > 0 && components) {
+      if (d.components_size() != l->components_size()) {
+        return unreadable("activation statistics for a different number of components");
+      }
+      for (int k = 0; k < d.components_size(); ++k) {
+        if (d.components(k).has_activations()) {
+          *l->mutable_components(k)->mutable_activations() =
+              std::move(*d.mutable_components(k)->mutable_activations());
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Schema 1 → 2: every (run, token)'s layer_metrics rows become one token_layers row, then
+// layer_metrics goes. Runs inside the migration's transaction: a failure leaves version 1.
+absl::Status MoveLayerRowsToTokenLayers(Database* d) {
+  EPROF_ASSIGN_OR_RETURN(
+      Statement q,
+      d->Prepare("SELECT run_id, token_idx, layer, duration_ns, total_mj, dynamic_mj, attribution, "
+                 "detail FROM layer_metrics "
+                 // per token: transformer layers in order, the outside-layers part (-1) last
+                 "ORDER BY run_id, token_idx, layer < 0, layer"));
+  EPROF_ASSIGN_OR_RETURN(
+      Statement ins, d->Prepare("INSERT INTO token_layers(run_id, token_idx, layers) VALUES (?,?,?)"));
+  std::string run_id;
+  int64_t token_idx = -1;
+  v1::TokenRecord token;
+  TokenLayers scratch;
+  std::string bytes;
+  auto flush = [&]() -> absl::Status {
+    if (token.layers_size() == 0) return absl::OkStatus();
+    EncodeTokenLayers(token, &scratch, &bytes);
+    ins.Bind(1, run_id);
+    ins.Bind(2, token_idx);
+    ins.BindBlob(3, bytes);
+    token.clear_layers();
+    return ins.Run();
+  };
+  for (;;) {
+    EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    std::string row_run = q.ColumnText(0);
+    const int64_t row_token = q.ColumnInt(1);
+    if (row_run != run_id || row_token != token_idx) {
+      EPROF_RETURN_IF_ERROR(flush());
+      run_id = std::move(row_run);
+      token_idx = row_token;
+    }
+    v1::LayerMetrics* l = token.add_layers();
+    if (!q.ColumnIsNull(7) && !l->ParseFromString(q.ColumnText(7))) {
+      return absl::DataLossError(absl::StrCat("run ", run_id, ": stored metrics of token ",
+                                              token_idx, " layer ", q.ColumnInt(2),
+                                              " are unreadable"));
+    }
+    l->set_layer(static_cast<int32_t>(q.ColumnInt(2)));
+    l->set_duration_ns(q.ColumnInt(3));
+    l->mutable_energy()->set_total_mj(q.ColumnDouble(4));
+    l->mutable_energy()->set_dynamic_mj(q.ColumnDouble(5));
+    l->mutable_energy()->set_attribution(static_cast<v1::Attribution>(q.ColumnInt(6)));
+  }
+  EPROF_RETURN_IF_ERROR(flush());
+  q.Reset();
+  return d->Exec("DROP TABLE layer_metrics");
 }
 
 void BindSummaryColumns(Statement& st, const v1::RunSummary& s, int first) {
@@ -210,6 +356,10 @@ absl::Status RunStore::Migrate() {
     EPROF_RETURN_IF_ERROR(tx.Begin());
     EPROF_RETURN_IF_ERROR(
         Annotate(d->Exec(migrations[v]), absl::StrCat("migration to version ", v + 1)));
+    if (v + 1 == 2) {
+      EPROF_RETURN_IF_ERROR(
+          Annotate(MoveLayerRowsToTokenLayers(d), "migration to version 2 (token_layers)"));
+    }
     EPROF_RETURN_IF_ERROR(d->Exec("DELETE FROM schema_version"));
     EPROF_RETURN_IF_ERROR(d->Exec(absl::StrCat("INSERT INTO schema_version VALUES (", v + 1, ")")));
     EPROF_RETURN_IF_ERROR(tx.Commit());
@@ -363,9 +513,9 @@ absl::Status RunStore::WriteTokens(const std::string& run_id,
                  "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   EPROF_ASSIGN_OR_RETURN(
       Statement lay,
-      d->Prepare("INSERT OR REPLACE INTO layer_metrics(run_id, token_idx, layer, duration_ns, "
-                 "total_mj, dynamic_mj, attribution, detail) VALUES (?,?,?,?,?,?,?,?)"));
-  std::string detail_bytes;
+      d->Prepare("INSERT OR REPLACE INTO token_layers(run_id, token_idx, layers) VALUES (?,?,?)"));
+  std::string layers_bytes;
+  TokenLayers scratch;  // reused by every token of the batch
   for (const v1::TokenRecord& t : tokens) {
     v1::Energy channels;
     *channels.mutable_channels() = t.energy().channels();
@@ -383,22 +533,12 @@ absl::Status RunStore::WriteTokens(const std::string& run_id,
     tok.Bind(12, t.probability());
     tok.BindBlob(13, channels.SerializeAsString());
     EPROF_RETURN_IF_ERROR(tok.Run());
-    for (const v1::LayerMetrics& l : t.layers()) {
-      lay.Bind(1, run_id);
-      lay.Bind(2, static_cast<int64_t>(t.index()));
-      lay.Bind(3, static_cast<int64_t>(l.layer()));
-      lay.Bind(4, static_cast<int64_t>(l.duration_ns()));
-      lay.Bind(5, l.energy().total_mj());
-      lay.Bind(6, l.energy().dynamic_mj());
-      lay.Bind(7, static_cast<int64_t>(l.energy().attribution()));
-      if (l.components_size() > 0 || l.attention_heads_size() > 0 || l.has_output()) {
-        LayerDetailBytes(l, &detail_bytes);
-        lay.BindBlob(8, detail_bytes);
-      } else {
-        lay.BindNull(8);
-      }
-      EPROF_RETURN_IF_ERROR(lay.Run());
-    }
+    if (t.layers_size() == 0) continue;
+    EncodeTokenLayers(t, &scratch, &layers_bytes);
+    lay.Bind(1, run_id);
+    lay.Bind(2, static_cast<int64_t>(t.index()));
+    lay.BindBlob(3, layers_bytes);
+    EPROF_RETURN_IF_ERROR(lay.Run());
   }
   return absl::OkStatus();
 }
@@ -448,42 +588,16 @@ absl::Status RunStore::ReadTokens(const std::string& run_id, const v1::RunParts&
   if (!parts.layers() && !parts.components() && !parts.deep()) return absl::OkStatus();
 
   EPROF_ASSIGN_OR_RETURN(
-      Statement ql,
-      d->Prepare("SELECT token_idx, layer, duration_ns, total_mj, dynamic_mj, attribution, detail "
-                 "FROM layer_metrics WHERE run_id = ? "
-                 // transformer layers in order, the outside-layers pseudo-layer (-1) last
-                 "ORDER BY token_idx, layer < 0, layer"));
+      Statement ql, d->Prepare("SELECT token_idx, layers FROM token_layers WHERE run_id = ?"));
   ql.Bind(1, run_id);
-  bool with_components = parts.components() || parts.deep();
+  const bool with_components = parts.components() || parts.deep();
   for (;;) {
     EPROF_ASSIGN_OR_RETURN(bool row, ql.Step());
     if (!row) break;
     auto it = by_index.find(ql.ColumnInt(0));
     if (it == by_index.end()) continue;
-    v1::LayerMetrics* l = it->second->add_layers();
-    if (with_components && !ql.ColumnIsNull(6)) {
-      if (!l->ParseFromString(ql.ColumnText(6))) {
-        return absl::DataLossError(absl::StrCat("run ", run_id, ": stored metrics of token ",
-                                                ql.ColumnInt(0), " layer ", ql.ColumnInt(1),
-                                                " are unreadable"));
-      }
-      if (!parts.deep()) {
-        l->clear_attention_heads();
-        l->clear_output();
-        for (v1::ComponentMetrics& c : *l->mutable_components()) c.clear_activations();
-      }
-    }
-    l->set_layer(static_cast<int32_t>(ql.ColumnInt(1)));
-    l->set_duration_ns(ql.ColumnInt(2));
-    v1::Energy* e = l->mutable_energy();
-    e->set_total_mj(ql.ColumnDouble(3));
-    e->set_dynamic_mj(ql.ColumnDouble(4));
-    e->set_attribution(static_cast<v1::Attribution>(ql.ColumnInt(5)));
-    // Layers and components share their token's channels, hence its quality.
-    e->set_quality(it->second->energy().quality());
-    for (v1::ComponentMetrics& c : *l->mutable_components()) {
-      c.mutable_energy()->set_quality(e->quality());
-    }
+    EPROF_RETURN_IF_ERROR(
+        DecodeTokenLayers(ql.ColumnText(1), with_components, parts.deep(), run_id, it->second));
   }
   return absl::OkStatus();
 }

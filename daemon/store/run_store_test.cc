@@ -9,7 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_matchers.h"
+#include "daemon/store/schema.h"
 #include "daemon/store/sqlite.h"
+#include "eprof/store/token_layers.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -298,6 +300,89 @@ TEST_F(RunStoreTest, UnfinishedRunsBecomeInterrupted) {
   EXPECT_EQ(store->ListRuns(by_status)->total_count(), 1u);
 }
 
+// A database of schema version 1 (one layer_metrics row per token and layer, components in a
+// LayerMetrics blob) opens migrated to version 2: every token reads back whole, components,
+// activation and attention statistics included, and layer_metrics is gone.
+TEST_F(RunStoreTest, MigratesSchemaOneLayerRowsIntoOneRowPerToken) {
+  const RunRows rows = SampleRows();
+  v1::RunSummary s = Summary("old", "llama/tiny", 1000, v1::RUN_STATUS_COMPLETED);
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_THAT(store->CreateRun(s), IsOk());
+    ASSERT_THAT(store->AppendRows("old", rows), IsOk());
+    ASSERT_THAT(store->UpdateSummary(s), IsOk());
+  }
+  {  // Turn it back into what version 1 wrote.
+    auto db = Database::Open(path_);
+    ASSERT_THAT(db, IsOk());
+    const std::string v1_sql = Migrations()[0];
+    const size_t at = v1_sql.find("CREATE TABLE layer_metrics");
+    ASSERT_NE(at, std::string::npos);
+    ASSERT_THAT((*db)->Exec(v1_sql.substr(at, v1_sql.find(';', at) + 1 - at)), IsOk());
+    auto ins = (*db)->Prepare(
+        "INSERT INTO layer_metrics(run_id, token_idx, layer, duration_ns, total_mj, dynamic_mj, "
+        "attribution, detail) VALUES (?,?,?,?,?,?,?,?)");
+    ASSERT_THAT(ins, IsOk());
+    for (const v1::TokenRecord& t : rows.tokens) {
+      for (const v1::LayerMetrics& l : t.layers()) {
+        v1::LayerMetrics detail;  // version 1's blob: only these three fields
+        *detail.mutable_components() = l.components();
+        *detail.mutable_attention_heads() = l.attention_heads();
+        if (l.has_output()) *detail.mutable_output() = l.output();
+        ins->Bind(1, std::string("old"));
+        ins->Bind(2, static_cast<int64_t>(t.index()));
+        ins->Bind(3, static_cast<int64_t>(l.layer()));
+        ins->Bind(4, static_cast<int64_t>(l.duration_ns()));
+        ins->Bind(5, l.energy().total_mj());
+        ins->Bind(6, l.energy().dynamic_mj());
+        ins->Bind(7, static_cast<int64_t>(l.energy().attribution()));
+        ins->BindBlob(8, detail.SerializeAsString());
+        ASSERT_THAT(ins->Run(), IsOk());
+      }
+    }
+    ASSERT_THAT((*db)->Exec("DROP TABLE token_layers; UPDATE schema_version SET version = 1"), IsOk());
+  }
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  absl::StatusOr<v1::GetRunResponse> run = store->GetRun("old", v1::RunParts());
+  ASSERT_THAT(run, IsOk());
+  ASSERT_EQ(run->tokens_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(MessageDifferencer::Equals(run->tokens(i), rows.tokens[i]))
+        << run->tokens(i).DebugString();
+  }
+  EXPECT_EQ(Rows("token_layers", "old"), 3);
+  auto db = Database::Open(path_);
+  ASSERT_THAT(db, IsOk());
+  auto q = (*db)->Prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'layer_metrics'");
+  ASSERT_THAT(q, IsOk());
+  ASSERT_THAT(q->Step(), IsOkAndHolds(true));
+  EXPECT_EQ(q->ColumnInt(0), 0);
+}
+
+// A token_layers row that does not decode fails the read with the run and token named, instead
+// of returning a token with wrong layers.
+TEST_F(RunStoreTest, AnUnreadableLayersRowIsDataLoss) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  ASSERT_THAT(store->CreateRun(Summary("r1", "m", 1, v1::RUN_STATUS_COMPLETED)), IsOk());
+  ASSERT_THAT(store->AppendRows("r1", SampleRows()), IsOk());
+  {
+    TokenLayers bad;  // a layer without its duration or energies
+    bad.add_layer(0);
+    auto db = Database::Open(path_);
+    ASSERT_THAT(db, IsOk());
+    auto up = (*db)->Prepare("UPDATE token_layers SET layers = ? WHERE run_id = 'r1' AND token_idx = 1");
+    ASSERT_THAT(up, IsOk());
+    up->BindBlob(1, bad.SerializeAsString());
+    ASSERT_THAT(up->Run(), IsOk());
+  }
+  EXPECT_THAT(store->GetRun("r1", v1::RunParts()),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("run r1: stored layer metrics of token 1 are unreadable")));
+}
+
 TEST_F(RunStoreTest, DeleteCascadesToEveryTable) {
   auto store = OpenOrDie();
   ASSERT_THAT(store->CreateRun(Summary("r1", "m", 1, v1::RUN_STATUS_COMPLETED, 0, {"t"})), IsOk());
@@ -305,7 +390,7 @@ TEST_F(RunStoreTest, DeleteCascadesToEveryTable) {
   ASSERT_THAT(store->AppendRows("r1", SampleRows()), IsOk());
   ASSERT_THAT(store->AppendRows("r2", SampleRows()), IsOk());
   ASSERT_THAT(store->DeleteRun("r1"), IsOk());
-  for (const char* table : {"run_tags", "phases", "tokens", "layer_metrics", "power_readings"}) {
+  for (const char* table : {"run_tags", "phases", "tokens", "token_layers", "power_readings"}) {
     EXPECT_EQ(Rows(table, "r1"), 0) << table;
   }
   EXPECT_EQ(Rows("tokens", "r2"), 3);

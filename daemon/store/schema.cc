@@ -88,6 +88,17 @@ CREATE TABLE power_readings (
   PRIMARY KEY (run_id, seq, channel)
 ) WITHOUT ROWID;
 )sql",
+      // 1 → 2: a token's layer and component metrics in one row (eprof.store.TokenLayers)
+      // instead of one row per layer. RunStore::Migrate moves the rows of layer_metrics into
+      // it and drops layer_metrics.
+      R"sql(
+CREATE TABLE token_layers (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  token_idx INTEGER NOT NULL,
+  layers BLOB NOT NULL,
+  PRIMARY KEY (run_id, token_idx)
+);
+)sql",
   };
   return kMigrations;
 }

@@ -2,16 +2,19 @@
 // the database from version i-1 to version i; a fresh database runs them all. Never edit a
 // released migration: append a new one.
 //
-// Layout (version 1):
+// Layout (version 2):
 //   runs             one row per run: filter/sort columns + the RunSummary proto (summary blob)
 //   run_tags         (run_id, tag)
 //   phases           one row per (run, phase): figures + the PhaseRecord proto without layers
 //   tokens           one row per generated token: figures + per-channel energies (Energy blob)
-//   layer_metrics    one row per (run, token, layer); token 0 is the prefill forward pass.
-//                    `detail` holds the layer's components, activation and attention
-//                    statistics as an eprof.v1.LayerMetrics proto (only those fields set).
-//                    One row per component instead made a 1,000-token run of the demo model
-//                    (372,000 component rows) take 0.85 s to save against a 0.5 s target.
+//   token_layers     one row per (run, token) with layers; token 0 is the prefill forward pass.
+//                    `layers` is an eprof.store.TokenLayers proto (proto/eprof/store): every
+//                    layer's and component's figures in packed arrays, deep statistics as
+//                    LayerMetrics. A 1,000-token components run of the demo model is 1,000
+//                    rows. Version 1 had one layer_metrics row per (run, token, layer) with a
+//                    LayerMetrics blob: 31,000 rows, saved in 0.22 s, and their writer thread
+//                    measurably slowed the decode it ran beside (daemon_bench, 2 cores).
+//                    (One row per component before that took 0.85 s.)
 //   power_readings   one row per (run, sample seq, channel)
 // Every child table references runs(id) ON DELETE CASCADE.
 #ifndef EPROF_DAEMON_STORE_SCHEMA_H_
