@@ -1,12 +1,16 @@
-// Scheduling for threads whose work can wait: they should run on CPU time nobody else wants
-// (a profiled run's SQLite writes must not slow the inference they measure) and never preempt
-// the threads that do the measured work.
+// Scheduling hints for eprof's own threads, so that they disturb the inference they measure as
+// little as possible. Threads whose work can wait run on CPU time nobody else wants (a profiled
+// run's SQLite writes must not slow the inference) and never preempt the threads that do the
+// measured work; threads that only pass data on (a live stream's writer) wake promptly and are
+// done in microseconds.
 //
 //   std::thread writer([] {
 //     eprof::NameCurrentThread("eprof-store");
 //     (void)eprof::MakeCurrentThreadBackground();
 //     ...
 //   });
+//   ...
+//   eprof::ScopedThreadSlice prompt(absl::Microseconds(100));  // while this thread streams
 //
 // Thread safety: each call affects only the calling thread.
 #ifndef EPROF_COMMON_THREAD_PRIORITY_H_
