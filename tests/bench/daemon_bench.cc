@@ -40,9 +40,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "common/thread_priority.h"
 #include "common/clock.h"
 #include "common/process_init.h"
+#include "common/thread_priority.h"
 #include "eprof/v1/profiler.grpc.pb.h"
 #include "tests/testing/subprocess.h"
 
