@@ -62,11 +62,12 @@ PowerFeedState SensorFeed::state() const {
 
 void SensorFeed::Loop() {
   uint64_t seq = 0;
+  power::SensorSample next;  // reused: the sensor fills it in place
   while (!stopping_) {
-    absl::StatusOr<power::SensorSample> next = sensor_->Next(interval_ns_.load());
-    if (!next.ok()) {
-      if (stopping_ || next.status().code() == absl::StatusCode::kCancelled) return;
-      std::string error = absl::StrCat("power source ", info_.name(), " failed: ", next.status().message());
+    absl::Status status = sensor_->NextInto(interval_ns_.load(), &next);
+    if (!status.ok()) {
+      if (stopping_ || status.code() == absl::StatusCode::kCancelled) return;
+      std::string error = absl::StrCat("power source ", info_.name(), " failed: ", status.message());
       EPROF_LOG(ERROR) << error;
       {
         absl::MutexLock lock(&mu_);
@@ -77,10 +78,10 @@ void SensorFeed::Loop() {
     }
     v1::PowerSample s;
     s.set_seq(seq++);
-    s.set_t_end_ns(next->t_end_ns);
-    s.set_window_ns(next->window_ns);
+    s.set_t_end_ns(next.t_end_ns);
+    s.set_window_ns(next.window_ns);
     s.set_source(info_.name());
-    for (const power::Reading& r : next->readings) {
+    for (const power::Reading& r : next.readings) {
       v1::Reading* out = s.add_readings();
       out->set_channel(r.channel);
       out->set_energy_mj(r.energy_mj);
