@@ -105,6 +105,14 @@ void EncodeTokenLayers(const v1::TokenRecord& t, TokenLayers* m, std::string* ou
   m->SerializeToString(out);
 }
 
+void SetEnergy(double total_mj, double dynamic_mj, int attribution, v1::Quality quality,
+               v1::Energy* e) {
+  e->set_total_mj(total_mj);
+  e->set_dynamic_mj(dynamic_mj);
+  e->set_attribution(static_cast<v1::Attribution>(attribution));
+  e->set_quality(quality);
+}
+
 // The inverse: appends the layers in `blob` to `t` (whose energy quality they take), with their
 // components when `components`, and with activation and attention statistics when `deep`.
 absl::Status DecodeTokenLayers(const std::string& blob, bool components, bool deep,
@@ -135,11 +143,8 @@ absl::Status DecodeTokenLayers(const std::string& blob, bool components, bool de
     v1::LayerMetrics* l = t->add_layers();
     l->set_layer(m.layer(i));
     l->set_duration_ns(m.layer_duration_ns(i));
-    v1::Energy* e = l->mutable_energy();
-    e->set_total_mj(m.layer_total_mj(i));
-    e->set_dynamic_mj(m.layer_dynamic_mj(i));
-    e->set_attribution(m.layer_attribution(i));
-    e->set_quality(quality);
+    SetEnergy(m.layer_total_mj(i), m.layer_dynamic_mj(i), m.layer_attribution(i), quality,
+              l->mutable_energy());
     const int count = static_cast<int>(m.layer_component_count(i));
     if (components) {
       l->mutable_components()->Reserve(count);
@@ -147,11 +152,8 @@ absl::Status DecodeTokenLayers(const std::string& blob, bool components, bool de
         v1::ComponentMetrics* cm = l->add_components();
         cm->set_component(m.component(k));
         cm->set_duration_ns(m.component_duration_ns(k));
-        v1::Energy* ce = cm->mutable_energy();
-        ce->set_total_mj(m.component_total_mj(k));
-        ce->set_dynamic_mj(m.component_dynamic_mj(k));
-        ce->set_attribution(m.component_attribution(k));
-        ce->set_quality(quality);
+        SetEnergy(m.component_total_mj(k), m.component_dynamic_mj(k), m.component_attribution(k),
+                  quality, cm->mutable_energy());
       }
     }
     c += count;
