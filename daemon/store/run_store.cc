@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/errno_status.h"
+#include "common/logging.h"
 #include "common/status_macros.h"
 #include "daemon/store/schema.h"
 #include "daemon/store/sqlite.h"
@@ -354,6 +355,12 @@ absl::Status RunStore::Migrate() {
         migrations.size(), "): upgrade eprof, or choose another --db"));
   }
   for (int v = version; v < static_cast<int>(migrations.size()); ++v) {
+    // Fresh databases run every migration at once and quietly; an existing one says so, since
+    // rewriting its rows (version 2 re-encodes every token's layers) can take seconds.
+    if (version > 0) {
+      EPROF_LOG(INFO) << "database " << path_ << ": migrating from schema version " << v << " to "
+                      << v + 1;
+    }
     Transaction tx(d);
     EPROF_RETURN_IF_ERROR(tx.Begin());
     EPROF_RETURN_IF_ERROR(
