@@ -248,11 +248,15 @@ absl::Status RunStore::Migrate() {
     }
     Transaction tx(d);
     EPROF_RETURN_IF_ERROR(tx.Begin());
-    EPROF_RETURN_IF_ERROR(
-        Annotate(d->Exec(migrations[v]), absl::StrCat("migration to version ", v + 1)));
-    if (v + 1 == 2) {
-      EPROF_RETURN_IF_ERROR(
-          Annotate(MoveLayerRowsToTokenLayers(d), "migration to version 2 (token_layers)"));
+    absl::Status step = d->Exec(migrations[v]);
+    if (step.ok() && v + 1 == 2) step = MoveLayerRowsToTokenLayers(d);
+    if (!step.ok()) {  // the transaction rolls back: nothing of this step stays
+      return absl::Status(
+          step.code(),
+          absl::StrCat("database ", path_, ": migration to schema version ", v + 1,
+                       " failed and changed nothing (the database stays at version ", v,
+                       ", its runs intact): ", step.message(),
+                       ". Use it with the eprofd that wrote it, or start eprofd with another --db"));
     }
     EPROF_RETURN_IF_ERROR(d->Exec("DELETE FROM schema_version"));
     EPROF_RETURN_IF_ERROR(d->Exec(absl::StrCat("INSERT INTO schema_version VALUES (", v + 1, ")")));

@@ -23,6 +23,7 @@ using ::eprof::testing::IsOk;
 using ::eprof::testing::IsOkAndHolds;
 using ::eprof::testing::StatusIs;
 using ::google::protobuf::util::MessageDifferencer;
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -52,6 +53,11 @@ class RunStoreTest : public ::testing::Test {
     EXPECT_THAT(q->Step(), IsOkAndHolds(true));
     return q->ColumnInt(0);
   }
+
+  // A database as schema version 1 left it, holding run "old" with `rows`: written by the current
+  // store, then turned back (layer_metrics rows with LayerMetrics blobs, no token_layers,
+  // version 1). The detail blob of token `corrupt_token`'s first layer is not a proto, if >= 0.
+  void WriteSchemaOneRun(const RunRows& rows, int corrupt_token);  // defined below
 
   static inline int counter_ = 0;
   std::filesystem::path dir_;
@@ -165,6 +171,46 @@ RunRows SampleRows() {
   rows.tokens = {Token(0, v1::PHASE_PREFILL), Token(1, v1::PHASE_DECODE),
                  Token(2, v1::PHASE_DECODE)};
   return rows;
+}
+
+void RunStoreTest::WriteSchemaOneRun(const RunRows& rows, int corrupt_token) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    v1::RunSummary s = Summary("old", "llama/tiny", 1000, v1::RUN_STATUS_COMPLETED);
+    ASSERT_THAT(store->CreateRun(s), IsOk());
+    ASSERT_THAT(store->AppendRows("old", rows), IsOk());
+    ASSERT_THAT(store->UpdateSummary(s), IsOk());
+  }
+  auto db = Database::Open(path_);
+  ASSERT_THAT(db, IsOk());
+  const std::string v1_sql = Migrations()[0];
+  const size_t at = v1_sql.find("CREATE TABLE layer_metrics");
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_THAT((*db)->Exec(v1_sql.substr(at, v1_sql.find(';', at) + 1 - at)), IsOk());
+  auto ins = (*db)->Prepare(
+      "INSERT INTO layer_metrics(run_id, token_idx, layer, duration_ns, total_mj, dynamic_mj, "
+      "attribution, detail) VALUES (?,?,?,?,?,?,?,?)");
+  ASSERT_THAT(ins, IsOk());
+  for (const v1::TokenRecord& t : rows.tokens) {
+    for (const v1::LayerMetrics& l : t.layers()) {
+      v1::LayerMetrics detail;  // version 1's blob: only these three fields
+      *detail.mutable_components() = l.components();
+      *detail.mutable_attention_heads() = l.attention_heads();
+      if (l.has_output()) *detail.mutable_output() = l.output();
+      const bool corrupt = static_cast<int>(t.index()) == corrupt_token && &l == &t.layers(0);
+      ins->Bind(1, std::string("old"));
+      ins->Bind(2, static_cast<int64_t>(t.index()));
+      ins->Bind(3, static_cast<int64_t>(l.layer()));
+      ins->Bind(4, static_cast<int64_t>(l.duration_ns()));
+      ins->Bind(5, l.energy().total_mj());
+      ins->Bind(6, l.energy().dynamic_mj());
+      ins->Bind(7, static_cast<int64_t>(l.energy().attribution()));
+      ins->BindBlob(8, corrupt ? std::string("\xff\xff\xff") : detail.SerializeAsString());
+      ASSERT_THAT(ins->Run(), IsOk());
+    }
+  }
+  ASSERT_THAT((*db)->Exec("DROP TABLE token_layers; UPDATE schema_version SET version = 1"), IsOk());
 }
 
 TEST_F(RunStoreTest, OpensWithWalForeignKeysAndTheLatestSchema) {
@@ -305,44 +351,7 @@ TEST_F(RunStoreTest, UnfinishedRunsBecomeInterrupted) {
 // activation and attention statistics included, and layer_metrics is gone.
 TEST_F(RunStoreTest, MigratesSchemaOneLayerRowsIntoOneRowPerToken) {
   const RunRows rows = SampleRows();
-  v1::RunSummary s = Summary("old", "llama/tiny", 1000, v1::RUN_STATUS_COMPLETED);
-  {
-    auto store = OpenOrDie();
-    ASSERT_NE(store, nullptr);
-    ASSERT_THAT(store->CreateRun(s), IsOk());
-    ASSERT_THAT(store->AppendRows("old", rows), IsOk());
-    ASSERT_THAT(store->UpdateSummary(s), IsOk());
-  }
-  {  // Turn it back into what version 1 wrote.
-    auto db = Database::Open(path_);
-    ASSERT_THAT(db, IsOk());
-    const std::string v1_sql = Migrations()[0];
-    const size_t at = v1_sql.find("CREATE TABLE layer_metrics");
-    ASSERT_NE(at, std::string::npos);
-    ASSERT_THAT((*db)->Exec(v1_sql.substr(at, v1_sql.find(';', at) + 1 - at)), IsOk());
-    auto ins = (*db)->Prepare(
-        "INSERT INTO layer_metrics(run_id, token_idx, layer, duration_ns, total_mj, dynamic_mj, "
-        "attribution, detail) VALUES (?,?,?,?,?,?,?,?)");
-    ASSERT_THAT(ins, IsOk());
-    for (const v1::TokenRecord& t : rows.tokens) {
-      for (const v1::LayerMetrics& l : t.layers()) {
-        v1::LayerMetrics detail;  // version 1's blob: only these three fields
-        *detail.mutable_components() = l.components();
-        *detail.mutable_attention_heads() = l.attention_heads();
-        if (l.has_output()) *detail.mutable_output() = l.output();
-        ins->Bind(1, std::string("old"));
-        ins->Bind(2, static_cast<int64_t>(t.index()));
-        ins->Bind(3, static_cast<int64_t>(l.layer()));
-        ins->Bind(4, static_cast<int64_t>(l.duration_ns()));
-        ins->Bind(5, l.energy().total_mj());
-        ins->Bind(6, l.energy().dynamic_mj());
-        ins->Bind(7, static_cast<int64_t>(l.energy().attribution()));
-        ins->BindBlob(8, detail.SerializeAsString());
-        ASSERT_THAT(ins->Run(), IsOk());
-      }
-    }
-    ASSERT_THAT((*db)->Exec("DROP TABLE token_layers; UPDATE schema_version SET version = 1"), IsOk());
-  }
+  WriteSchemaOneRun(rows, /*corrupt_token=*/-1);
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
   absl::StatusOr<v1::GetRunResponse> run = store->GetRun("old", v1::RunParts());
@@ -359,6 +368,30 @@ TEST_F(RunStoreTest, MigratesSchemaOneLayerRowsIntoOneRowPerToken) {
   ASSERT_THAT(q, IsOk());
   ASSERT_THAT(q->Step(), IsOkAndHolds(true));
   EXPECT_EQ(q->ColumnInt(0), 0);
+}
+
+// A migration that meets a row it cannot read fails the open with the run, token and layer
+// named, and leaves the database as it was: version 1, every layer row still there.
+TEST_F(RunStoreTest, AMigrationThatCannotReadARowChangesNothing) {
+  const RunRows rows = SampleRows();
+  WriteSchemaOneRun(rows, /*corrupt_token=*/1);
+  EXPECT_THAT(RunStore::Open(path_),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       AllOf(HasSubstr("migration to schema version 2 failed and changed "
+                                       "nothing (the database stays at version 1"),
+                             HasSubstr("run old: stored metrics of token 1 layer 0 are unreadable"),
+                             HasSubstr("or start eprofd with another --db"))));
+  EXPECT_EQ(Rows("layer_metrics", "old"), 6);  // 3 tokens x 2 layers
+  auto db = Database::Open(path_);
+  ASSERT_THAT(db, IsOk());
+  auto q = (*db)->Prepare("SELECT version FROM schema_version");
+  ASSERT_THAT(q, IsOk());
+  ASSERT_THAT(q->Step(), IsOkAndHolds(true));
+  EXPECT_EQ(q->ColumnInt(0), 1);
+  auto t = (*db)->Prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'token_layers'");
+  ASSERT_THAT(t, IsOk());
+  ASSERT_THAT(t->Step(), IsOkAndHolds(true));
+  EXPECT_EQ(t->ColumnInt(0), 0);
 }
 
 // A token_layers row that does not decode fails the read with the run and token named, instead
