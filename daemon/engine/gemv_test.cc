@@ -62,6 +62,7 @@ TEST(GemvPool, MatchesReferenceForOddShapesAndThreadCounts) {
       std::fill(y.begin(), y.end(), NAN);
       pool.Run(c.w.data(), c.x.data(), nullptr, y.data(), rows, cols);
       ExpectNear(y, c, /*bias=*/false, cols);
+      pool.Quiesce();  // c's weights go now: no late worker may still read them (gemv.h)
     }
   }
 }
@@ -86,6 +87,9 @@ TEST(GemvPool, ResizesAndServesCallsFromSeveralThreads) {
   }
   for (auto& t : callers) t.join();
   for (const auto& y : out) ExpectNear(y, c, /*bias=*/true, 512);
+  // c is destroyed before the pool: a worker preempted mid-chunk may still read its weights
+  // (it did, and crashed on the freed 2 MB matrix, once in ~100 runs under load).
+  pool.Quiesce();
 }
 
 TEST(GemvPool, WorkersSleepWhenIdleAndWakeForTheNextCall) {
@@ -99,6 +103,7 @@ TEST(GemvPool, WorkersSleepWhenIdleAndWakeForTheNextCall) {
   std::fill(y.begin(), y.end(), NAN);
   pool.Run(c.w.data(), c.x.data(), c.b.data(), y.data(), 1024, 512);
   ExpectNear(y, c, /*bias=*/true, 512);
+  pool.Quiesce();  // before c's weights go
 }
 
 // A worker that has not started (preempted, here held) never holds the caller up: the caller
@@ -131,6 +136,7 @@ TEST(GemvPool, CallerNeverWaitsForAWorkerThatHasNotStarted) {
     ExpectNear(y, d, /*bias=*/true, 576);
     if (i % 3 == 0) pool.Park();  // as after a forward pass: the next Run() wakes sleepers
   }
+  pool.Quiesce();  // before c's and d's weights go
 }
 
 // A worker preempted mid-chunk (here held after claiming one) does not hold the caller up
