@@ -62,9 +62,10 @@ class ProfileRun {
 
  private:
   // --- events and warnings (thread-safe: the power feed's thread calls them too) ---
-  void Emit(v1::ProfileEvent event) {
+  // Logs `event` (its wire form: the message can be reused afterwards).
+  void Emit(v1::ProfileEvent& event) {
     event.set_t_ns(clock_->NowNs());
-    deps_.events->Append(std::move(event));
+    deps_.events->Append(event);
   }
   void Warn(const std::string& code, const std::string& message) {
     v1::Warning w;
@@ -78,7 +79,7 @@ class ProfileRun {
     EPROF_LOG(WARNING) << "run " << in_.run_id << ": " << message;
     v1::ProfileEvent e;
     *e.mutable_warning() = std::move(w);
-    Emit(std::move(e));
+    Emit(e);
   }
 
   // --- phases ---
@@ -91,7 +92,7 @@ class ProfileRun {
     v1::ProfileEvent e;
     e.mutable_phase_started()->set_phase(phase);
     e.mutable_phase_started()->set_start_ns(start);
-    Emit(std::move(e));
+    Emit(e);
   }
   void EndPhase() { EndPhaseAt(clock_->NowNs()); }
   void EndPhaseAt(int64_t end_ns) {
@@ -101,7 +102,7 @@ class ProfileRun {
     v1::ProfileEvent e;
     *e.mutable_phase_ended()->mutable_phase() =
         BuildPhase(p.phase, p.start_ns, p.end_ns, p.sections, timeline_, baseline_);
-    Emit(std::move(e));
+    Emit(e);
   }
   // Runs `body` as section `name` of the current phase.
   template <typename F>
@@ -115,12 +116,12 @@ class ProfileRun {
     started.mutable_section_started()->set_phase(p.phase);
     started.mutable_section_started()->set_name(name);
     started.mutable_section_started()->set_start_ns(s.start_ns());
-    Emit(std::move(started));
+    Emit(started);
     auto result = body();
     s.set_end_ns(clock_->NowNs());
     v1::ProfileEvent ended;
     *ended.mutable_section_ended()->mutable_section() = s;
-    Emit(std::move(ended));
+    Emit(ended);
     phases_.back().sections.push_back(std::move(s));
     return result;
   }
@@ -174,6 +175,8 @@ class ProfileRun {
   std::unique_ptr<StoreWriter> writer_;
   store::RunRows rows_;
   int pending_token_rows_ = 0;
+  store::TokenLayers layers_scratch_;  // for BuildRow
+  v1::ProfileEvent token_event_;       // every TokenCompleted event, reused
 
   // Token recorders: the current one, those waiting for samples to cover them, and spares.
   std::deque<std::unique_ptr<SpanRecorder>> waiting_;
@@ -223,7 +226,7 @@ void ProfileRun::StartPower() {
         }
         v1::ProfileEvent e;
         *e.mutable_power_sample() = s;
-        Emit(std::move(e));
+        Emit(e);
       },
       [this](bool connected, const std::string& error) {
         if (connected) {
@@ -296,7 +299,8 @@ void ProfileRun::FinalizeCoveredTokens(bool force) {
     SpanRecorder* r = waiting_.front().get();
     if (r->token_end_ns() < 0) break;  // the current token
     if (!force && timeline_.covered_until_ns() < r->token_end_ns()) break;
-    rows_.tokens.push_back(r->Build(timeline_, baseline_));
+    r->BuildRow(timeline_, baseline_, &rows_.tokens.emplace_back(), &layers_scratch_,
+                &rows_.token_layers.emplace_back());
     ++pending_token_rows_;
     spare_.push_back(std::move(waiting_.front()));
     waiting_.pop_front();
@@ -306,14 +310,15 @@ void ProfileRun::FinalizeCoveredTokens(bool force) {
 
 void ProfileRun::FinishToken(SpanRecorder* recorder) {
   DrainSamples();
-  v1::ProfileEvent e;
-  v1::TokenCompleted* tc = e.mutable_token();
+  // Built into the same message every token (the log keeps its wire form): its ~400 layer and
+  // component messages at detail components are reused, not allocated and freed each time.
+  v1::TokenCompleted* tc = token_event_.mutable_token();
   // A token that no sample covers yet goes out with its times and a provisional token energy;
   // its layers' and components' energies come with the stored run (GetRun), once final.
   const bool final = timeline_.covered_until_ns() >= recorder->token_end_ns();
-  *tc->mutable_token() = recorder->Build(timeline_, baseline_, /*part_energies=*/final);
+  recorder->BuildInto(timeline_, baseline_, /*part_energies=*/final, tc->mutable_token());
   tc->set_energy_final(final);
-  Emit(std::move(e));
+  Emit(token_event_);
   FinalizeCoveredTokens(false);
 }
 
@@ -411,7 +416,7 @@ ProfileRunResult ProfileRun::Finish(v1::RunStatus status, absl::Status error,
   }
   v1::ProfileEvent e;
   *e.mutable_summary() = summary_;
-  Emit(std::move(e));
+  Emit(e);
   return {summary_, error};
 }
 
@@ -437,7 +442,7 @@ ProfileRunResult ProfileRun::Execute() {
     summary_.set_error(absl::StrCat("the run could not be recorded: ", s.message()));
     v1::ProfileEvent e;
     *e.mutable_summary() = summary_;
-    Emit(std::move(e));
+    Emit(e);
     return {summary_, s};
   }
   {
@@ -450,7 +455,7 @@ ProfileRunResult ProfileRun::Execute() {
     *rs->mutable_channels() = summary_.channels();
     rs->set_power_source(summary_.power_source());
     rs->set_queue_position(in_.queue_position);
-    Emit(std::move(e));
+    Emit(e);
   }
   StartPower();
 
@@ -464,7 +469,7 @@ ProfileRunResult ProfileRun::Execute() {
       v1::ProfileEvent e;
       e.mutable_phase_started()->set_phase(v1::PHASE_MODEL_LOAD);
       e.mutable_phase_started()->set_start_ns(load_start);
-      Emit(std::move(e));
+      Emit(e);
       load_phase_open = true;
     }
     int64_t now = clock_->NowNs();
@@ -477,7 +482,7 @@ ProfileRunResult ProfileRun::Execute() {
     ml->set_bytes_total(p.bytes_total);
     ml->set_tensors_loaded(p.tensors_loaded);
     ml->set_tensors_total(p.tensors_total);
-    Emit(std::move(e));
+    Emit(e);
   };
   bool loaded_now = false;
   absl::StatusOr<std::shared_ptr<LoadedModel>> acquired = in_.acquire_model(progress, &loaded_now);

@@ -85,7 +85,7 @@ class ProfileRunTest : public ::testing::Test {
     bool closed = false;
     std::vector<v1::ProfileEvent> events;
     for (const auto& e : events_->Read(0, absl::ZeroDuration(), &closed, 1 << 20)) {
-      events.push_back(e->event());
+      events.push_back(e->Parse());
     }
     EXPECT_FALSE(closed);  // the caller (RunManager) closes the log, not the run
     EXPECT_TRUE(!events.empty() && events.back().has_summary()) << "the summary comes last";

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <map>
 
 namespace eprof::daemon {
 
@@ -34,7 +33,7 @@ void SpanRecorder::EndToken(int32_t token_id, std::string text, double probabili
 }
 
 void SpanRecorder::BeginLayer(int32_t layer, int64_t t_ns) {
-  if (!record_layers_) return;
+  if (!record_layers_ || layer < -1) return;
   spans_.push_back({t_ns, -1, layer, v1::COMPONENT_UNSPECIFIED, -1});
 }
 
@@ -52,7 +51,7 @@ void SpanRecorder::EndLayer(int32_t layer, int64_t t_ns) {
 // At detail layers the parts outside the layers (embedding, final norm, lm_head) still count:
 // they are the pseudo-layer -1, whose spans are its components.
 void SpanRecorder::BeginComponent(int32_t layer, v1::Component component, int64_t t_ns) {
-  if (!record_components_ && !(record_layers_ && layer < 0)) return;
+  if (layer < -1 || (!record_components_ && !(record_layers_ && layer < 0))) return;
   spans_.push_back({t_ns, -1, layer, component, -1});
 }
 
@@ -79,107 +78,215 @@ void SpanRecorder::ComponentStats(int32_t layer, v1::Component component,
 }
 
 void SpanRecorder::AttentionStats(int32_t layer, const std::vector<v1::AttentionHeadStats>& heads) {
-  if (record_deep_) heads_.emplace_back(layer, heads);
+  if (record_deep_ && layer >= -1) heads_.emplace_back(layer, heads);
 }
 
 void SpanRecorder::LayerOutputStats(int32_t layer, const v1::ActivationStats& stats) {
-  if (record_deep_) layer_outputs_.emplace_back(layer, stats);
+  if (record_deep_ && layer >= -1) layer_outputs_.emplace_back(layer, stats);
+}
+
+SpanRecorder::LayerSums& SpanRecorder::SumsOf(int32_t layer) const {
+  const size_t i = static_cast<size_t>(layer + 1);
+  if (i >= sums_.size()) sums_.resize(i + 1);
+  LayerSums& l = sums_[i];
+  if (!l.present) {
+    l.present = true;
+    l.layer = PartSum();
+    l.components.clear();
+    l.output = nullptr;
+    l.deep = false;
+  }
+  return l;
+}
+
+namespace {
+
+// Adds one span's (or part's) energy to a sum. Attribution of a sum is counter only if every
+// part was; a part without power (none) gives way to any that has some.
+void Accumulate(double total_mj, double dynamic_mj, v1::Attribution attribution, double* into_total,
+                double* into_dynamic, v1::Attribution* into_attribution) {
+  *into_total += total_mj;
+  *into_dynamic += dynamic_mj;
+  if (*into_attribution == v1::ATTRIBUTION_UNSPECIFIED ||
+      attribution == v1::ATTRIBUTION_TIME_SHARE || *into_attribution == v1::ATTRIBUTION_NONE) {
+    *into_attribution = attribution;
+  }
+}
+
+void SetEnergy(double total_mj, double dynamic_mj, v1::Attribution attribution,
+               v1::Quality quality, v1::Energy* e) {
+  e->set_total_mj(total_mj);
+  e->set_dynamic_mj(dynamic_mj);
+  e->set_attribution(attribution);
+  e->set_quality(quality);
+}
+
+}  // namespace
+
+void SpanRecorder::SumSpans(const PowerTimeline& timeline, const Baseline& baseline,
+                            bool part_energies) const {
+  for (LayerSums& l : sums_) l.present = false;
+  // Energies are summed per layer / component over their spans (totals only: per-channel figures
+  // are kept for tokens, not for their parts).
+  for (const Span& s : spans_) {
+    if (s.end_ns < 0) continue;  // unfinished: dropped
+    LayerSums& l = SumsOf(s.layer);
+    PartSum* into = &l.layer;
+    if (s.component != v1::COMPONENT_UNSPECIFIED) {
+      into = nullptr;
+      for (PartSum& c : l.components) {
+        if (c.component == s.component) into = &c;
+      }
+      if (into == nullptr) {
+        into = &l.components.emplace_back();
+        into->component = s.component;
+      }
+      if (s.activation_index >= 0) {
+        into->activation_index = s.activation_index;
+        l.deep = true;
+      }
+    }
+    into->duration_ns += s.end_ns - s.start_ns;
+    if (!part_energies) continue;
+    const PowerTimeline::Total e = timeline.TotalOf(s.start_ns, s.end_ns);
+    const double dynamic =
+        baseline.empty() || e.attribution == v1::ATTRIBUTION_NONE
+            ? e.total_mj
+            : e.total_mj - baseline.total_power_mw * static_cast<double>(e.covered_ns) * 1e-9;
+    Accumulate(e.total_mj, dynamic, e.attribution, &into->total_mj, &into->dynamic_mj,
+               &into->attribution);
+  }
+  // The pseudo-layer -1 (embedding, final norm, lm_head) has no layer span of its own: its time
+  // and energy are its components'.
+  if (!sums_.empty() && sums_[0].present && sums_[0].layer.duration_ns == 0) {
+    PartSum& pseudo = sums_[0].layer;
+    for (const PartSum& c : sums_[0].components) {
+      pseudo.duration_ns += c.duration_ns;
+      if (c.attribution != v1::ATTRIBUTION_UNSPECIFIED) {
+        Accumulate(c.total_mj, c.dynamic_mj, c.attribution, &pseudo.total_mj, &pseudo.dynamic_mj,
+                   &pseudo.attribution);
+      }
+    }
+  }
+  for (const auto& [layer, heads] : heads_) SumsOf(layer).deep = true;
+  for (const auto& [layer, stats] : layer_outputs_) {
+    LayerSums& l = SumsOf(layer);
+    l.output = &stats;
+    l.deep = true;
+  }
+  // Transformer layers in index order, the outside-layers pseudo-layer last.
+  order_.clear();
+  for (size_t i = 1; i < sums_.size(); ++i) {
+    if (sums_[i].present) order_.push_back(static_cast<int32_t>(i) - 1);
+  }
+  if (!sums_.empty() && sums_[0].present) order_.push_back(-1);
+}
+
+void SpanRecorder::FillToken(const PowerTimeline& timeline, const Baseline& baseline,
+                             v1::TokenRecord* out) const {
+  out->Clear();
+  out->set_index(index_);
+  out->set_token_id(token_id_);
+  out->set_text(text_);
+  out->set_phase(phase_);
+  out->set_start_ns(token_start_ns_);
+  out->set_end_ns(token_end_ns_);
+  out->set_probability(probability_);
+  timeline.EnergyOf(token_start_ns_, token_end_ns_)
+      .ToProto(baseline, timeline.channels(), out->mutable_energy());
 }
 
 v1::TokenRecord SpanRecorder::Build(const PowerTimeline& timeline, const Baseline& baseline,
                                     bool part_energies) const {
   v1::TokenRecord token;
-  token.set_index(index_);
-  token.set_token_id(token_id_);
-  token.set_text(text_);
-  token.set_phase(phase_);
-  token.set_start_ns(token_start_ns_);
-  token.set_end_ns(token_end_ns_);
-  token.set_probability(probability_);
-  const auto& channels = timeline.channels();
-  timeline.EnergyOf(token_start_ns_, token_end_ns_).ToProto(baseline, channels, token.mutable_energy());
-  if (!record_layers_) return token;
+  BuildInto(timeline, baseline, part_energies, &token);
+  return token;
+}
 
-  std::map<int32_t, v1::LayerMetrics*> layers;
-  auto layer_of = [&](int32_t layer) {
-    auto it = layers.find(layer);
-    if (it != layers.end()) return it->second;
-    v1::LayerMetrics* l = token.add_layers();
+void SpanRecorder::BuildInto(const PowerTimeline& timeline, const Baseline& baseline,
+                             bool part_energies, v1::TokenRecord* out) const {
+  FillToken(timeline, baseline, out);
+  if (!record_layers_) return;
+  SumSpans(timeline, baseline, part_energies);
+  const v1::Quality quality = out->energy().quality();  // parts share their token's channels
+  for (int32_t layer : order_) {
+    const LayerSums& sums = sums_[static_cast<size_t>(layer + 1)];
+    v1::LayerMetrics* l = out->add_layers();
     l->set_layer(layer);
-    layers[layer] = l;
-    return l;
-  };
-  // Energies are summed per layer / component over their spans (totals only: per-channel figures
-  // are kept for tokens, not for their parts); attribution of a sum is counter only if every
-  // part was.
-  v1::Quality quality = token.energy().quality();
-  auto add = [&](v1::Energy* into, const PowerTimeline::Total& e) {
-    bool first = into->attribution() == v1::ATTRIBUTION_UNSPECIFIED;
-    double dynamic = baseline.empty() || e.attribution == v1::ATTRIBUTION_NONE
-                         ? e.total_mj
-                         : e.total_mj - baseline.total_power_mw * static_cast<double>(e.covered_ns) * 1e-9;
-    into->set_total_mj(into->total_mj() + e.total_mj);
-    into->set_dynamic_mj(into->dynamic_mj() + dynamic);
-    into->set_quality(quality);
-    if (first || e.attribution == v1::ATTRIBUTION_TIME_SHARE ||
-        into->attribution() == v1::ATTRIBUTION_NONE) {
-      into->set_attribution(e.attribution);
+    l->set_duration_ns(sums.layer.duration_ns);
+    if (sums.layer.attribution != v1::ATTRIBUTION_UNSPECIFIED) {
+      SetEnergy(sums.layer.total_mj, sums.layer.dynamic_mj, sums.layer.attribution, quality,
+                l->mutable_energy());
     }
-  };
-  for (const Span& s : spans_) {
-    if (s.end_ns < 0) continue;
-    v1::LayerMetrics* l = layer_of(s.layer);
-    PowerTimeline::Total e;
-    if (part_energies) e = timeline.TotalOf(s.start_ns, s.end_ns);
-    if (s.component == v1::COMPONENT_UNSPECIFIED) {
-      l->set_duration_ns(l->duration_ns() + (s.end_ns - s.start_ns));
-      if (part_energies) add(l->mutable_energy(), e);
-      continue;
+    if (record_components_) {
+      for (const PartSum& c : sums.components) {
+        v1::ComponentMetrics* m = l->add_components();
+        m->set_component(c.component);
+        m->set_duration_ns(c.duration_ns);
+        if (c.attribution != v1::ATTRIBUTION_UNSPECIFIED) {
+          SetEnergy(c.total_mj, c.dynamic_mj, c.attribution, quality, m->mutable_energy());
+        }
+        if (c.activation_index >= 0) *m->mutable_activations() = activations_[c.activation_index];
+      }
     }
-    v1::ComponentMetrics* c = nullptr;
-    for (v1::ComponentMetrics& existing : *l->mutable_components()) {
-      if (existing.component() == s.component) c = &existing;
+    if (!sums.deep) continue;
+    for (const auto& [at, heads] : heads_) {
+      if (at != layer) continue;
+      for (const v1::AttentionHeadStats& h : heads) *l->add_attention_heads() = h;
     }
-    if (c == nullptr) {
-      c = l->add_components();
-      c->set_component(s.component);
-    }
-    c->set_duration_ns(c->duration_ns() + (s.end_ns - s.start_ns));
-    if (part_energies) add(c->mutable_energy(), e);
-    if (s.activation_index >= 0) *c->mutable_activations() = activations_[s.activation_index];
+    if (sums.output != nullptr) *l->mutable_output() = *sums.output;
   }
-  // The pseudo-layer -1 (embedding, final norm, lm_head) has no layer span of its own: its time
-  // and energy are its components'.
-  for (v1::LayerMetrics& l : *token.mutable_layers()) {
-    if (l.layer() >= 0 || l.duration_ns() > 0) continue;
-    for (const v1::ComponentMetrics& c : l.components()) {
-      l.set_duration_ns(l.duration_ns() + c.duration_ns());
-      if (!part_energies) continue;
-      v1::Energy* e = l.mutable_energy();
-      bool first = e->attribution() == v1::ATTRIBUTION_UNSPECIFIED;
-      e->set_total_mj(e->total_mj() + c.energy().total_mj());
-      e->set_dynamic_mj(e->dynamic_mj() + c.energy().dynamic_mj());
-      e->set_quality(c.energy().quality());
-      if (first || c.energy().attribution() == v1::ATTRIBUTION_TIME_SHARE) {
-        e->set_attribution(c.energy().attribution());
+}
+
+void SpanRecorder::BuildRow(const PowerTimeline& timeline, const Baseline& baseline,
+                            v1::TokenRecord* token, store::TokenLayers* scratch,
+                            std::string* layers) const {
+  FillToken(timeline, baseline, token);
+  layers->clear();
+  if (!record_layers_) return;
+  SumSpans(timeline, baseline, /*part_energies=*/true);
+  store::TokenLayers& m = *scratch;
+  m.Clear();
+  for (int32_t layer : order_) {
+    const LayerSums& sums = sums_[static_cast<size_t>(layer + 1)];
+    m.add_layer(layer);
+    m.add_layer_duration_ns(sums.layer.duration_ns);
+    m.add_layer_total_mj(sums.layer.total_mj);
+    m.add_layer_dynamic_mj(sums.layer.dynamic_mj);
+    m.add_layer_attribution(sums.layer.attribution);
+    const bool components = record_components_;
+    m.add_layer_component_count(components ? static_cast<uint32_t>(sums.components.size()) : 0);
+    bool activations = false;
+    if (components) {
+      for (const PartSum& c : sums.components) {
+        m.add_component(c.component);
+        m.add_component_duration_ns(c.duration_ns);
+        m.add_component_total_mj(c.total_mj);
+        m.add_component_dynamic_mj(c.dynamic_mj);
+        m.add_component_attribution(c.attribution);
+        activations = activations || c.activation_index >= 0;
+      }
+    }
+    if (!sums.deep) continue;
+    // Deep statistics (rare, and large anyway) as the store keeps them: a LayerMetrics.
+    bool heads = false;
+    for (const auto& [at, h] : heads_) heads = heads || (at == layer && !h.empty());
+    if (!activations && !heads && sums.output == nullptr) continue;
+    v1::LayerMetrics* d = m.add_deep();
+    d->set_layer(layer);
+    for (const auto& [at, h] : heads_) {
+      if (at != layer) continue;
+      for (const v1::AttentionHeadStats& one : h) *d->add_attention_heads() = one;
+    }
+    if (sums.output != nullptr) *d->mutable_output() = *sums.output;
+    if (activations) {
+      for (const PartSum& c : sums.components) {
+        v1::ComponentMetrics* dc = d->add_components();
+        if (c.activation_index >= 0) *dc->mutable_activations() = activations_[c.activation_index];
       }
     }
   }
-  if (!record_components_) {
-    for (v1::LayerMetrics& l : *token.mutable_layers()) l.clear_components();
-  }
-  for (const auto& [layer, heads] : heads_) {
-    v1::LayerMetrics* l = layer_of(layer);
-    for (const v1::AttentionHeadStats& h : heads) *l->add_attention_heads() = h;
-  }
-  for (const auto& [layer, stats] : layer_outputs_) *layer_of(layer)->mutable_output() = stats;
-  // Transformer layers in index order, the outside-layers pseudo-layer last.
-  std::stable_sort(token.mutable_layers()->begin(), token.mutable_layers()->end(),
-                   [](const v1::LayerMetrics& a, const v1::LayerMetrics& b) {
-                     auto key = [](int32_t l) { return l < 0 ? INT32_MAX : l; };
-                     return key(a.layer()) < key(b.layer());
-                   });
-  return token;
+  m.SerializeToString(layers);
 }
 
 }  // namespace eprof::daemon

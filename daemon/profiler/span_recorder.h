@@ -14,7 +14,15 @@
 // and neither allocates nor locks after the first token. Calls for levels the detail level does
 // not record are ignored, so the engine's observer can forward everything.
 //
-// Thread safety: not thread-safe; used by the inference thread, then handed to whoever builds.
+// Building runs on the inference thread between two tokens, where every microsecond delays the
+// next one, just after a forward pass has streamed the weights through the caches. So the spans
+// are first summed per layer and component into flat arrays the recorder keeps (no allocation
+// after the first token), then written out: into a reused TokenRecord (BuildInto, for the live
+// event) or straight into the store's packed form (BuildRow), without the ~800 messages a
+// TokenRecord holds at detail components.
+//
+// Thread safety: not thread-safe (building uses the recorder's scratch arrays); used by the
+// inference thread, then handed to whoever builds.
 #ifndef EPROF_DAEMON_PROFILER_SPAN_RECORDER_H_
 #define EPROF_DAEMON_PROFILER_SPAN_RECORDER_H_
 
@@ -23,6 +31,7 @@
 #include <vector>
 
 #include "daemon/profiler/power_timeline.h"
+#include "eprof/store/token_layers.pb.h"
 #include "eprof/v1/profiler.pb.h"
 
 namespace eprof::daemon {
@@ -36,7 +45,7 @@ class SpanRecorder {
   void EndToken(int32_t token_id, std::string text, double probability, int64_t t_ns);
 
   // layer >= 0 for transformer layers, -1 for the parts outside them (embedding, final norm,
-  // lm_head, sampling).
+  // lm_head, sampling); calls with other layers are ignored.
   void BeginLayer(int32_t layer, int64_t t_ns);
   void EndLayer(int32_t layer, int64_t t_ns);
   void BeginComponent(int32_t layer, v1::Component component, int64_t t_ns);
@@ -61,6 +70,15 @@ class SpanRecorder {
   // would be ~400 zeros at detail components.
   v1::TokenRecord Build(const PowerTimeline& timeline, const Baseline& baseline,
                         bool part_energies = true) const;
+  // As Build, into `*out`, which is cleared first: its sub-messages are reused, so building
+  // every token into the same record allocates nothing after the first.
+  void BuildInto(const PowerTimeline& timeline, const Baseline& baseline, bool part_energies,
+                 v1::TokenRecord* out) const;
+  // The stored form of Build's result: `*token` without layers, and its layers as the store keeps
+  // them (store::EncodeTokenLayers of Build's record, byte for byte) in `*layers`, "" below
+  // detail layers. `scratch` is cleared and refilled; reused, it allocates nothing.
+  void BuildRow(const PowerTimeline& timeline, const Baseline& baseline, v1::TokenRecord* token,
+                store::TokenLayers* scratch, std::string* layers) const;
 
  private:
   struct Span {
@@ -85,6 +103,34 @@ class SpanRecorder {
   std::vector<v1::ActivationStats> activations_;
   std::vector<std::pair<int32_t, std::vector<v1::AttentionHeadStats>>> heads_;
   std::vector<std::pair<int32_t, v1::ActivationStats>> layer_outputs_;
+
+  // A layer's or a component's figures summed over its spans.
+  struct PartSum {
+    v1::Component component = v1::COMPONENT_UNSPECIFIED;  // unspecified: the layer itself
+    int64_t duration_ns = 0;
+    double total_mj = 0;
+    double dynamic_mj = 0;
+    v1::Attribution attribution = v1::ATTRIBUTION_UNSPECIFIED;  // unspecified: no energy
+    int32_t activation_index = -1;                              // the latest span's statistics
+  };
+  struct LayerSums {
+    bool present = false;
+    PartSum layer;
+    std::vector<PartSum> components;  // in order of first appearance
+    const v1::ActivationStats* output = nullptr;
+    bool deep = false;  // has activation, attention or output statistics
+  };
+  // Fills sums_ and order_ (the layers present: transformer layers by index, then -1).
+  void SumSpans(const PowerTimeline& timeline, const Baseline& baseline, bool part_energies) const;
+  // The token's own fields and energy.
+  void FillToken(const PowerTimeline& timeline, const Baseline& baseline,
+                 v1::TokenRecord* out) const;
+  // sums_[layer + 1]; layers below -1 do not occur (the engine reports -1 for everything
+  // outside the layers).
+  LayerSums& SumsOf(int32_t layer) const;
+
+  mutable std::vector<LayerSums> sums_;
+  mutable std::vector<int32_t> order_;
 };
 
 }  // namespace eprof::daemon

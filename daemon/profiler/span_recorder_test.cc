@@ -1,13 +1,17 @@
 #include "daemon/profiler/span_recorder.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/status_matchers.h"
+#include "daemon/store/token_layers.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
 namespace eprof::daemon {
 namespace {
 
 using ::eprof::testing::IsOk;
+using ::google::protobuf::util::MessageDifferencer;
 
 constexpr int64_t kUs = 1'000;
 
@@ -166,6 +170,127 @@ TEST(SpanRecorder, NoPowerMeansNoneAttribution) {
   EXPECT_EQ(t.energy().attribution(), v1::ATTRIBUTION_NONE);
   EXPECT_EQ(t.energy().total_mj(), 0);
   EXPECT_EQ(t.layers(0).energy().attribution(), v1::ATTRIBUTION_NONE);
+}
+
+
+// A token with the awkward cases: a component that runs twice in its layer, a layer with
+// components but no span of its own, an unfinished span, statistics for a layer without spans,
+// the outside-layers parts before and after the layers, and a span no sample covers.
+void RecordAwkwardToken(SpanRecorder& rec) {
+  rec.BeginToken(7, v1::PHASE_DECODE, 20'000 * kUs);
+  rec.BeginComponent(-1, v1::COMPONENT_EMBEDDING, 20'000 * kUs);
+  rec.EndComponent(-1, v1::COMPONENT_EMBEDDING, 20'500 * kUs);
+  rec.BeginLayer(0, 20'500 * kUs);
+  rec.BeginComponent(0, v1::COMPONENT_ATTENTION, 20'500 * kUs);
+  rec.EndComponent(0, v1::COMPONENT_ATTENTION, 21'000 * kUs);
+  v1::ActivationStats first, second;
+  first.set_max_abs(3);
+  second.set_max_abs(4);
+  rec.ComponentStats(0, v1::COMPONENT_ATTENTION, first);
+  rec.BeginComponent(0, v1::COMPONENT_ATTENTION, 21'000 * kUs);
+  rec.EndComponent(0, v1::COMPONENT_ATTENTION, 22'250 * kUs);
+  rec.ComponentStats(0, v1::COMPONENT_ATTENTION, second);
+  rec.BeginComponent(0, v1::COMPONENT_MLP_ACT, 22'250 * kUs);  // never ended: dropped
+  rec.EndLayer(0, 23'000 * kUs);
+  rec.BeginComponent(2, v1::COMPONENT_O_PROJ, 23'000 * kUs);  // layer 2 has no layer span
+  rec.EndComponent(2, v1::COMPONENT_O_PROJ, 24'000 * kUs);
+  v1::AttentionHeadStats head;
+  head.set_head(1);
+  head.set_max_weight(0.5);
+  rec.AttentionStats(5, {head, head});  // layer 5: statistics only
+  v1::ActivationStats out;
+  out.set_std(2);
+  rec.LayerOutputStats(2, out);
+  rec.BeginComponent(-1, v1::COMPONENT_LM_HEAD, 24'000 * kUs);
+  rec.EndComponent(-1, v1::COMPONENT_LM_HEAD, 150'000 * kUs);  // past the last sample (100 ms)
+  rec.BeginLayer(-7, 24'000 * kUs);  // not a layer the engine reports: ignored
+  rec.EndLayer(-7, 25'000 * kUs);
+  rec.EndToken(11, "x", 0.25, 150'000 * kUs);
+}
+
+// BuildRow is what the profiler stores; GetRun decodes it with DecodeTokenLayers. It must hold
+// exactly what Build's record holds, encoded as the store encodes a record.
+TEST(SpanRecorder, BuildRowIsTheStoredFormOfBuild) {
+  Baseline baseline;
+  baseline.power_mw = {250};
+  baseline.total_power_mw = 250;
+  for (v1::DetailLevel detail : {v1::DETAIL_LEVEL_TOKENS, v1::DETAIL_LEVEL_LAYERS,
+                                 v1::DETAIL_LEVEL_COMPONENTS, v1::DETAIL_LEVEL_DEEP}) {
+    for (bool awkward : {false, true}) {
+      SCOPED_TRACE(absl::StrCat(v1::DetailLevel_Name(detail), awkward ? " awkward" : ""));
+      SpanRecorder rec(detail);
+      if (awkward) {
+        RecordAwkwardToken(rec);
+      } else {
+        RecordToken(rec);
+      }
+      for (const PowerTimeline& timeline : {OneWatt(), PowerTimeline({})}) {
+        const v1::TokenRecord built = rec.Build(timeline, baseline);
+        v1::TokenRecord token;
+        store::TokenLayers scratch;
+        std::string layers;
+        rec.BuildRow(timeline, baseline, &token, &scratch, &layers);
+        v1::TokenRecord without_layers = built;
+        without_layers.clear_layers();
+        EXPECT_TRUE(MessageDifferencer::Equals(token, without_layers))
+            << token.DebugString() << "\nvs\n" << without_layers.DebugString();
+        std::string encoded;
+        store::TokenLayers fresh;
+        if (built.layers_size() > 0) store::EncodeTokenLayers(built, &fresh, &encoded);
+        EXPECT_EQ(layers, encoded);
+      }
+    }
+  }
+}
+
+TEST(SpanRecorder, AwkwardSpansAreSummedAsDocumented) {
+  SpanRecorder rec(v1::DETAIL_LEVEL_DEEP);
+  RecordAwkwardToken(rec);
+  v1::TokenRecord t = rec.Build(OneWatt(), Baseline{});
+  // Layers in index order, then -1; layer 5 exists for its statistics only; -7 is ignored.
+  ASSERT_EQ(t.layers_size(), 4);
+  EXPECT_EQ(t.layers(0).layer(), 0);
+  EXPECT_EQ(t.layers(1).layer(), 2);
+  EXPECT_EQ(t.layers(2).layer(), 5);
+  EXPECT_EQ(t.layers(3).layer(), -1);
+  // Attention ran twice: its times and energies summed, the latest statistics kept; the
+  // unfinished mlp_act is dropped.
+  ASSERT_EQ(t.layers(0).components_size(), 1);
+  EXPECT_EQ(t.layers(0).components(0).duration_ns(), 1'750 * kUs);
+  EXPECT_NEAR(t.layers(0).components(0).energy().total_mj(), 1.75, 1e-9);
+  EXPECT_DOUBLE_EQ(t.layers(0).components(0).activations().max_abs(), 4);
+  EXPECT_EQ(t.layers(0).duration_ns(), 2'500 * kUs);
+  // Layer 2 ran only a component: no time or energy of its own.
+  EXPECT_EQ(t.layers(1).duration_ns(), 0);
+  EXPECT_FALSE(t.layers(1).has_energy());
+  EXPECT_DOUBLE_EQ(t.layers(1).output().std(), 2);
+  EXPECT_EQ(t.layers(2).attention_heads_size(), 2);
+  EXPECT_EQ(t.layers(2).components_size(), 0);
+  // The pseudo-layer: embedding 0.5 ms + lm_head 126 ms, of which 76 ms are covered by samples
+  // (up to 100 ms): 76.5 mJ, by time share.
+  EXPECT_EQ(t.layers(3).duration_ns(), 126'500 * kUs);
+  EXPECT_NEAR(t.layers(3).energy().total_mj(), 76.5, 1e-9);
+  EXPECT_EQ(t.layers(3).energy().attribution(), v1::ATTRIBUTION_TIME_SHARE);
+}
+
+// The live event is built into one reused record: nothing of an earlier token may remain.
+TEST(SpanRecorder, BuildIntoAReusedRecordEqualsAFreshBuild) {
+  SpanRecorder big(v1::DETAIL_LEVEL_DEEP), small(v1::DETAIL_LEVEL_DEEP);
+  RecordAwkwardToken(big);
+  small.BeginToken(8, v1::PHASE_DECODE, 30'000 * kUs);
+  small.BeginLayer(1, 30'000 * kUs);
+  small.BeginComponent(1, v1::COMPONENT_Q_PROJ, 30'000 * kUs);
+  small.EndComponent(1, v1::COMPONENT_Q_PROJ, 31'000 * kUs);
+  small.EndLayer(1, 32'000 * kUs);
+  small.EndToken(12, "", 0.5, 32'000 * kUs);
+  v1::TokenRecord reused;
+  for (bool energies : {true, false}) {
+    big.BuildInto(OneWatt(), Baseline{}, /*part_energies=*/true, &reused);
+    small.BuildInto(OneWatt(), Baseline{}, energies, &reused);
+    v1::TokenRecord fresh = small.Build(OneWatt(), Baseline{}, energies);
+    EXPECT_TRUE(MessageDifferencer::Equals(reused, fresh))
+        << reused.DebugString() << "\nvs\n" << fresh.DebugString();
+  }
 }
 
 }  // namespace

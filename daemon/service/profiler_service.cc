@@ -178,7 +178,7 @@ bool ProfilerServiceImpl::StreamLog(grpc::ServerContext* ctx, RunEventLog* log, 
     std::vector<RunEventLog::EventPtr> events = log->Read(next, kPoll, &closed);
     for (const RunEventLog::EventPtr& e : events) {
       if (!stream->Write(WireOf(e))) return false;
-      next = e->event().seq() + 1;
+      next = e->seq() + 1;
     }
     // Let the next events gather (the run's end cuts the wait short: the summary is not held).
     if (!events.empty() && !closed && batch > absl::ZeroDuration()) log->AwaitClosed(batch);

@@ -4,20 +4,31 @@
 
 namespace eprof::daemon {
 
-const std::string& LoggedEvent::bytes() const {
-  std::call_once(serialized_, [this] { event_.SerializeToString(&bytes_); });
-  return bytes_;
+LoggedEvent::LoggedEvent(const v1::ProfileEvent& event)
+    : seq_(event.seq()), bytes_(event.SerializeAsString()) {}
+
+v1::ProfileEvent LoggedEvent::Parse() const {
+  v1::ProfileEvent event;
+  event.ParseFromString(bytes_);  // made by SerializeAsString: parses
+  return event;
 }
 
-uint64_t RunEventLog::Append(v1::ProfileEvent event) {
-  absl::MutexLock lock(&mu_);
-  uint64_t seq = events_.size();
-  if (closed_) return seq;
+uint64_t RunEventLog::Append(v1::ProfileEvent& event) {
+  absl::MutexLock producer(&append_mu_);
+  uint64_t seq;
+  {
+    absl::MutexLock lock(&mu_);
+    seq = events_.size();
+    if (closed_) return seq;
+  }
   event.set_seq(seq);
   event.set_run_id(run_id_);
+  auto logged = std::make_shared<const LoggedEvent>(event);
+  absl::MutexLock lock(&mu_);
+  if (closed_) return seq;  // closed while serializing
   if (event.has_phase_started()) phase_ = event.phase_started().phase();
   if (event.has_token()) ++tokens_;
-  events_.push_back(std::make_shared<const LoggedEvent>(std::move(event)));
+  events_.push_back(std::move(logged));
   return seq;
 }
 

@@ -22,8 +22,9 @@ TEST(RunEventLog, AssignsSeqAndRunId) {
   bool closed = true;
   auto events = log.Read(0, absl::ZeroDuration(), &closed);
   ASSERT_EQ(events.size(), 2u);
-  EXPECT_EQ(events[1]->event().seq(), 1u);
-  EXPECT_EQ(events[1]->event().run_id(), "run-1");
+  EXPECT_EQ(events[1]->seq(), 1u);
+  EXPECT_EQ(events[1]->Parse().seq(), 1u);
+  EXPECT_EQ(events[1]->Parse().run_id(), "run-1");
   EXPECT_FALSE(closed);
   log.Close();
   EXPECT_EQ(log.Append(TokenEvent(2)), 2u);  // ignored after close
@@ -48,25 +49,56 @@ TEST(RunEventLog, ReadWaitsForLiveEventsAndCapsBatches) {
   EXPECT_FALSE(closed);
 }
 
-// The wire form is made once and is the event's serialization, whoever asks first.
-TEST(RunEventLog, WireFormIsTheEventSerializedOnceAndShared) {
+// Append keeps the event's wire form, shared by every reader: the caller's message can be
+// reused for the next event without changing what was logged.
+TEST(RunEventLog, KeepsTheWireFormOfEachEventAsAppended) {
   RunEventLog log("run-w");
-  log.Append(TokenEvent(7));
+  v1::ProfileEvent scratch = TokenEvent(7);
+  scratch.set_t_ns(123);
+  log.Append(scratch);
+  EXPECT_EQ(scratch.seq(), 0u);
+  EXPECT_EQ(scratch.run_id(), "run-w");
+  const std::string first = scratch.SerializeAsString();
+  scratch.mutable_token()->mutable_token()->set_index(8);  // the next token, same message
+  scratch.mutable_token()->mutable_token()->set_text("eight");
+  log.Append(scratch);
   bool closed = false;
   auto a = log.Read(0, absl::ZeroDuration(), &closed);
   auto b = log.Read(0, absl::ZeroDuration(), &closed);
-  ASSERT_EQ(a.size(), 1u);
-  ASSERT_EQ(b.size(), 1u);
-  std::vector<const std::string*> seen(8);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 8; ++i) threads.emplace_back([&, i] { seen[i] = &(i % 2 ? a : b)[0]->bytes(); });
-  for (auto& t : threads) t.join();
-  for (const std::string* p : seen) EXPECT_EQ(p, seen[0]);  // one string, shared
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(&a[0]->bytes(), &b[0]->bytes());  // one string, shared
+  EXPECT_EQ(a[0]->bytes(), first);
   v1::ProfileEvent parsed;
-  ASSERT_TRUE(parsed.ParseFromString(*seen[0]));
-  EXPECT_EQ(parsed.token().token().index(), 7u);
+  ASSERT_TRUE(parsed.ParseFromString(a[1]->bytes()));
+  EXPECT_EQ(parsed.seq(), 1u);
   EXPECT_EQ(parsed.run_id(), "run-w");
-  EXPECT_EQ(parsed.SerializeAsString(), a[0]->event().SerializeAsString());
+  EXPECT_EQ(parsed.token().token().index(), 8u);
+  EXPECT_EQ(parsed.token().token().text(), "eight");
+  EXPECT_EQ(a[0]->Parse().token().token().index(), 7u);
+  EXPECT_EQ(a[0]->Parse().t_ns(), 123);
+}
+
+// The run's thread and the power feed's thread (warnings) append at once: every event gets its
+// own seq and the log holds them in seq order.
+TEST(RunEventLog, ConcurrentAppendsKeepSeqOrder) {
+  RunEventLog log("r");
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&] {
+      v1::ProfileEvent e = TokenEvent(0);
+      for (int i = 0; i < 500; ++i) log.Append(e);
+    });
+  }
+  for (auto& t : writers) t.join();
+  bool closed = false;
+  auto events = log.Read(0, absl::ZeroDuration(), &closed, 2000);
+  ASSERT_EQ(events.size(), 1000u);
+  for (size_t i = 0; i < events.size(); ++i) {
+    ASSERT_EQ(events[i]->seq(), i);
+    ASSERT_EQ(events[i]->Parse().seq(), i);
+  }
+  EXPECT_EQ(log.tokens(), 1000u);
 }
 
 // Ten readers, started at different times while the run goes on, all see every event once, in
@@ -90,10 +122,10 @@ TEST(RunEventLog, TenConcurrentReadersSeeTheSameEvents) {
       bool closed = false;
       while (!closed) {
         for (const auto& e : log.Read(next, absl::Milliseconds(50), &closed)) {
-          EXPECT_EQ(e->event().seq(), next);
-          EXPECT_EQ(e->event().token().token().index(), e->event().seq());
-          seen[r].push_back(e->event().seq());
-          next = e->event().seq() + 1;
+          EXPECT_EQ(e->seq(), next);
+          EXPECT_EQ(e->Parse().token().token().index(), e->seq());
+          seen[r].push_back(e->seq());
+          next = e->seq() + 1;
         }
       }
     });

@@ -396,13 +396,19 @@ absl::Status RunStore::AppendRows(const std::string& run_id, const RunRows& rows
       EPROF_RETURN_IF_ERROR(ins.Run());
     }
   }
-  EPROF_RETURN_IF_ERROR(WriteTokens(run_id, rows.tokens));
+  EPROF_RETURN_IF_ERROR(WriteTokens(run_id, rows.tokens, rows.token_layers));
   return tx.Commit();
 }
 
 absl::Status RunStore::WriteTokens(const std::string& run_id,
-                                   const std::vector<v1::TokenRecord>& tokens) {
+                                   const std::vector<v1::TokenRecord>& tokens,
+                                   const std::vector<std::string>& token_layers) {
   if (tokens.empty()) return absl::OkStatus();
+  if (!token_layers.empty() && token_layers.size() != tokens.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "run ", run_id, ": ", token_layers.size(), " stored-form layer rows for ", tokens.size(),
+        " tokens (RunRows.token_layers is empty or has one entry per token)"));
+  }
   Database* d = db_.get();
   EPROF_ASSIGN_OR_RETURN(
       Statement tok,
@@ -414,7 +420,14 @@ absl::Status RunStore::WriteTokens(const std::string& run_id,
       d->Prepare("INSERT OR REPLACE INTO token_layers(run_id, token_idx, layers) VALUES (?,?,?)"));
   std::string layers_bytes;
   TokenLayers scratch;  // reused by every token of the batch
-  for (const v1::TokenRecord& t : tokens) {
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const v1::TokenRecord& t = tokens[i];
+    const std::string* packed = token_layers.empty() ? nullptr : &token_layers[i];
+    if (packed != nullptr && !packed->empty() && t.layers_size() > 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("run ", run_id, ": token ", t.index(),
+                       " has its layers both in its record and in their stored form"));
+    }
     v1::Energy channels;
     *channels.mutable_channels() = t.energy().channels();
     tok.Bind(1, run_id);
@@ -431,11 +444,14 @@ absl::Status RunStore::WriteTokens(const std::string& run_id,
     tok.Bind(12, t.probability());
     tok.BindBlob(13, channels.SerializeAsString());
     EPROF_RETURN_IF_ERROR(tok.Run());
-    if (t.layers_size() == 0) continue;
-    EncodeTokenLayers(t, &scratch, &layers_bytes);
+    if (t.layers_size() > 0) {
+      EncodeTokenLayers(t, &scratch, &layers_bytes);
+      packed = &layers_bytes;
+    }
+    if (packed == nullptr || packed->empty()) continue;
     lay.Bind(1, run_id);
     lay.Bind(2, static_cast<int64_t>(t.index()));
-    lay.BindBlob(3, layers_bytes);
+    lay.BindBlob(3, *packed);
     EPROF_RETURN_IF_ERROR(lay.Run());
   }
   return absl::OkStatus();

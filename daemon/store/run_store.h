@@ -37,6 +37,11 @@ struct RunRows {
   // Inserted or replaced by index, with their layers, components and attention statistics
   // (a token's energy is rewritten once it is final).
   std::vector<v1::TokenRecord> tokens;
+  // Empty, or one entry per token: its layers already in their stored form (an
+  // eprof.store.TokenLayers message's bytes, as SpanRecorder::BuildRow makes them; "" for none),
+  // for a record without `layers`. The profiler writes its tokens so, sparing the ~800 messages of
+  // a TokenRecord's layers at detail components on the inference thread.
+  std::vector<std::string> token_layers;
   // Inserted or replaced by phase. Their `layers` are not stored: prefill's are token 0's, and
   // decode's are the sum over tokens 1.., recomputed on read.
   std::vector<v1::PhaseRecord> phases;
@@ -98,7 +103,8 @@ class RunStore {
  private:
   RunStore(std::string path, std::unique_ptr<Database> db);
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status WriteTokens(const std::string& run_id, const std::vector<v1::TokenRecord>& tokens)
+  absl::Status WriteTokens(const std::string& run_id, const std::vector<v1::TokenRecord>& tokens,
+                           const std::vector<std::string>& token_layers)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status ReadTokens(const std::string& run_id, const v1::RunParts& parts,
                           v1::GetRunResponse* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

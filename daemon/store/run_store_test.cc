@@ -11,6 +11,7 @@
 #include "common/status_matchers.h"
 #include "daemon/store/schema.h"
 #include "daemon/store/sqlite.h"
+#include "daemon/store/token_layers.h"
 #include "eprof/store/token_layers.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -285,6 +286,59 @@ TEST_F(RunStoreTest, RunRoundTripsWithEveryPart) {
   EXPECT_EQ(run->phases(1).layers(0).energy().attribution(), v1::ATTRIBUTION_TIME_SHARE);
   ASSERT_EQ(run->phases(1).layers(0).components_size(), 2);
   EXPECT_EQ(run->phases(1).layers(0).components(1).duration_ns(), 2 * 10 * v1::COMPONENT_DOWN_PROJ);
+}
+
+// The profiler hands tokens over with their layers already in stored form (RunRows.token_layers):
+// they read back as the same tokens written with their layers in the record.
+TEST_F(RunStoreTest, TokensWithLayersInStoredFormReadBackWhole) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  v1::RunSummary s = Summary("packed", "llama/tiny", 1000, v1::RUN_STATUS_COMPLETED);
+  ASSERT_THAT(store->CreateRun(s), IsOk());
+  const RunRows full = SampleRows();
+  RunRows packed = full;
+  TokenLayers scratch;
+  for (v1::TokenRecord& t : packed.tokens) {
+    std::string& layers = packed.token_layers.emplace_back();
+    if (t.layers_size() > 0) EncodeTokenLayers(t, &scratch, &layers);
+    t.clear_layers();
+  }
+  packed.tokens[2].clear_layers();
+  packed.token_layers[2].clear();  // a token without layers
+  ASSERT_THAT(store->AppendRows("packed", packed), IsOk());
+  absl::StatusOr<v1::GetRunResponse> run = store->GetRun("packed", v1::RunParts());
+  ASSERT_THAT(run, IsOk());
+  ASSERT_EQ(run->tokens_size(), 3);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_GT(full.tokens[i].layers_size(), 0);
+    EXPECT_TRUE(MessageDifferencer::Equals(run->tokens(i), full.tokens[i]))
+        << run->tokens(i).DebugString();
+  }
+  EXPECT_EQ(run->tokens(2).layers_size(), 0);
+  EXPECT_EQ(Rows("token_layers", "packed"), 2);
+}
+
+// Rows that say a token's layers twice, or give stored forms for only some tokens, are a bug of
+// the caller: refused whole, nothing of the batch written.
+TEST_F(RunStoreTest, InconsistentStoredFormLayersAreRefusedWhole) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  ASSERT_THAT(store->CreateRun(Summary("bad", "llama/tiny", 1000, v1::RUN_STATUS_RUNNING)), IsOk());
+  RunRows twice = SampleRows();
+  TokenLayers scratch;
+  for (const v1::TokenRecord& t : twice.tokens) {
+    EncodeTokenLayers(t, &scratch, &twice.token_layers.emplace_back());
+  }
+  EXPECT_THAT(store->AppendRows("bad", twice),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("both in its record")));
+  RunRows some = SampleRows();
+  some.token_layers.resize(1);
+  EXPECT_THAT(store->AppendRows("bad", some),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("one entry per token")));
+  EXPECT_EQ(Rows("tokens", "bad"), 0);
+  EXPECT_EQ(Rows("power_readings", "bad"), 0);
+  EXPECT_EQ(Rows("phases", "bad"), 0);
+  EXPECT_EQ(Rows("token_layers", "bad"), 0);
 }
 
 TEST_F(RunStoreTest, PartsSelectWhatIsRead) {
