@@ -13,6 +13,7 @@
 #include "daemon/profiler/run_figures.h"
 #include "daemon/profiler/span_recorder.h"
 #include "daemon/profiler/store_writer.h"
+#include "google/protobuf/arena.h"
 
 namespace eprof::daemon {
 namespace {
@@ -51,6 +52,15 @@ struct PhaseSpan {
   int64_t end_ns;
   std::vector<v1::SectionRecord> sections;
 };
+
+// One block for a token event of a large model at detail components (~400 messages for 30
+// layers; more blocks of the same size as needed).
+google::protobuf::ArenaOptions TokenArenaOptions() {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 64 << 10;
+  options.max_block_size = 64 << 10;
+  return options;
+}
 
 class ProfileRun {
  public:
@@ -176,7 +186,12 @@ class ProfileRun {
   store::RunRows rows_;
   int pending_token_rows_ = 0;
   store::TokenLayers layers_scratch_;  // for BuildRow
-  v1::ProfileEvent token_event_;       // every TokenCompleted event, reused
+  // Every TokenCompleted event, reused: its ~400 layer and component messages are allocated once,
+  // side by side in the arena, so that building and serializing each token's event walks
+  // contiguous memory rather than ~400 scattered heap blocks the forward pass has evicted.
+  google::protobuf::Arena token_arena_{TokenArenaOptions()};
+  v1::ProfileEvent& token_event_ =
+      *google::protobuf::Arena::CreateMessage<v1::ProfileEvent>(&token_arena_);
 
   // Token recorders: the current one, those waiting for samples to cover them, and spares.
   std::deque<std::unique_ptr<SpanRecorder>> waiting_;
