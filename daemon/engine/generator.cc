@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include "common/status_macros.h"
+#include "daemon/engine/softmax.h"
 
 namespace eprof::engine {
 
@@ -21,6 +23,9 @@ int32_t SampleToken(const std::vector<float>& logits, const SamplingParams& para
                     std::mt19937_64* rng) {
   const int64_t n = static_cast<int64_t>(logits.size());
   if (params.temperature <= 0.0) {
+    if (std::optional<size_t> i = ArgmaxAvx2(logits.data(), logits.size())) {
+      return static_cast<int32_t>(*i);
+    }
     return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   }
   // HF's order: temperature, then top-k, then top-p, then softmax and a draw.

@@ -1,7 +1,9 @@
 #include "daemon/engine/generator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
+#include <vector>
 
 #include "gtest/gtest.h"
 
@@ -11,6 +13,20 @@ namespace {
 TEST(SampleTokenTest, GreedyTakesTheArgmax) {
   std::mt19937_64 rng(1);
   EXPECT_EQ(SampleToken({0.1f, 3.0f, -2.0f, 2.9f}, SamplingParams{}, &rng), 1);
+}
+
+// Greedy sampling over a vocabulary takes the first largest logit, as std::max_element does,
+// whichever path finds it (the AVX2 kernel; std::max_element when a logit is NaN).
+TEST(SampleTokenTest, GreedyOverAVocabularyIsMaxElement) {
+  std::mt19937_64 rng(1);
+  std::vector<float> logits(49152);
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] = static_cast<float>((i * 7919) % 1000);
+  logits[40001] = 2000.0f;
+  logits[40009] = 2000.0f;
+  EXPECT_EQ(SampleToken(logits, SamplingParams{}, &rng), 40001);
+  logits[5] = std::nanf("");
+  const auto want = std::max_element(logits.begin(), logits.end()) - logits.begin();
+  EXPECT_EQ(SampleToken(logits, SamplingParams{}, &rng), want);
 }
 
 TEST(SampleTokenTest, TopKOneAndTinyTopPAreGreedy) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -85,9 +86,52 @@ __attribute__((target("avx2,fma"))) std::optional<double> SoftmaxAtAvx2Impl(cons
   for (; i < n; ++i) sum += std::exp(static_cast<double>(x[i]) - max);
   return std::exp(static_cast<double>(x[id]) - max) / sum;
 }
+
+__attribute__((target("avx2"))) std::optional<size_t> ArgmaxAvx2Impl(const float* x, size_t n) {
+  // Pass 1: the maximum, and whether any element is a NaN (max_ps would hide it).
+  __m256 max8 = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  __m256 nan8 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    max8 = _mm256_max_ps(max8, v);
+    nan8 = _mm256_or_ps(nan8, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+  }
+  if (_mm256_movemask_ps(nan8) != 0) return std::nullopt;
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, max8);
+  float max = lanes[0];
+  for (float l : lanes) max = std::max(max, l);
+  for (size_t j = i; j < n; ++j) {
+    if (std::isnan(x[j])) return std::nullopt;
+    max = std::max(max, x[j]);
+  }
+  // Pass 2: its first position.
+  const __m256 want = _mm256_set1_ps(max);
+  for (i = 0; i + 8 <= n; i += 8) {
+    const int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), want, _CMP_EQ_OQ));
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+  for (; i < n; ++i) {
+    if (x[i] == max) return i;
+  }
+  return std::nullopt;  // unreachable: max is one of the elements
+}
 #endif
 
 }  // namespace
+
+std::optional<size_t> ArgmaxAvx2(const float* x, size_t n) {
+#if defined(__x86_64__)
+  static const bool supported = __builtin_cpu_supports("avx2");
+  if (!supported || n == 0) return std::nullopt;
+  return ArgmaxAvx2Impl(x, n);
+#else
+  (void)x;
+  (void)n;
+  return std::nullopt;
+#endif
+}
 
 std::optional<double> SoftmaxAtAvx2(const float* x, size_t n, size_t id) {
 #if defined(__x86_64__)

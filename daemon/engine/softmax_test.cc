@@ -1,5 +1,6 @@
 #include "daemon/engine/softmax.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -96,6 +97,62 @@ TEST(SoftmaxAtAvx2, LeavesNaNInfiniteMaxAndOutOfRangeIdsToTheCaller) {
     big[at] = inf;
     EXPECT_FALSE(SoftmaxAtAvx2(big.data(), big.size(), 0).has_value()) << at;
   }
+}
+
+
+size_t FirstMax(const std::vector<float>& v) {
+  return static_cast<size_t>(std::max_element(v.begin(), v.end()) - v.begin());
+}
+
+bool ArgmaxSupported() { return ArgmaxAvx2(std::vector<float>{0.0f}.data(), 1).has_value(); }
+
+TEST(ArgmaxAvx2, FindsWhatMaxElementFindsAtEveryLengthAndPosition) {
+  if (!ArgmaxSupported()) GTEST_SKIP() << "no AVX2 on this CPU: greedy sampling uses max_element";
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 3.0f);
+  for (size_t n : {size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{17}, size_t{49152},
+                   size_t{128257}}) {
+    std::vector<float> v(n);
+    for (float& x : v) x = dist(rng);
+    // The maximum at the start, in the last full vector, in the tail and in between.
+    for (size_t at : {size_t{0}, n - 1, n / 2, (n / 8) * 8 - 1 < n ? (n / 8) * 8 - 1 : 0}) {
+      if (at >= n) continue;
+      std::vector<float> w = v;
+      w[at] = 100.0f;
+      EXPECT_EQ(ArgmaxAvx2(w.data(), n), FirstMax(w)) << "n " << n << " at " << at;
+    }
+    EXPECT_EQ(ArgmaxAvx2(v.data(), n), FirstMax(v)) << "n " << n;
+  }
+}
+
+TEST(ArgmaxAvx2, TiesGoToTheFirstAndSignedZerosAreEqual) {
+  if (!ArgmaxSupported()) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::vector<float> v(40, -1.0f);
+  v[13] = 2.0f;
+  v[29] = 2.0f;
+  v[37] = 2.0f;  // in the tail
+  EXPECT_EQ(ArgmaxAvx2(v.data(), v.size()), 13u);
+  std::vector<float> zeros(20, -3.0f);
+  zeros[9] = -0.0f;
+  zeros[4] = 0.0f;
+  zeros[2] = -0.0f;
+  EXPECT_EQ(ArgmaxAvx2(zeros.data(), zeros.size()), FirstMax(zeros));
+  EXPECT_EQ(ArgmaxAvx2(zeros.data(), zeros.size()), 2u);
+  std::vector<float> inf(33, std::numeric_limits<float>::lowest());
+  inf[31] = std::numeric_limits<float>::infinity();
+  EXPECT_EQ(ArgmaxAvx2(inf.data(), inf.size()), 31u);
+  std::vector<float> all_minus_inf(12, -std::numeric_limits<float>::infinity());
+  EXPECT_EQ(ArgmaxAvx2(all_minus_inf.data(), all_minus_inf.size()), 0u);
+}
+
+TEST(ArgmaxAvx2, LeavesNaNsAndEmptyInputToTheCaller) {
+  if (!ArgmaxSupported()) GTEST_SKIP() << "no AVX2 on this CPU";
+  for (size_t at : {size_t{0}, size_t{5}, size_t{16}, size_t{19}}) {
+    std::vector<float> v(20, 1.0f);
+    v[at] = std::numeric_limits<float>::quiet_NaN();
+    EXPECT_EQ(ArgmaxAvx2(v.data(), v.size()), std::nullopt) << "NaN at " << at;
+  }
+  EXPECT_EQ(ArgmaxAvx2(nullptr, 0), std::nullopt);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The probability of the sampled token, computed on eprofd's inference thread after every decode
 // step: the AVX2 kernel (SoftmaxAtAvx2, what TokenProbability uses on x86) against its libtorch
-// baseline, on a vocabulary the size of the demo checkpoint's (49,152) and of Llama 3's (128,256).
+// baseline; and greedy sampling's argmax (ArgmaxAvx2) against std::max_element. On a vocabulary
+// the size of the demo checkpoint's (49,152) and of Llama 3's (128,256).
 //
 //   build/bin/softmax_bench
 #include <algorithm>
@@ -54,6 +55,25 @@ int main() {
                 avx2_us, torch_us, torch_us / avx2_us,
                 *eprof::engine::SoftmaxAtAvx2(logits.data(), logits.size(), id),
                 eprof::engine::TokenProbabilityLibtorch(logits, id));
+  }
+  std::printf("argmax(logits), greedy sampling's pick after every decode step (median of 7)\n");
+  for (size_t vocab : {size_t{49152}, size_t{128256}}) {
+    std::vector<float> logits(vocab);
+    for (float& x : logits) x = dist(rng);
+    logits[vocab / 3] = 12.0f;
+    const double scalar_us = MicrosPerCall(
+        [&] { return static_cast<double>(std::max_element(logits.begin(), logits.end()) - logits.begin()); },
+        500);
+    if (!eprof::engine::ArgmaxAvx2(logits.data(), logits.size())) {
+      std::printf("  vocabulary %zu: std::max_element %.1f us; no AVX2 here\n", vocab, scalar_us);
+      continue;
+    }
+    const double avx2_us = MicrosPerCall(
+        [&] { return static_cast<double>(*eprof::engine::ArgmaxAvx2(logits.data(), logits.size())); }, 500);
+    std::printf("  vocabulary %6zu: AVX2 %5.1f us vs std::max_element %5.1f us (%.1fx); index %zu vs %zu\n",
+                vocab, avx2_us, scalar_us, scalar_us / avx2_us,
+                *eprof::engine::ArgmaxAvx2(logits.data(), logits.size()),
+                static_cast<size_t>(std::max_element(logits.begin(), logits.end()) - logits.begin()));
   }
   return 0;
 }
