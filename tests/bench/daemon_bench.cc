@@ -15,12 +15,16 @@
 //      Target ratio >= 0.97. Rounds alternate engine and eprofd (E D E ... D E); each eprofd
 //      round is compared with the mean of the engine rounds around it. The engine is one
 //      `eprof-llm bench --rounds-from-stdin` process, loaded once and warmed like eprofd's
-//      resident model, that decodes one round per line it is sent.
+//      resident model, that decodes one round per line it is sent. The figure is the median of
+//      those ratios with a 90% bootstrap interval: on this VM one 31-round median is uncertain
+//      by about +-0.015, so the verdict is "met" or "NOT met" only when the whole interval is on
+//      one side of 0.97, and "not decided" otherwise (pool the ratios of several runs).
 //   3. The `save` section of that run (writing what is left of it) and its total write time
 //      figure from store_bench for scale.
 //
 //   build/bin/daemon_bench [--model DIR] [--tokens N] [--watchers W] [--rounds R] [--detail D]
 //                          [--inference-nice N] [--watch-tokens N] [--watcher-slice-us N]
+//   (--watchers 0 skips the Watch latency; --help prints the flags)
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
@@ -32,6 +36,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -121,6 +126,20 @@ class EngineRounds {
 
 }  // namespace
 
+// A 90% interval for the median of `x` (sorted or not): the 5th and 95th percentiles of the
+// medians of 2,000 resamples with replacement (fixed seed, so a run prints one answer).
+std::pair<double, double> MedianInterval90(const std::vector<double>& x) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<size_t> pick(0, x.size() - 1);
+  std::vector<double> medians, sample(x.size());
+  for (int b = 0; b < 2000; ++b) {
+    for (double& v : sample) v = x[pick(rng)];
+    medians.push_back(Percentile(sample, 0.5));
+  }
+  std::sort(medians.begin(), medians.end());
+  return {Percentile(medians, 0.05), Percentile(medians, 0.95)};
+}
+
 int main(int argc, char** argv) {
   eprof::InitProcess("daemon_bench");  // its clients use gRPC as eprofctl does (polling engine)
   std::string model;
@@ -131,21 +150,51 @@ int main(int argc, char** argv) {
   std::string inference_nice = "10";  // eprofd --inference-nice (its default)
   uint32_t watch_tokens = 256;
   int watcher_slice_us = 0;  // the default slice: an ordinary client
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i];
-    if (a == "--model") model = argv[i + 1];
-    if (a == "--tokens") absl::SimpleAtoi(argv[i + 1], &tokens);
-    if (a == "--watchers") absl::SimpleAtoi(argv[i + 1], &watchers);
-    if (a == "--rounds") absl::SimpleAtoi(argv[i + 1], &rounds);
-    if (a == "--detail") detail_name = argv[i + 1];
-    if (a == "--inference-nice") inference_nice = argv[i + 1];
-    if (a == "--watch-tokens") absl::SimpleAtoi(argv[i + 1], &watch_tokens);
-    if (a == "--watcher-slice-us") absl::SimpleAtoi(argv[i + 1], &watcher_slice_us);
+  constexpr const char* kUsage =
+      "usage: daemon_bench [--model DIR] [--tokens N] [--watchers W] [--rounds R] [--detail D]\n"
+      "                    [--inference-nice N] [--watch-tokens N] [--watcher-slice-us N]\n"
+      "(see the comment at the top of tests/bench/daemon_bench.cc for what each figure means)\n";
+  for (int i = 1; i < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::printf("%s", kUsage);
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "daemon_bench: %s needs a value\n%s", a.c_str(), kUsage);
+      return 2;
+    }
+    const std::string v = argv[i + 1];
+    bool ok = true;
+    if (a == "--model") {
+      model = v;
+    } else if (a == "--tokens") {
+      ok = absl::SimpleAtoi(v, &tokens);
+    } else if (a == "--watchers") {
+      ok = absl::SimpleAtoi(v, &watchers);
+    } else if (a == "--rounds") {
+      ok = absl::SimpleAtoi(v, &rounds);
+    } else if (a == "--detail") {
+      detail_name = v;
+    } else if (a == "--inference-nice") {
+      inference_nice = v;
+    } else if (a == "--watch-tokens") {
+      ok = absl::SimpleAtoi(v, &watch_tokens);
+    } else if (a == "--watcher-slice-us") {
+      ok = absl::SimpleAtoi(v, &watcher_slice_us);
+    } else {
+      std::fprintf(stderr, "daemon_bench: unknown flag %s\n%s", a.c_str(), kUsage);
+      return 2;
+    }
+    if (!ok) {
+      std::fprintf(stderr, "daemon_bench: %s takes a whole number, not '%s'\n", a.c_str(), v.c_str());
+      return 2;
+    }
   }
   std::string bin = BinDir();
-  if (rounds < 1 || tokens < 2 || watch_tokens < 2 || watcher_slice_us < 0) {
+  if (rounds < 1 || tokens < 2 || watch_tokens < 2 || watcher_slice_us < 0 || watchers < 0) {
     std::fprintf(stderr, "daemon_bench: --rounds must be >= 1, --tokens and --watch-tokens >= 2, "
-                         "--watcher-slice-us >= 0\n");
+                         "--watchers and --watcher-slice-us >= 0\n");
     return 2;
   }
   fs::path dir = fs::temp_directory_path() / absl::StrCat("eprof-daemon-bench-", getpid());
@@ -344,22 +393,34 @@ int main(int argc, char** argv) {
 
   std::printf("\neprofd benchmark: %s, %u prompt tokens, %u new tokens, %d watchers\n", model.c_str(),
               prompt_tokens, tokens, watchers);
-  std::printf("  Watch latency (token done -> watcher has it): p50 %.3f ms, p99 %.3f ms, max %.3f ms "
-              "over %zu deliveries (%u tokens, watcher slice %s)   (target p99 < 5 ms: %s)\n",
-              Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.99), Percentile(latencies_ms, 1.0),
-              latencies_ms.size(), watch_tokens,
-              watcher_slice_us > 0 ? absl::StrCat(watcher_slice_us / 1000.0, " ms").c_str() : "default",
-              Percentile(latencies_ms, 0.99) < 5 ? "met" : "NOT met");
+  if (latencies_ms.empty()) {
+    std::printf("  Watch latency: not measured (no watchers)\n");
+  } else {
+    std::printf("  Watch latency (token done -> watcher has it): p50 %.3f ms, p99 %.3f ms, max %.3f ms "
+                "over %zu deliveries (%u tokens, watcher slice %s)   (target p99 < 5 ms: %s)\n",
+                Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.99),
+                Percentile(latencies_ms, 1.0), latencies_ms.size(), watch_tokens,
+                watcher_slice_us > 0 ? absl::StrCat(watcher_slice_us / 1000.0, " ms").c_str() : "default",
+                Percentile(latencies_ms, 0.99) < 5 ? "met" : "NOT met");
+  }
   std::printf("  decode tokens/s, eprofd at detail %s vs eprof-llm bench --detail none, "
               "%d rounds (engine, eprofd, engine, ...):", detail_name.c_str(), rounds);
   for (size_t i = 0; i < engine_rounds.size(); ++i) {
     std::printf(" %s%.1f", i == 0 ? "E " : "", engine_rounds[i]);
     if (i < daemon_rounds.size()) std::printf(" D %.1f E", daemon_rounds[i]);
   }
-  std::printf("\n    eprofd / mean of the engine rounds around it: median %.3f (quartiles %.3f-%.3f)   "
-              "(target >= 0.97: %s); best of each side %.2f vs %.2f = %.3f\n",
-              median_ratio, q1_ratio, q3_ratio, median_ratio >= 0.97 ? "met" : "NOT met",
-              daemon_tps, engine_tps, daemon_tps / engine_tps);
+  // This VM's speed moves by more within a round pair than the effect measured, so the median
+  // of one run is uncertain by about +-0.015: the verdict says so rather than flip with the luck
+  // of one run.
+  const auto [low, high] = MedianInterval90(paired);
+  const char* verdict = low >= 0.97 ? "met" : high < 0.97 ? "NOT met"
+                                                          : "not decided by this run: the interval "
+                                                            "spans 0.97 (pool more rounds)";
+  std::printf("\n    eprofd / mean of the engine rounds around it: median %.3f (quartiles %.3f-%.3f; "
+              "90%% bootstrap interval of the median %.3f-%.3f)   (target >= 0.97: %s); best of "
+              "each side %.2f vs %.2f = %.3f\n",
+              median_ratio, q1_ratio, q3_ratio, low, high, verdict, daemon_tps, engine_tps,
+              daemon_tps / engine_tps);
   std::printf("  (with %d watchers attached the same run decodes at %.2f tokens/s)\n", watchers, watched_tps);
   std::printf("  save section at the end of the run: %.1f ms (rows are written while the run goes on; "
               "see store_bench for the whole cost of a 1,000-token run)\n", save_ns / 1e6);
