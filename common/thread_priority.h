@@ -24,9 +24,10 @@
 
 namespace eprof {
 
-// The lowest ordinary priority for the calling thread only: nice 19 on Linux (a Linux thread's
-// nice value is its own), QoS "utility" on macOS. An unprivileged thread cannot raise it again,
-// so a thread that must finish promptly later hands its work to another thread instead.
+// The lowest priority for the calling thread only: on Linux SCHED_IDLE (it runs on CPU time no
+// ordinary thread wants and never preempts one) at nice 19 (a Linux thread's policy and nice
+// value are its own), QoS "utility" on macOS. An unprivileged thread cannot raise it again, so a
+// thread that must finish promptly later hands its work to another thread instead.
 absl::Status MakeCurrentThreadBackground();
 
 // Asks the scheduler to let the calling thread run as soon as it wakes, by giving it a short time

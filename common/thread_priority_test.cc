@@ -1,6 +1,7 @@
 #include "common/thread_priority.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <thread>
 
@@ -29,18 +30,22 @@ TEST(ThreadPriority, BackgroundLowersOnlyTheCallingThread) {
 #if defined(__linux__)
   const int before = ThreadNice();
   int in_thread = 0;
+  int policy = -1;
   std::string name;
   std::thread t([&] {
     NameCurrentThread("eprof-test-background");  // longer than Linux keeps: cut to 15
     EXPECT_THAT(MakeCurrentThreadBackground(), IsOk());
     in_thread = ThreadNice();
+    policy = sched_getscheduler(0);
     char buf[32] = {};
     pthread_getname_np(pthread_self(), buf, sizeof buf);
     name = buf;
   });
   t.join();
   EXPECT_EQ(in_thread, 19);
+  EXPECT_EQ(policy, SCHED_IDLE);
   EXPECT_EQ(ThreadNice(), before);  // this thread is untouched
+  EXPECT_EQ(sched_getscheduler(0), SCHED_OTHER);
   EXPECT_EQ(name, "eprof-test-back");
 #else
   GTEST_SKIP() << "per-thread nice values are Linux's";
