@@ -79,10 +79,11 @@ ABSL_FLAG(int32_t, inference_nice, 10,
           "measurable (0.969 vs 0.967 of the engine alone at 0). On a busy machine inference also "
           "yields to other processes: use 0 there.");
 ABSL_FLAG(int32_t, profile_batch_ms, 100,
-          "A Profile stream (the run's own client, e.g. eprofctl profile) sends the events of up "
-          "to this many ms together (0-1000; 0: each at once). Each send costs eprofd and the "
-          "client CPU that the run competes with; a person reading the live view cannot tell "
-          "100 ms. Watch streams always send each event at once.");
+          "A Profile stream (the run's own client, e.g. eprofctl profile) sends the events of "
+          "this many ms together, just after the next token completes (0-1000; 0: each at "
+          "once). Each send costs eprofd and the client CPU that the run competes with; sent "
+          "between two tokens, it runs while the engine's workers sleep. A person reading the "
+          "live view cannot tell 100 ms. Watch streams always send each event at once.");
 ABSL_FLAG(double, grid_intensity, 400.0,
           "Carbon intensity of the electricity used, g CO2e per kWh, for the carbon estimate.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");

@@ -180,8 +180,13 @@ bool ProfilerServiceImpl::StreamLog(grpc::ServerContext* ctx, RunEventLog* log, 
       if (!stream->Write(WireOf(e))) return false;
       next = e->seq() + 1;
     }
-    // Let the next events gather (the run's end cuts the wait short: the summary is not held).
-    if (!events.empty() && !closed && batch > absl::ZeroDuration()) log->AwaitClosed(batch);
+    // Let the next events gather (the run's end cuts the wait short: the summary is not held),
+    // then send them just after the next token completes (within another `batch` at most):
+    // between two forward passes the engine's workers sleep, so this thread and the client it
+    // wakes run on a free core rather than preempting the inference at a random moment.
+    if (!events.empty() && !closed && batch > absl::ZeroDuration() && !log->AwaitClosed(batch)) {
+      log->AwaitTokens(log->tokens(), batch);
+    }
   }
   return true;
 }

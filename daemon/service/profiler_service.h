@@ -28,9 +28,11 @@ struct ProfilerServiceOptions {
   std::string power_socket;
   bool in_process_estimate = false;
   std::vector<std::string> devices;
-  // A Profile stream waits up to this long after sending, so that the events of that time go
-  // out together (fewer wake-ups of eprofd and of the client while the run decodes). Watch
-  // streams never wait. Zero: every event at once.
+  // A Profile stream waits this long after sending, so that the events of that time go out
+  // together (fewer wake-ups of eprofd and of the client while the run decodes), and then until
+  // the next token completes (at most as long again): between two forward passes the engine's
+  // workers sleep, so the send and the client's reading take a free core. Watch streams never
+  // wait. Zero: every event at once.
   absl::Duration profile_batch = absl::ZeroDuration();
 };
 

@@ -58,6 +58,15 @@ bool RunEventLog::AwaitClosed(absl::Duration timeout) const {
   return closed_;
 }
 
+bool RunEventLog::AwaitTokens(uint32_t tokens, absl::Duration timeout) const {
+  absl::MutexLock lock(&mu_);
+  auto more = [this, tokens]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return closed_ || tokens_ > tokens;
+  };
+  mu_.AwaitWithTimeout(absl::Condition(&more), timeout);
+  return tokens_ > tokens;
+}
+
 uint64_t RunEventLog::size() const {
   absl::MutexLock lock(&mu_);
   return events_.size();

@@ -64,6 +64,9 @@ class RunEventLog {
   bool closed() const;
   // Waits up to `timeout` for Close(); returns closed().
   bool AwaitClosed(absl::Duration timeout) const;
+  // Waits up to `timeout` for more than `tokens` TokenCompleted events, or Close(); returns
+  // whether there are.
+  bool AwaitTokens(uint32_t tokens, absl::Duration timeout) const;
 
   // Events with seq >= from_seq, at most `max_events`. If there are none yet and the log is
   // open, waits up to `timeout` for one. `*closed` is set when the log is closed and the

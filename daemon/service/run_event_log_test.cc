@@ -101,6 +101,30 @@ TEST(RunEventLog, ConcurrentAppendsKeepSeqOrder) {
   EXPECT_EQ(log.tokens(), 1000u);
 }
 
+// A batched stream waits for the next token to send its batch right after it.
+TEST(RunEventLog, AwaitTokensWaitsForTheNextTokenOrTheEnd) {
+  RunEventLog log("r");
+  v1::ProfileEvent sample;
+  sample.mutable_power_sample()->set_seq(1);
+  log.Append(sample);
+  EXPECT_FALSE(log.AwaitTokens(0, absl::Milliseconds(5)));  // a sample is not a token
+  std::thread writer([&] {
+    absl::SleepFor(absl::Milliseconds(20));
+    log.Append(TokenEvent(0));
+  });
+  EXPECT_TRUE(log.AwaitTokens(0, absl::Seconds(10)));
+  writer.join();
+  EXPECT_FALSE(log.AwaitTokens(1, absl::Milliseconds(5)));
+  std::thread closer([&] {
+    absl::SleepFor(absl::Milliseconds(20));
+    log.Close();
+  });
+  const absl::Time start = absl::Now();
+  EXPECT_FALSE(log.AwaitTokens(1, absl::Seconds(10)));  // returns at Close, without a token
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  closer.join();
+}
+
 // Ten readers, started at different times while the run goes on, all see every event once, in
 // order, with the same seq.
 TEST(RunEventLog, TenConcurrentReadersSeeTheSameEvents) {
