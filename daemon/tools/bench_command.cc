@@ -157,7 +157,7 @@ int RunBenchCommand(int argc, char** argv) {
   auto args = tools::CommandArgs::Parse(
       argc, argv,
       {"model", "prompt-tokens", "new-tokens", "detail", "repeat", "dtype", "device",
-       "torch-threads", "blas-threads", "gemv-threads", "matmul", "bandwidth-mb"},
+       "torch-threads", "blas-threads", "gemv-threads", "matmul", "bandwidth-mb", "max-seq-len"},
       {"json", "rounds-from-stdin"});
   if (!args.ok()) return fail(args.status());
   if (!args->Has("model")) {
@@ -171,9 +171,10 @@ int RunBenchCommand(int argc, char** argv) {
   auto blas_threads = args->GetInt("blas-threads", 0);
   auto gemv_threads = args->GetInt("gemv-threads", 0);
   auto bw_mb = args->GetInt("bandwidth-mb", 256);
+  auto max_seq_len = args->GetInt("max-seq-len", 0);
   for (const absl::Status& s : {prompt_tokens.status(), new_tokens.status(), repeat.status(),
                                 torch_threads.status(), blas_threads.status(), gemv_threads.status(),
-                                bw_mb.status()}) {
+                                bw_mb.status(), max_seq_len.status()}) {
     if (!s.ok()) return fail(s);
   }
   if (*repeat < 1) {
@@ -214,8 +215,18 @@ int RunBenchCommand(int argc, char** argv) {
   engine::LoadOptions lo;
   lo.dtype = args->Get("dtype", "float32");
   lo.device = args->Get("device", "cpu");
-  // Interleaved decode (below) gives every level new_tokens steps in one generation.
-  lo.max_seq_len = *prompt_tokens + *new_tokens * static_cast<int64_t>(levels.size()) + 1;
+  // Interleaved decode (below) gives every level new_tokens steps in one generation. The KV
+  // cache holds exactly that unless --max-seq-len asks for more: a server (eprofd) sizes it for
+  // the model's context, and comparing with one must use the same cache.
+  const int64_t needed = *prompt_tokens + *new_tokens * static_cast<int64_t>(levels.size()) + 1;
+  if (*max_seq_len != 0 && *max_seq_len < needed) {
+    std::fprintf(stderr,
+                 "bench: --max-seq-len %lld is less than the %lld positions this run needs "
+                 "(prompt + new tokens per level + 1); give 0 for exactly that\n",
+                 static_cast<long long>(*max_seq_len), static_cast<long long>(needed));
+    return 2;
+  }
+  lo.max_seq_len = *max_seq_len != 0 ? *max_seq_len : needed;
   auto loaded = engine::Model::Load(args->Get("model"), lo);
   if (!loaded.ok()) return fail(loaded.status());
   engine::Model* model = loaded->get();
@@ -356,6 +367,7 @@ int RunBenchCommand(int argc, char** argv) {
     j["dtype"] = model->compute_dtype();
     j["prompt_tokens"] = *prompt_tokens;
     j["new_tokens"] = *new_tokens;
+    j["max_seq_len"] = model->max_seq_len();
     j["repeat"] = *repeat;
     j["threading"] = {{"torch_threads", threading.torch_threads},
                       {"blas_threads", threading.blas_threads},
@@ -380,12 +392,13 @@ int RunBenchCommand(int argc, char** argv) {
     return 0;
   }
   std::printf("model %s (%s, %lld layers), %s %s, prompt %lld tokens, %lld new tokens per level "
-              "per round, %lld rounds (prefill: best round; decode: levels interleaved token by "
-              "token, all rounds)\n",
+              "per round, KV cache of %lld positions, %lld rounds (prefill: best round; decode: "
+              "levels interleaved token by token, all rounds)\n",
               args->Get("model").c_str(), engine::FamilyName(model->config().family),
               static_cast<long long>(model->config().num_layers), model->device().c_str(),
               model->compute_dtype().c_str(), static_cast<long long>(*prompt_tokens),
-              static_cast<long long>(*new_tokens), static_cast<long long>(*repeat));
+              static_cast<long long>(*new_tokens), static_cast<long long>(model->max_seq_len()),
+              static_cast<long long>(*repeat));
   std::printf("threading: %s\n", threading.Describe().c_str());
   std::printf("%-11s %14s %14s %10s %10s %12s\n", "detail", "prefill tok/s", "decode tok/s",
               "prefill/x", "decode/x", "events/token");

@@ -27,6 +27,7 @@ void Usage() {
                "           [--detail none,phases,layers,components,deep] [--repeat R] [--json]\n"
                "           [--matmul eprof|libtorch] [--torch-threads N] [--blas-threads N]\n"
                "           [--gemv-threads N] [--dtype D] [--device D] [--bandwidth-mb M]\n"
+               "           [--max-seq-len N (KV cache; default: what the run needs)]\n"
                "           [--rounds-from-stdin]\n"
                "  mkmodel  --family F --preset tiny|small|demo --out DIR [--seed N]\n"
                "           [--tokenizer tokenizer.json] [--dtype float32|bfloat16] [--shard-bytes B]\n"

@@ -79,6 +79,18 @@ TEST(EprofLlmTest, MkmodelGenerateLogitsBench) {
   EXPECT_EQ(b["levels"][0]["detail"], "none");
   EXPECT_GT(b["decode_roofline_tokens_per_s"].get<double>(), 0);
   EXPECT_THAT(b["threading"]["blas_library"].get<std::string>(), HasSubstr("blas"));
+  EXPECT_EQ(b["max_seq_len"].get<int64_t>(), 8 + 4 * 4 + 1);  // what the run needs
+
+  // A server-sized KV cache, as eprofd holds it for the model's context; less than the run
+  // needs is refused.
+  ToolRun big = Tool("bench --model " + m + " --prompt-tokens 8 --new-tokens 4 --repeat 1 "
+                     "--bandwidth-mb 16 --detail none --max-seq-len 100 --json");
+  ASSERT_EQ(big.rc, 0) << big.out;
+  EXPECT_EQ(nlohmann::json::parse(big.out)["max_seq_len"].get<int64_t>(), 100);
+  ToolRun small = Tool("bench --model " + m + " --prompt-tokens 8 --new-tokens 4 --repeat 1 "
+                       "--detail none --max-seq-len 10");
+  EXPECT_EQ(small.rc, 2);
+  EXPECT_THAT(small.out, HasSubstr("--max-seq-len 10 is less than the 13 positions"));
 }
 
 TEST(EprofLlmTest, ErrorsAreClear) {

@@ -15,7 +15,8 @@
 //      Target ratio >= 0.97. Rounds alternate engine and eprofd (E D E ... D E); each eprofd
 //      round is compared with the mean of the engine rounds around it. The engine is one
 //      `eprof-llm bench --rounds-from-stdin` process, loaded once and warmed like eprofd's
-//      resident model, that decodes one round per line it is sent. The figure is the median of
+//      resident model and with the same KV cache (the model's context, as eprofd loads it), that
+//      decodes one round per line it is sent. The figure is the median of
 //      those ratios with a 90% bootstrap interval: on this VM one 31-round median is uncertain
 //      by about +-0.015, so the verdict is "met" or "NOT met" only when the whole interval is on
 //      one side of 0.97, and "not decided" otherwise (pool the ratios of several runs).
@@ -242,12 +243,16 @@ int main(int argc, char** argv) {
   req.set_idle_baseline_ms(200);
   req.mutable_sampling()->set_seed(1);
   uint32_t warm_input_tokens = 0;  // the prompt's length in tokens, for the engine rounds
+  uint32_t context_length = 0;     // eprofd's KV cache for the model, for the engine rounds
   {  // load the model (and warm the caches) first
     grpc::ClientContext ctx;
     auto r = stub->Profile(&ctx, req);
     v1::ProfileEvent e;
     while (r->Read(&e)) {
-      if (e.has_summary()) warm_input_tokens = e.summary().input_tokens();
+      if (e.has_summary()) {
+        warm_input_tokens = e.summary().input_tokens();
+        context_length = e.summary().model().context_length();
+      }
     }
     grpc::Status warm = r->Finish();
     if (!warm.ok()) {
@@ -267,9 +272,11 @@ int main(int argc, char** argv) {
   req.set_max_new_tokens(tokens);
   v1::RunSummary measured;
   std::vector<double> daemon_rounds, engine_rounds;
+  // The engine with eprofd's KV cache (sized for the model's context, not for this run).
   EngineRounds engine({bin + "/eprof-llm", "bench", "--model", model, "--prompt-tokens",
                        std::to_string(warm_input_tokens), "--new-tokens", std::to_string(tokens),
-                       "--detail", "none", "--rounds-from-stdin"});
+                       "--detail", "none", "--max-seq-len", std::to_string(context_length),
+                       "--rounds-from-stdin"});
   if (!engine.ready()) {
     std::fprintf(stderr, "daemon_bench: eprof-llm bench --rounds-from-stdin did not start\n");
     return 1;
@@ -391,8 +398,9 @@ int main(int argc, char** argv) {
 
   double watched_tps = summary.decode_tokens_per_s();
 
-  std::printf("\neprofd benchmark: %s, %u prompt tokens, %u new tokens, %d watchers\n", model.c_str(),
-              prompt_tokens, tokens, watchers);
+  std::printf("\neprofd benchmark: %s, %u prompt tokens, %u new tokens, KV cache of %u positions "
+              "(eprofd's, the engine's too), %d watchers\n",
+              model.c_str(), prompt_tokens, tokens, context_length, watchers);
   if (latencies_ms.empty()) {
     std::printf("  Watch latency: not measured (no watchers)\n");
   } else {
