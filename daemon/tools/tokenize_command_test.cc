@@ -1,6 +1,8 @@
 // eprof-llm tokenize: argument handling, encode / decode / batch output on a small tokenizer.
 #include "daemon/tools/tokenize_command.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -24,10 +26,13 @@ constexpr char kTokenizer[] =
 
 class TokenizeCommandTest : public ::testing::Test {
  protected:
+  // A file of this process's own: ctest runs each test of this suite as its own process, in
+  // parallel, and one that removed or rewrote a shared file under another failed it.
   void SetUp() override {
-    path_ = ::testing::TempDir() + "/tokenize_command_test.json";
+    path_ = ::testing::TempDir() + "/tokenize_command_test_" + std::to_string(getpid()) + ".json";
     std::ofstream(path_) << kTokenizer;
   }
+  void TearDown() override { std::remove(path_.c_str()); }
   // Runs the command; returns its exit status and stores stdout.
   int Run(std::vector<std::string> args) {
     std::vector<char*> argv;
