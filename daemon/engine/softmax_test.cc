@@ -114,9 +114,9 @@ TEST(ArgmaxAvx2, FindsWhatMaxElementFindsAtEveryLengthAndPosition) {
                    size_t{128257}}) {
     std::vector<float> v(n);
     for (float& x : v) x = dist(rng);
-    // The maximum at the start, in the last full vector, in the tail and in between.
-    for (size_t at : {size_t{0}, n - 1, n / 2, (n / 8) * 8 - 1 < n ? (n / 8) * 8 - 1 : 0}) {
-      if (at >= n) continue;
+    // The maximum at the start, at the end of the last full vector, in the tail and in between.
+    const size_t last_full = n >= 8 ? (n / 8) * 8 - 1 : 0;
+    for (size_t at : {size_t{0}, n - 1, n / 2, last_full}) {
       std::vector<float> w = v;
       w[at] = 100.0f;
       EXPECT_EQ(ArgmaxAvx2(w.data(), n), FirstMax(w)) << "n " << n << " at " << at;

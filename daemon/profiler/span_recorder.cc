@@ -249,21 +249,15 @@ void SpanRecorder::BuildRow(const PowerTimeline& timeline, const Baseline& basel
   m.Clear();
   for (int32_t layer : order_) {
     const LayerSums& sums = sums_[static_cast<size_t>(layer + 1)];
-    m.add_layer(layer);
-    m.add_layer_duration_ns(sums.layer.duration_ns);
-    m.add_layer_total_mj(sums.layer.total_mj);
-    m.add_layer_dynamic_mj(sums.layer.dynamic_mj);
-    m.add_layer_attribution(sums.layer.attribution);
-    const bool components = record_components_;
-    m.add_layer_component_count(components ? static_cast<uint32_t>(sums.components.size()) : 0);
+    const PartSum& l = sums.layer;
+    store::AddPackedLayer(layer, {l.duration_ns, l.total_mj, l.dynamic_mj, l.attribution},
+                          record_components_ ? static_cast<uint32_t>(sums.components.size()) : 0,
+                          &m);
     bool activations = false;
-    if (components) {
+    if (record_components_) {
       for (const PartSum& c : sums.components) {
-        m.add_component(c.component);
-        m.add_component_duration_ns(c.duration_ns);
-        m.add_component_total_mj(c.total_mj);
-        m.add_component_dynamic_mj(c.dynamic_mj);
-        m.add_component_attribution(c.attribution);
+        store::AddPackedComponent(
+            c.component, {c.duration_ns, c.total_mj, c.dynamic_mj, c.attribution}, &m);
         activations = activations || c.activation_index >= 0;
       }
     }

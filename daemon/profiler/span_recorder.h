@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "daemon/profiler/power_timeline.h"
-#include "eprof/store/token_layers.pb.h"
+#include "daemon/store/token_layers.h"
 #include "eprof/v1/profiler.pb.h"
 
 namespace eprof::daemon {

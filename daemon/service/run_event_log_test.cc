@@ -84,21 +84,24 @@ TEST(RunEventLog, KeepsTheWireFormOfEachEventAsAppended) {
 TEST(RunEventLog, ConcurrentAppendsKeepSeqOrder) {
   RunEventLog log("r");
   std::vector<std::thread> writers;
-  for (int w = 0; w < 2; ++w) {
+  constexpr int kWriters = 4, kEach = 1000;
+  for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&] {
       v1::ProfileEvent e = TokenEvent(0);
-      for (int i = 0; i < 500; ++i) log.Append(e);
+      // Large enough that serializing it (between taking a seq and storing) takes a while.
+      e.mutable_token()->mutable_token()->set_text(std::string(16 << 10, 'x'));
+      for (int i = 0; i < kEach; ++i) log.Append(e);
     });
   }
   for (auto& t : writers) t.join();
   bool closed = false;
-  auto events = log.Read(0, absl::ZeroDuration(), &closed, 2000);
-  ASSERT_EQ(events.size(), 1000u);
+  auto events = log.Read(0, absl::ZeroDuration(), &closed, kWriters * kEach);
+  ASSERT_EQ(events.size(), static_cast<size_t>(kWriters * kEach));
   for (size_t i = 0; i < events.size(); ++i) {
     ASSERT_EQ(events[i]->seq(), i);
     ASSERT_EQ(events[i]->Parse().seq(), i);
   }
-  EXPECT_EQ(log.tokens(), 1000u);
+  EXPECT_EQ(log.tokens(), static_cast<uint32_t>(kWriters * kEach));
 }
 
 // A batched stream waits for the next token to send its batch right after it.

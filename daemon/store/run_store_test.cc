@@ -44,15 +44,26 @@ class RunStoreTest : public ::testing::Test {
     return store.ok() ? std::move(*store) : nullptr;
   }
 
-  // Counts rows of `table` for `run_id` through a separate connection.
-  int64_t Rows(const std::string& table, const std::string& run_id) {
+  // The one integer `sql` selects (with `?` bound to `arg`, if given), through a separate
+  // connection; -1 when the query fails (the expectations say why).
+  int64_t QueryInt(const std::string& sql, const std::string& arg = "") {
     auto db = Database::Open(path_);
     EXPECT_THAT(db, IsOk());
-    auto q = (*db)->Prepare(absl::StrCat("SELECT COUNT(*) FROM ", table, " WHERE run_id = ?"));
+    if (!db.ok()) return -1;
+    auto q = (*db)->Prepare(sql);
     EXPECT_THAT(q, IsOk());
-    q->Bind(1, run_id);
+    if (!q.ok()) return -1;
+    if (!arg.empty()) q->Bind(1, arg);
     EXPECT_THAT(q->Step(), IsOkAndHolds(true));
     return q->ColumnInt(0);
+  }
+  // Counts rows of `table` for `run_id`.
+  int64_t Rows(const std::string& table, const std::string& run_id) {
+    return QueryInt(absl::StrCat("SELECT COUNT(*) FROM ", table, " WHERE run_id = ?"), run_id);
+  }
+  // Whether the database has a table or index called `name`.
+  bool HasTable(const std::string& name) {
+    return QueryInt("SELECT COUNT(*) FROM sqlite_master WHERE name = ?", name) > 0;
   }
 
   // A database as schema version 1 left it, holding run "old" with `rows`: written by the current
@@ -223,10 +234,7 @@ TEST_F(RunStoreTest, OpensWithWalForeignKeysAndTheLatestSchema) {
   ASSERT_THAT(q, IsOk());
   ASSERT_THAT(q->Step(), IsOkAndHolds(true));
   EXPECT_EQ(q->ColumnText(0), "wal");
-  auto v = (*db)->Prepare("SELECT version FROM schema_version");
-  ASSERT_THAT(v, IsOk());
-  ASSERT_THAT(v->Step(), IsOkAndHolds(true));
-  EXPECT_EQ(v->ColumnInt(0), RunStore::LatestSchemaVersion());
+  EXPECT_EQ(QueryInt("SELECT version FROM schema_version"), RunStore::LatestSchemaVersion());
   store.reset();
   EXPECT_NE(OpenOrDie(), nullptr);  // reopening does not migrate again
 }
@@ -416,12 +424,8 @@ TEST_F(RunStoreTest, MigratesSchemaOneLayerRowsIntoOneRowPerToken) {
         << run->tokens(i).DebugString();
   }
   EXPECT_EQ(Rows("token_layers", "old"), 3);
-  auto db = Database::Open(path_);
-  ASSERT_THAT(db, IsOk());
-  auto q = (*db)->Prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'layer_metrics'");
-  ASSERT_THAT(q, IsOk());
-  ASSERT_THAT(q->Step(), IsOkAndHolds(true));
-  EXPECT_EQ(q->ColumnInt(0), 0);
+  EXPECT_TRUE(HasTable("token_layers"));
+  EXPECT_FALSE(HasTable("layer_metrics"));
 }
 
 // A migration that meets a row it cannot read fails the open with the run, token and layer
@@ -436,16 +440,8 @@ TEST_F(RunStoreTest, AMigrationThatCannotReadARowChangesNothing) {
                              HasSubstr("run old: stored metrics of token 1 layer 0 are unreadable"),
                              HasSubstr("or start eprofd with another --db"))));
   EXPECT_EQ(Rows("layer_metrics", "old"), 6);  // 3 tokens x 2 layers
-  auto db = Database::Open(path_);
-  ASSERT_THAT(db, IsOk());
-  auto q = (*db)->Prepare("SELECT version FROM schema_version");
-  ASSERT_THAT(q, IsOk());
-  ASSERT_THAT(q->Step(), IsOkAndHolds(true));
-  EXPECT_EQ(q->ColumnInt(0), 1);
-  auto t = (*db)->Prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'token_layers'");
-  ASSERT_THAT(t, IsOk());
-  ASSERT_THAT(t->Step(), IsOkAndHolds(true));
-  EXPECT_EQ(t->ColumnInt(0), 0);
+  EXPECT_EQ(QueryInt("SELECT version FROM schema_version"), 1);
+  EXPECT_FALSE(HasTable("token_layers"));
 }
 
 // A token_layers row that does not decode fails the read with the run and token named, instead

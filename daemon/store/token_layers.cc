@@ -4,22 +4,40 @@
 
 namespace eprof::store {
 
+void AddPackedLayer(int32_t layer, const PackedFigures& f, uint32_t component_count,
+                    TokenLayers* m) {
+  m->add_layer(layer);
+  m->add_layer_duration_ns(f.duration_ns);
+  m->add_layer_total_mj(f.total_mj);
+  m->add_layer_dynamic_mj(f.dynamic_mj);
+  m->add_layer_attribution(f.attribution);
+  m->add_layer_component_count(component_count);
+}
+
+void AddPackedComponent(v1::Component component, const PackedFigures& f, TokenLayers* m) {
+  m->add_component(component);
+  m->add_component_duration_ns(f.duration_ns);
+  m->add_component_total_mj(f.total_mj);
+  m->add_component_dynamic_mj(f.dynamic_mj);
+  m->add_component_attribution(f.attribution);
+}
+
+namespace {
+
+PackedFigures FiguresOf(int64_t duration_ns, const v1::Energy& e) {
+  return {duration_ns, e.total_mj(), e.dynamic_mj(), e.attribution()};
+}
+
+}  // namespace
+
 void EncodeTokenLayers(const v1::TokenRecord& t, TokenLayers* m, std::string* out) {
   m->Clear();
   for (const v1::LayerMetrics& l : t.layers()) {
-    m->add_layer(l.layer());
-    m->add_layer_duration_ns(l.duration_ns());
-    m->add_layer_total_mj(l.energy().total_mj());
-    m->add_layer_dynamic_mj(l.energy().dynamic_mj());
-    m->add_layer_attribution(l.energy().attribution());
-    m->add_layer_component_count(static_cast<uint32_t>(l.components_size()));
+    AddPackedLayer(l.layer(), FiguresOf(l.duration_ns(), l.energy()),
+                   static_cast<uint32_t>(l.components_size()), m);
     bool activations = false;
     for (const v1::ComponentMetrics& c : l.components()) {
-      m->add_component(c.component());
-      m->add_component_duration_ns(c.duration_ns());
-      m->add_component_total_mj(c.energy().total_mj());
-      m->add_component_dynamic_mj(c.energy().dynamic_mj());
-      m->add_component_attribution(c.energy().attribution());
+      AddPackedComponent(c.component(), FiguresOf(c.duration_ns(), c.energy()), m);
       activations = activations || c.has_activations();
     }
     if (activations || l.attention_heads_size() > 0 || l.has_output()) {
