@@ -7,6 +7,7 @@
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "daemon/engine/devices.h"
+#include "daemon/engine/gemv.h"
 #include "daemon/engine/generator.h"
 #include "daemon/engine/model.h"
 #include "daemon/engine/observer.h"
@@ -151,6 +152,19 @@ class EngineModel final : public LoadedModel {
     absl::StatusOr<int32_t> token = generator_->Step(last_);
     model_->SetObserver(nullptr, engine::DetailLevel::kNone);
     return Result(token);
+  }
+
+  // On the CPU with eprof's pool, `beside` runs on a pool worker: it sleeps from the end of one
+  // pass (Park) to the first matrix product of the next, and the caller's bookkeeping in that
+  // gap made the wait, and the worker's late wake-up, part of every token.
+  absl::StatusOr<GeneratedToken> DecodeBeside(SpanObserver* observer,
+                                              const std::function<void()>& beside) override {
+    const bool posted = beside && model_->device() == "cpu" && engine::GemvPool::UseForGemv() &&
+                        engine::GemvPool::Get().RunBeside(beside);
+    if (beside && !posted) beside();
+    absl::StatusOr<GeneratedToken> token = Decode(observer);
+    if (posted) engine::GemvPool::Get().WaitBeside();
+    return token;
   }
 
  private:

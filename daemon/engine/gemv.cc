@@ -150,6 +150,7 @@ void GemvPool::StopWorkers() {
   generation_.notify_all();
   for (auto& t : workers_) t.join();
   workers_.clear();
+  TakeBesideTask();  // given but not taken before the workers stopped: run it here
 }
 
 void GemvPool::SharedJob::Store(const Job& job) {
@@ -273,10 +274,14 @@ void GemvPool::WorkerLoop(int index, uint32_t seen) {
   [[maybe_unused]] int nice_applied = 0;
   for (;;) {
     // Spin (then yield) for a while; sleep on the futex after that.
-    const auto start = std::chrono::steady_clock::now();
+    auto start = std::chrono::steady_clock::now();
     bool yielding = false;
     uint32_t now = generation_.load(std::memory_order_acquire);
     for (int i = 0; now == seen; ++i) {
+      if (beside_.load(std::memory_order_relaxed) != nullptr && TakeBesideTask()) {
+        start = std::chrono::steady_clock::now();  // then wait for the pass's jobs afresh
+        yielding = false;
+      }
       if (park_.load(std::memory_order_acquire)) break;  // Park(): sleep now
       if ((i & 63) == 63) {
         const auto waited = std::chrono::steady_clock::now() - start;
@@ -315,6 +320,33 @@ void GemvPool::WorkerLoop(int index, uint32_t seen) {
     const Job job = job_.Load();
     if (index < job.parts) RunChunks(static_cast<uint32_t>(TicketTag(t)), job, /*caller=*/false);
     active_.fetch_sub(1, std::memory_order_release);
+  }
+}
+
+bool GemvPool::RunBeside(const std::function<void()>& task) {
+  if (workers_.empty()) return false;
+  beside_pending_.store(true, std::memory_order_relaxed);
+  beside_.store(&task, std::memory_order_release);
+  // Wake sleeping workers as a job would (one takes the task; the others wait for the pass's
+  // jobs): a worker that finds no new job does nothing and goes back to waiting.
+  park_.store(false, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
+  return true;
+}
+
+bool GemvPool::TakeBesideTask() {
+  const std::function<void()>* task = beside_.exchange(nullptr, std::memory_order_acq_rel);
+  if (task == nullptr) return false;
+  (*task)();
+  beside_pending_.store(false, std::memory_order_release);
+  beside_pending_.notify_all();
+  return true;
+}
+
+void GemvPool::WaitBeside() {
+  while (beside_pending_.load(std::memory_order_acquire)) {
+    beside_pending_.wait(true, std::memory_order_acquire);
   }
 }
 

@@ -1,7 +1,9 @@
 #include "daemon/engine/gemv.h"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <future>
 #include <random>
 #include <thread>
@@ -183,6 +185,64 @@ TEST(GemvPool, CallerTakesOverAChunkOfAWorkerPreemptedMidChunk) {
   }
   pool.Quiesce();
   for (const std::vector<float>& earlier : ys) ExpectNear(earlier, c, /*bias=*/true, 576);
+}
+
+// RunBeside(): the task runs on a worker while the caller's products go on, exactly (the caller
+// computes alone what the busy worker does not take), and has run when WaitBeside() returns;
+// from a parked pool (Park(), then asleep), and again and again as eprofd does once per token.
+TEST(GemvPool, RunBesideRunsTheTaskOnAWorkerWhileProductsGoOn) {
+  if (!GemvPool::CpuSupported()) GTEST_SKIP() << "no AVX2+FMA on this CPU; engine uses at::mv";
+  GemvPool pool(2);
+  const Case c = MakeCase(1536, 576, 31);
+  std::vector<float> y(1536);
+  const std::thread::id caller = std::this_thread::get_id();
+  for (int round = 0; round < 100; ++round) {
+    pool.Park();
+    if (round % 10 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // asleep
+    std::atomic<bool> started{false}, release{false};
+    std::thread::id ran_on;
+    std::function<void()> task = [&] {
+      ran_on = std::this_thread::get_id();
+      started.store(true);
+      // Busy until the caller has done products meanwhile (so they did not wait for it).
+      while (!release.load()) std::this_thread::yield();
+    };
+    ASSERT_TRUE(pool.RunBeside(task));
+    for (int i = 0; i < 3; ++i) {
+      std::fill(y.begin(), y.end(), NAN);
+      pool.Run(c.w.data(), c.x.data(), c.b.data(), y.data(), 1536, 576);
+      ExpectNear(y, c, /*bias=*/true, 576);
+    }
+    while (!started.load()) std::this_thread::yield();
+    release.store(true);
+    pool.WaitBeside();
+    EXPECT_NE(ran_on, caller);
+    EXPECT_NE(ran_on, std::thread::id());
+  }
+  pool.WaitBeside();  // none pending: returns at once
+  pool.Quiesce();
+}
+
+TEST(GemvPool, RunBesideWithoutWorkersLeavesTheTaskToTheCaller) {
+  GemvPool pool(1);
+  bool ran = false;
+  std::function<void()> task = [&] { ran = true; };
+  EXPECT_FALSE(pool.RunBeside(task));
+  pool.WaitBeside();
+  EXPECT_FALSE(ran);
+}
+
+// A task given just before the workers stop (SetThreads) still runs, once.
+TEST(GemvPool, RunBesideTaskRunsOnceEvenIfTheWorkersStop) {
+  for (int i = 0; i < 50; ++i) {
+    GemvPool pool(2);
+    std::atomic<int> runs{0};
+    std::function<void()> task = [&] { runs.fetch_add(1); };
+    ASSERT_TRUE(pool.RunBeside(task));
+    pool.SetThreads(i % 2 ? 1 : 3);
+    pool.WaitBeside();
+    EXPECT_EQ(runs.load(), 1);
+  }
 }
 
 }  // namespace

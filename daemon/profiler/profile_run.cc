@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <deque>
+#include <functional>
+#include <optional>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -164,6 +166,10 @@ class ProfileRun {
   // --- tokens ---
   absl::Status Generate(LoadedModel* model, bool measured, std::vector<int32_t>* out_ids,
                         std::string* stop_reason);
+  absl::Status GenerateTokens(LoadedModel* model, bool measured, std::vector<int32_t>* out_ids,
+                              std::string* stop_reason);
+  // Gives the token its text and end, then its live event and, once covered, its stored rows.
+  void EndToken(SpanRecorder* recorder, const GeneratedToken& token, int64_t end_ns);
   void FinishToken(SpanRecorder* recorder);
   void FinalizeCoveredTokens(bool force);
   SpanRecorder* NewRecorder();
@@ -197,6 +203,17 @@ class ProfileRun {
   std::deque<std::unique_ptr<SpanRecorder>> waiting_;
   std::vector<std::unique_ptr<SpanRecorder>> spare_;
   RecorderObserver observer_;
+  // A decode token whose bookkeeping waits for the next step (GenerateTokens).
+  struct PendingToken {
+    SpanRecorder* recorder;
+    GeneratedToken token;
+    int64_t end_ns;
+  };
+  std::optional<PendingToken> pending_;
+  const std::function<void()> finish_pending_ = [this] {
+    EndToken(pending_->recorder, pending_->token, pending_->end_ns);
+    FinishToken(pending_->recorder);
+  };
   std::unique_ptr<TextStream> text_stream_;
   std::string output_text_;
   uint32_t tokens_done_ = 0;
@@ -339,10 +356,18 @@ void ProfileRun::FinishToken(SpanRecorder* recorder) {
 
 absl::Status ProfileRun::Generate(LoadedModel* model, bool measured, std::vector<int32_t>* out_ids,
                                   std::string* stop_reason) {
+  absl::Status status = GenerateTokens(model, measured, out_ids, stop_reason);
+  if (pending_) finish_pending_();  // the last token's (or the one before a stop or a failure)
+  return status;
+}
+
+absl::Status ProfileRun::GenerateTokens(LoadedModel* model, bool measured,
+                                        std::vector<int32_t>* out_ids, std::string* stop_reason) {
   const v1::ProfileRequest& req = in_.request;
   bool spans = measured && detail_ >= v1::DETAIL_LEVEL_LAYERS;
   SpanObserver* observer = spans ? &observer_ : nullptr;
   uint32_t limit = req.max_new_tokens();
+  static const std::function<void()> kNothing;
   // Token i starts where token i-1 ended (token 0 where prefill started), so the tokens tile
   // prefill and decode exactly.
   int64_t token_start = measured ? phases_.back().start_ns : 0;
@@ -358,18 +383,26 @@ absl::Status ProfileRun::Generate(LoadedModel* model, bool measured, std::vector
       rec->BeginToken(i, i == 0 ? v1::PHASE_PREFILL : v1::PHASE_DECODE, token_start);
       observer_.set(rec);
     }
-    absl::StatusOr<GeneratedToken> token = i == 0 ? model->Prefill(observer) : model->Decode(observer);
+    // The token before is finished (text, live event, rows) beside this step, on a core the
+    // step leaves idle, rather than between the two steps; it touches nothing the step uses
+    // (`rec` is this token's recorder).
+    absl::StatusOr<GeneratedToken> token =
+        i == 0 ? model->Prefill(observer)
+               : model->DecodeBeside(observer, pending_ ? finish_pending_ : kNothing);
+    pending_.reset();  // DecodeBeside has run it
     if (!token.ok()) return token.status();
     out_ids->push_back(token->token_id);
     if (measured) {
-      std::string piece = text_stream_->Next(token->token_id);
-      output_text_ += piece;
       token_start = clock_->NowNs();
-      rec->EndToken(token->token_id, std::move(piece), token->probability, token_start);
       tokens_done_ = i + 1;
       last_token_end_ns_ = token_start;
-      if (i == 0) EndPhaseAt(token_start);  // prefill ends with its token
-      FinishToken(rec);
+      if (i == 0) {
+        EndToken(rec, *token, token_start);
+        EndPhaseAt(token_start);  // prefill ends with its token
+        FinishToken(rec);
+      } else {
+        pending_ = PendingToken{rec, *token, token_start};
+      }
     }
     if (model->IsEos(token->token_id)) {
       *stop_reason = "eos";
@@ -378,6 +411,12 @@ absl::Status ProfileRun::Generate(LoadedModel* model, bool measured, std::vector
   }
   *stop_reason = "max_new_tokens";
   return absl::OkStatus();
+}
+
+void ProfileRun::EndToken(SpanRecorder* recorder, const GeneratedToken& token, int64_t end_ns) {
+  std::string piece = text_stream_->Next(token.token_id);
+  output_text_ += piece;
+  recorder->EndToken(token.token_id, std::move(piece), token.probability, end_ns);
 }
 
 ProfileRunResult ProfileRun::Finish(v1::RunStatus status, absl::Status error,

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <memory>
@@ -222,6 +223,54 @@ TEST_F(ProfileRunTest, EventsComeInOrderAndTokensStream) {
   EXPECT_EQ(phases_ended, 5);
   // Stored and streamed summaries agree.
   EXPECT_EQ(store_->GetSummary("run-1")->output_tokens(), 5u);
+}
+
+// A decode token's bookkeeping runs beside the next step (on another thread, as with the
+// libtorch engine's pool) or first on the caller's thread (LoadedModel's default): the run is
+// the same either way. Events keep their order (a token's event after the phase it belongs to
+// started, the last one before decode ends), and every token, its text and parts are stored.
+TEST_F(ProfileRunTest, TokenBookkeepingBesideTheNextStepGivesTheSameRun) {
+  struct Seen {
+    std::vector<std::string> order;  // phase and token events, in order
+    std::vector<std::string> tokens;  // stored: index, id, text, parts
+    std::string output_text;
+  };
+  auto run_once = [&](bool beside_on_thread, const std::string& id) {
+    FakePowerFeed power(5, Power);
+    ProfileRunResult result = Run(Request(9, v1::DETAIL_LEVEL_COMPONENTS),
+                                  {.beside_on_thread = beside_on_thread}, &power, id);
+    EXPECT_THAT(result.status, IsOk());
+    Seen seen;
+    for (const v1::ProfileEvent& e : Events()) {
+      if (e.has_phase_started()) seen.order.push_back(absl::StrCat("start ", e.phase_started().phase()));
+      if (e.has_phase_ended()) seen.order.push_back(absl::StrCat("end ", e.phase_ended().phase().phase()));
+      if (e.has_token()) seen.order.push_back(absl::StrCat("token ", e.token().token().index()));
+    }
+    auto run = store_->GetRun(id, v1::RunParts());
+    EXPECT_THAT(run, IsOk());
+    for (const v1::TokenRecord& t : run->tokens()) {
+      int components = 0;
+      for (const v1::LayerMetrics& l : t.layers()) components += l.components_size();
+      seen.tokens.push_back(absl::StrCat(t.index(), " ", t.token_id(), " '", t.text(), "' ",
+                                         t.layers_size(), "/", components, " ",
+                                         t.energy().total_mj() > 0));
+    }
+    seen.output_text = result.summary.output_text();
+    return seen;
+  };
+  const Seen inline_run = run_once(false, "inline");
+  const Seen beside = run_once(true, "beside");
+  EXPECT_EQ(beside.order, inline_run.order);
+  EXPECT_EQ(beside.tokens, inline_run.tokens);
+  EXPECT_EQ(beside.output_text, inline_run.output_text);
+  ASSERT_EQ(beside.tokens.size(), 9u);
+  // Token 0 after prefill ended; tokens 1..8 between decode's start and end.
+  const std::vector<std::string>& o = beside.order;
+  auto at = [&](const std::string& what) { return std::find(o.begin(), o.end(), what) - o.begin(); };
+  EXPECT_LT(at(absl::StrCat("end ", v1::PHASE_PREFILL)), at("token 0"));
+  EXPECT_LT(at("token 0"), at(absl::StrCat("start ", v1::PHASE_DECODE)));
+  EXPECT_LT(at(absl::StrCat("start ", v1::PHASE_DECODE)), at("token 1"));
+  EXPECT_LT(at("token 8"), at(absl::StrCat("end ", v1::PHASE_DECODE)));
 }
 
 TEST_F(ProfileRunTest, ModelLoadIsAPhaseWithProgress) {

@@ -1,5 +1,7 @@
 #include "daemon/profiler/testing/fake_model.h"
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 
 namespace eprof::daemon::testing {
@@ -88,6 +90,15 @@ absl::StatusOr<GeneratedToken> FakeModel::Decode(SpanObserver* observer) {
     return absl::InternalError(absl::StrCat("fake engine failure at decode step ", generated_));
   }
   return Step(observer, 1);
+}
+
+absl::StatusOr<GeneratedToken> FakeModel::DecodeBeside(SpanObserver* observer,
+                                                       const std::function<void()>& beside) {
+  if (!beside || !options_.beside_on_thread) return LoadedModel::DecodeBeside(observer, beside);
+  std::thread other(beside);
+  absl::StatusOr<GeneratedToken> token = Decode(observer);
+  other.join();
+  return token;
 }
 
 }  // namespace eprof::daemon::testing

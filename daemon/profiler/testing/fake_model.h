@@ -27,6 +27,9 @@ struct FakeModelOptions {
   // Called at the start of each forward pass with the token index (for cancellation tests).
   std::function<void(int)> on_step;
   bool has_tokenizer = true;
+  // DecodeBeside runs its `beside` on another thread while the step runs, as the libtorch
+  // engine does on the CPU (false: first, on the caller's thread, LoadedModel's default).
+  bool beside_on_thread = true;
 };
 
 class FakeModel final : public LoadedModel {
@@ -47,6 +50,8 @@ class FakeModel final : public LoadedModel {
                      int32_t max_new_tokens, v1::DetailLevel detail) override;
   absl::StatusOr<GeneratedToken> Prefill(SpanObserver* observer) override;
   absl::StatusOr<GeneratedToken> Decode(SpanObserver* observer) override;
+  absl::StatusOr<GeneratedToken> DecodeBeside(SpanObserver* observer,
+                                              const std::function<void()>& beside) override;
 
   // Forward passes run so far (prefill and decode, warm-ups included).
   int forward_passes() const { return forward_passes_.load(); }
