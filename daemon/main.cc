@@ -70,14 +70,15 @@ ABSL_FLAG(int, max_queued, 4,
           "Profile requests that may wait while one runs; more get RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, model_cache_mb, 8192, "Memory for keeping loaded models between runs, MiB.");
 ABSL_FLAG(std::string, device, "cpu", "Device for requests that name none: cpu, cuda, cuda:N, mps.");
-ABSL_FLAG(int32_t, inference_nice, 10,
-          "Nice value (0-19, Linux) for the threads that run the model. Inference keeps every "
-          "core busy; above 0 those threads yield to eprofd's own, which keeps live streams "
-          "(Profile, Watch, eprof-web) within a few ms of each token (Watch p99 3.7-5.9 ms at 10, "
-          "5.9 ms at 0, with 10 watchers on the 2-core CI VM; build/bin/daemon_bench) and, since "
-          "the engine takes over the work of a preempted thread, costs decode speed nothing "
-          "measurable (0.969 vs 0.967 of the engine alone at 0). On a busy machine inference also "
-          "yields to other processes: use 0 there.");
+ABSL_FLAG(int32_t, inference_nice, 0,
+          "Nice value (0-19, Linux) for the threads that run the model. At 0 inference shares "
+          "the cores with every other thread as an equal. Above 0 it yields to all of them at "
+          "once: eprofd's live streams come sooner (Watch p99 1.8-2.1 ms at 10, 4.0-4.4 ms at 0, "
+          "10 watchers on the 2-core CI VM; build/bin/daemon_bench), but decode also stops for "
+          "anything else that wakes, here or in another process (decode speed against the "
+          "engine alone: 0.962 at 10, 0.980 at 0, pooled over 163 and 123 rounds; a round more "
+          "than 7% slower in 31% of rounds at 10, 12% at 0). Use 10 for snappier live views on an "
+          "otherwise idle machine.");
 ABSL_FLAG(int32_t, profile_batch_ms, 100,
           "A Profile stream (the run's own client, e.g. eprofctl profile) sends the events of "
           "this many ms together, just after the next token completes (0-1000; 0: each at "

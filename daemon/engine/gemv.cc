@@ -324,6 +324,7 @@ void GemvPool::WorkerLoop(int index, uint32_t seen) {
 }
 
 bool GemvPool::RunBeside(const std::function<void()>& task) {
+  std::lock_guard<std::mutex> lock(run_mu_);  // against SetThreads() (StopWorkers runs a task left)
   if (workers_.empty()) return false;
   beside_pending_.store(true, std::memory_order_relaxed);
   beside_.store(&task, std::memory_order_release);

@@ -20,7 +20,9 @@ struct ThreadingChoice {
   bool eprof_pool = true; // false: matrix products on libtorch, OpenBLAS gets the cores
   // > 0 (Linux): the calling thread and the pool's workers run at this nice value, below the
   // process's other threads, which then get a core at once when they wake (eprofd's event
-  // streams) while inference keeps every core busy. An unprivileged process cannot undo it.
+  // streams) while inference keeps every core busy; so do other processes', and decode then
+  // stops for anything that wakes (eprofd's default is 0: see its --inference-nice). An
+  // unprivileged process cannot undo it.
   int compute_nice = 0;
 };
 
