@@ -76,8 +76,8 @@ ABSL_FLAG(int32_t, inference_nice, 0,
           "once: live views get their events sooner (Watch p99 from a token's end: 2.4-3.4 ms at "
           "10, 4.3-5.8 ms at 0, 10 watchers on the 2-core CI VM; build/bin/daemon_bench), but "
           "decode also stops for anything else that wakes, here or in another process (decode "
-          "speed against the engine alone: 0.962 at 10, 0.979 at 0, pooled over 163 and 184 "
-          "rounds; a round more than 7% slower in 31% of rounds at 10, 12% at 0). The default "
+          "speed against the engine alone, pooled over 92-184 rounds: 0.962 at 10, 0.97-0.98 at 0; "
+          "a round more than 7% slower in 31% of rounds at 10, 12% at 0). The default "
           "keeps the measured inference closest to the engine alone; use 10 for snappier live "
           "views.");
 ABSL_FLAG(int32_t, profile_batch_ms, 100,
