@@ -273,6 +273,30 @@ TEST_F(ProfileRunTest, TokenBookkeepingBesideTheNextStepGivesTheSameRun) {
   EXPECT_LT(at("token 8"), at(absl::StrCat("end ", v1::PHASE_DECODE)));
 }
 
+// Token rows reach the store while the run goes on (in batches of store_batch_tokens, once a
+// power sample covers them), not only when it ends: a daemon killed mid-run keeps them.
+TEST_F(ProfileRunTest, TokenRowsAreStoredWhileTheRunGoesOn) {
+  FakePowerFeed power(5, Power);
+  config_.store_batch_tokens = 4;
+  int stored_mid_run = -1;
+  FakeModelOptions options;
+  options.component_us = 100;  // ~1.2 ms a step: several 5 ms samples cover the early tokens
+  options.on_step = [&](int step) {
+    if (step != 30) return;
+    // The writer is a background thread: give it up to 5 s.
+    for (int i = 0; i < 500 && stored_mid_run < 8; ++i) {
+      auto run = store_->GetRun("run-1", v1::RunParts());
+      if (run.ok()) stored_mid_run = run->tokens_size();
+      if (stored_mid_run < 8) absl::SleepFor(absl::Milliseconds(10));
+    }
+  };
+  ProfileRunResult result = Run(Request(40, v1::DETAIL_LEVEL_COMPONENTS), options, &power);
+  ASSERT_THAT(result.status, IsOk());
+  EXPECT_GE(stored_mid_run, 8) << "no token rows were stored before the run ended";
+  EXPECT_LT(stored_mid_run, 40);
+  EXPECT_EQ(store_->GetRun("run-1", v1::RunParts())->tokens_size(), 40);
+}
+
 TEST_F(ProfileRunTest, ModelLoadIsAPhaseWithProgress) {
   FakePowerFeed power(5, Power);
   ProfileRunResult result = Run(Request(2, v1::DETAIL_LEVEL_PHASES), {}, &power, "run-1", /*load=*/true);
