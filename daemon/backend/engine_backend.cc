@@ -154,9 +154,9 @@ class EngineModel final : public LoadedModel {
     return Result(token);
   }
 
-  // On the CPU with eprof's pool, `beside` runs on a pool worker: it sleeps from the end of one
-  // pass (Park) to the first matrix product of the next, and the caller's bookkeeping in that
-  // gap made the wait, and the worker's late wake-up, part of every token.
+  // On the CPU with eprof's pool, `beside` runs on a pool worker: the worker sleeps from the end
+  // of one pass (Park) to the first matrix product of the next, so work done by the caller in
+  // that gap made the wait, and the worker's late wake-up, part of every token.
   absl::StatusOr<GeneratedToken> DecodeBeside(SpanObserver* observer,
                                               const std::function<void()>& beside) override {
     const bool posted = beside && model_->device() == "cpu" && engine::GemvPool::UseForGemv() &&

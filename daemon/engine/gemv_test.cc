@@ -204,6 +204,7 @@ TEST(GemvPool, RunBesideRunsTheTaskOnAWorkerWhileProductsGoOn) {
     std::function<void()> task = [&] {
       ran_on = std::this_thread::get_id();
       started.store(true);
+      if (ran_on == caller) return;  // wrong (checked below); waiting here would hang the test
       // Busy until the caller has done products meanwhile (so they did not wait for it).
       while (!release.load()) std::this_thread::yield();
     };
@@ -240,6 +241,11 @@ TEST(GemvPool, RunBesideTaskRunsOnceEvenIfTheWorkersStop) {
     std::function<void()> task = [&] { runs.fetch_add(1); };
     ASSERT_TRUE(pool.RunBeside(task));
     pool.SetThreads(i % 2 ? 1 : 3);
+    // Up to 10 s (WaitBeside would wait for ever for a task that was lost).
+    for (int w = 0; w < 1000 && runs.load() == 0; ++w) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_EQ(runs.load(), 1) << "the task given before SetThreads() was lost (round " << i << ")";
     pool.WaitBeside();
     EXPECT_EQ(runs.load(), 1);
   }

@@ -101,7 +101,7 @@ class LoadedModel {
   virtual absl::StatusOr<GeneratedToken> Prefill(SpanObserver* observer) = 0;
   // One decode step after the last generated token; returns the next one.
   virtual absl::StatusOr<GeneratedToken> Decode(SpanObserver* observer) = 0;
-  // Decode, running `beside` (the caller's work on the tokens before: their stored rows)
+  // Decode, running `beside` (the caller's work on the token before: its text, live event and rows)
   // alongside the step where the backend has a core the step leaves idle for a moment (the
   // libtorch engine on the CPU: a worker of its matrix-product pool, which would otherwise sleep
   // between two passes and start the next one late), else first, on the caller's thread (this

@@ -225,7 +225,7 @@ TEST_F(ProfileRunTest, EventsComeInOrderAndTokensStream) {
   EXPECT_EQ(store_->GetSummary("run-1")->output_tokens(), 5u);
 }
 
-// A decode token's stored rows are built beside the next step (on another thread, as with the
+// A decode token's bookkeeping runs beside the next step (on another thread, as with the
 // libtorch engine's pool) or first on the caller's thread (LoadedModel's default): the run is
 // the same either way. Events keep their order (a token's event after the phase it belongs to
 // started, the last one before decode ends), and every token, its text and parts are stored.

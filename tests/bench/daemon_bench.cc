@@ -14,7 +14,8 @@
 //      nice 10. At nice 0 (eprofd's default since) the p99 was 4.3-5.8 ms: a watcher woken
 //      while both cores decode waits for a slice to end; --inference-nice 10 buys it back at the
 //      cost of decode speed (see eprofd --help). The part that is eprofd's (token end -> event
-//      sent) is printed too: p50 ~0.04 ms, p99 ~0.1 ms.
+//      sent: the event is built beside the next step, by a pool worker that wakes for it) is
+//      printed too: p50 ~0.1 ms, p99 0.5-2.8 ms.
 //   2. Decode tokens/s of a profiled run through eprofd at detail `components` against
 //      `eprof-llm bench --detail none` on the same checkpoint, settings and token counts.
 //      Target ratio >= 0.97. Rounds alternate engine and eprofd (E D E ... D E); each eprofd
