@@ -73,13 +73,12 @@ ABSL_FLAG(std::string, device, "cpu", "Device for requests that name none: cpu, 
 ABSL_FLAG(int32_t, inference_nice, 0,
           "Nice value (0-19, Linux) for the threads that run the model. At 0 inference shares "
           "the cores with every other thread as an equal. Above 0 it yields to all of them at "
-          "once: live views get their events sooner (Watch p99 from a token's end: 2.4-3.4 ms at "
-          "10, 4.3-5.8 ms at 0, 10 watchers on the 2-core CI VM; build/bin/daemon_bench), but "
+          "once: live views' clients get a core sooner (Watch p99 from a token's end: 3.8-5.1 ms "
+          "at 10, 4.5-5.2 ms at 0, 10 watchers on the 2-core CI VM; build/bin/daemon_bench), but "
           "decode also stops for anything else that wakes, here or in another process (decode "
-          "speed against the engine alone, pooled over 92-184 rounds: 0.962 at 10, 0.97-0.98 at 0; "
-          "a round more than 7% slower in 31% of rounds at 10, 12% at 0). The default "
-          "keeps the measured inference closest to the engine alone; use 10 for snappier live "
-          "views.");
+          "speed against the engine alone, pooled: 0.962 at 10 over 163 rounds, 0.979 at 0 over "
+          "215; a round more than 7% slower in 26-42% of rounds at 10, 10-21% at 0). The default "
+          "keeps the measured inference closest to the engine alone.");
 ABSL_FLAG(int32_t, profile_batch_ms, 100,
           "A Profile stream (the run's own client, e.g. eprofctl profile) sends the events of "
           "this many ms together, just after the next token completes (0-1000; 0: each at "
