@@ -73,12 +73,25 @@ ABSL_FLAG(std::string, device, "cpu", "Device for requests that name none: cpu, 
 ABSL_FLAG(int32_t, inference_nice, 0,
           "Nice value (0-19, Linux) for the threads that run the model. At 0 inference shares "
           "the cores with every other thread as an equal. Above 0 it yields to all of them at "
-          "once: live views' clients get a core sooner (Watch p99 from a token's end: 3.8-5.1 ms "
-          "at 10, 4.5-5.2 ms at 0, 10 watchers on the 2-core CI VM; build/bin/daemon_bench), but "
-          "decode also stops for anything else that wakes, here or in another process (decode "
-          "speed against the engine alone, pooled: 0.962 at 10 over 163 rounds, 0.979 at 0 over "
-          "215; a round more than 7% slower in 26-42% of rounds at 10, 10-21% at 0). The default "
-          "keeps the measured inference closest to the engine alone.");
+          "once: live views' clients get a core sooner, but decode also stops for anything else "
+          "that wakes, here or in another process (measured before --inference-yield-us, 10 "
+          "watchers on the 2-core CI VM, build/bin/daemon_bench: Watch p99 from a token's end "
+          "3.8-5.1 ms at 10, 4.5-5.2 ms at 0; decode speed against the engine alone, pooled: "
+          "0.962 at 10 over 163 rounds, 0.979 at 0 over 215). The default keeps the measured "
+          "inference closest to the engine alone; --inference-yield-us gets the live views their "
+          "core without slowing it.");
+ABSL_FLAG(int32_t, inference_yield_us, 500,
+          "The threads that run the model offer their core (sched_yield) to any thread waiting "
+          "for it at least every this many microseconds, between two pieces of a matrix product "
+          "(0-100000; 0: never). While inference keeps every core busy, a thread that woke "
+          "without preempting it, or was preempted, otherwise waits for the scheduler's next "
+          "tick (4 ms at HZ=250): live views' events reach their clients that much later. 10 "
+          "watchers on the 2-core CI VM (build/bin/daemon_bench --rounds 1): Watch p99 from a "
+          "token's end 2.1-5.0 ms per run at 500 (pooled 3.9 and 4.2 ms over two sets of 6 "
+          "runs), 4.5-5.4 ms at 0 (pooled 4.9 and 5.3). A yield with nobody waiting costs "
+          "~0.5 us; two eprofd side by side, 500 against 0, decoded at 0.990 and 0.995 of the "
+          "other's speed (medians of 30 and 40 alternating 128-token runs: no cost this VM's "
+          "noise can show).");
 ABSL_FLAG(int32_t, profile_batch_ms, 100,
           "A Profile stream (the run's own client, e.g. eprofctl profile) sends the events of "
           "this many ms together, just after the next token completes (0-1000; 0: each at "
@@ -129,6 +142,12 @@ int Main() {
   if (inference_nice < 0 || inference_nice > 19) {
     EPROF_LOG(ERROR) << "--inference-nice " << inference_nice
                      << " is outside 0-19 (an unprivileged eprofd can only lower its priority)";
+    return 2;
+  }
+  const int32_t inference_yield_us = absl::GetFlag(FLAGS_inference_yield_us);
+  if (inference_yield_us < 0 || inference_yield_us > 100000) {
+    EPROF_LOG(ERROR) << "--inference-yield-us " << inference_yield_us
+                     << " is outside 0-100000 (0 turns the yields off)";
     return 2;
   }
   const int32_t profile_batch_ms = absl::GetFlag(FLAGS_profile_batch_ms);
@@ -194,7 +213,9 @@ int Main() {
     }
   }
 
-  EngineBackend backend(absl::GetFlag(FLAGS_device), inference_nice);
+  EngineBackend backend(absl::GetFlag(FLAGS_device),
+                        InferenceScheduling{.nice = inference_nice,
+                                            .yield_every_us = inference_yield_us});
   RunManagerOptions manager_options;
   manager_options.max_queued = static_cast<size_t>(std::max(0, absl::GetFlag(FLAGS_max_queued)));
   manager_options.max_new_tokens_cap = static_cast<uint32_t>(std::max(1, absl::GetFlag(FLAGS_max_new_tokens)));

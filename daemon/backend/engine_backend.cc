@@ -77,11 +77,11 @@ class IdTextStream final : public TextStream {
 class EngineModel final : public LoadedModel {
  public:
   EngineModel(std::unique_ptr<engine::Model> model, std::unique_ptr<tokenizer::Tokenizer> tok,
-              v1::ModelInfo info, int inference_nice)
+              v1::ModelInfo info, InferenceScheduling scheduling)
       : model_(std::move(model)),
         tokenizer_(std::move(tok)),
         info_(std::move(info)),
-        inference_nice_(inference_nice) {
+        scheduling_(scheduling) {
     const engine::GenerationConfig& gen = model_->generation_config();
     eos_ = gen.eos_token_ids.empty() ? model_->config().eos_token_ids : gen.eos_token_ids;
   }
@@ -123,7 +123,8 @@ class EngineModel final : public LoadedModel {
     thread_local bool configured = false;
     if (!configured) {
       engine::ThreadingChoice choice;
-      choice.compute_nice = inference_nice_;
+      choice.compute_nice = scheduling_.nice;
+      choice.yield_every_us = scheduling_.yield_every_us;
       engine::ThreadingInfo threading = engine::ConfigureThreading(choice);
       EPROF_LOG(INFO) << "engine threading on the inference thread: " << threading.Describe();
       configured = true;
@@ -189,7 +190,7 @@ class EngineModel final : public LoadedModel {
   std::unique_ptr<engine::Model> model_;
   std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
   v1::ModelInfo info_;
-  int inference_nice_ = 0;
+  InferenceScheduling scheduling_;
   std::vector<int64_t> eos_;
   std::unique_ptr<engine::Generator> generator_;
   std::vector<int32_t> prompt_;
@@ -200,8 +201,8 @@ class EngineModel final : public LoadedModel {
 
 }  // namespace
 
-EngineBackend::EngineBackend(std::string default_device, int inference_nice)
-    : default_device_(std::move(default_device)), inference_nice_(inference_nice) {}
+EngineBackend::EngineBackend(std::string default_device, InferenceScheduling scheduling)
+    : default_device_(std::move(default_device)), scheduling_(scheduling) {}
 
 std::vector<std::string> EngineBackend::Devices() const {
   // CPU always; CUDA and MPS only when this libtorch build has them (Debian's has neither).
@@ -232,7 +233,7 @@ absl::StatusOr<std::unique_ptr<LoadedModel>> EngineBackend::Load(
   info.set_name(std::filesystem::path(dir).filename().string());
   info.set_path(dir);
   return std::make_unique<EngineModel>(std::move(model), std::move(tok), std::move(info),
-                                       inference_nice_);
+                                       scheduling_);
 }
 
 }  // namespace eprof::daemon

@@ -15,12 +15,21 @@
 
 namespace eprof::daemon {
 
+// How the threads that run the model share the CPU with everything else.
+struct InferenceScheduling {
+  // > 0 lowers the priority of the thread running the model and of the engine's pool workers
+  // (Linux; see eprofd --inference-nice).
+  int nice = 0;
+  // > 0: those threads offer their core to a waiting thread at least every this many µs
+  // (engine::GemvPool::SetYieldEvery; see eprofd --inference-yield-us). 0: never.
+  int yield_every_us = 0;
+};
+
 class EngineBackend final : public InferenceBackend {
  public:
-  // `default_device` is used when a request names none ("cpu"). `inference_nice` > 0 lowers
-  // the priority of the thread running the model and of the engine's pool workers (Linux; see
-  // eprofd --inference-nice).
-  explicit EngineBackend(std::string default_device = "cpu", int inference_nice = 0);
+  // `default_device` is used when a request names none ("cpu").
+  explicit EngineBackend(std::string default_device = "cpu",
+                         InferenceScheduling scheduling = InferenceScheduling());
 
   absl::StatusOr<std::unique_ptr<LoadedModel>> Load(
       const std::string& dir, const LoadOptions& options,
@@ -29,7 +38,7 @@ class EngineBackend final : public InferenceBackend {
 
  private:
   std::string default_device_;
-  int inference_nice_ = 0;
+  InferenceScheduling scheduling_;
 };
 
 }  // namespace eprof::daemon

@@ -118,7 +118,10 @@ std::string GemvPool::Describe() const {
   return absl::StrCat(
       "eprof's pool, ", threads(), " threads: decode GEMV ",
       CpuSupported() ? "eprof AVX2+FMA kernel" : "libtorch mv (no AVX2+FMA on this CPU)",
-      ", prefill GEMM ", GemmSupported() ? "single-threaded cblas_sgemm per thread" : "libtorch");
+      ", prefill GEMM ", GemmSupported() ? "single-threaded cblas_sgemm per thread" : "libtorch",
+      yield_every_ns() > 0 ? absl::StrCat("; threads yield the core every ", yield_every_ns() / 1000,
+                                          " us")
+                           : "");
 }
 
 int GemvPool::threads() const { return static_cast<int>(workers_.size()) + 1; }
@@ -270,8 +273,22 @@ void GemvPool::RunRows(const Job& job, int64_t r0, int64_t r1) {
   RunRowsInto(job, r0, r1, job.y + r0);
 }
 
+void GemvPool::MaybeYield(int64_t* last_ns) const {
+  const int64_t every = yield_every_ns_.load(std::memory_order_relaxed);
+  if (every <= 0) return;
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  if (*last_ns == 0) *last_ns = now;  // the thread's first: the interval starts now
+  if (now - *last_ns < every) return;
+  std::this_thread::yield();  // sched_yield: a runnable thread waiting for this core runs now
+  *last_ns = now;
+  yields_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void GemvPool::WorkerLoop(int index, uint32_t seen) {
   [[maybe_unused]] int nice_applied = 0;
+  int64_t yielded_ns = 0;
   for (;;) {
     // Spin (then yield) for a while; sleep on the futex after that.
     auto start = std::chrono::steady_clock::now();
@@ -320,6 +337,7 @@ void GemvPool::WorkerLoop(int index, uint32_t seen) {
     const Job job = job_.Load();
     if (index < job.parts) RunChunks(static_cast<uint32_t>(TicketTag(t)), job, /*caller=*/false);
     active_.fetch_sub(1, std::memory_order_release);
+    MaybeYield(&yielded_ns);
   }
 }
 
@@ -376,6 +394,7 @@ void GemvPool::RunGemm(const float* x, int64_t tokens, const float* w, const flo
 
 void GemvPool::Dispatch(const Job& job_in) {
   if (job_in.rows <= 0) return;
+  MaybeYield(&caller_yielded_ns_);  // before the job, so that no worker waits on this thread
   Job job = job_in;
   const int parts = job.parts;
   // About kChunksPerThread chunks per thread, each a multiple of kRowAlign rows.

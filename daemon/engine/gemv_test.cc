@@ -108,6 +108,32 @@ TEST(GemvPool, WorkersSleepWhenIdleAndWakeForTheNextCall) {
   pool.Quiesce();  // before c's weights go
 }
 
+// SetYieldEvery(): the caller yields before each job once the interval has passed, and the
+// workers after theirs; never while it is 0 (the default), and results stay exact either way.
+TEST(GemvPool, YieldsTheCoreAtTheSetIntervalOnly) {
+  if (!GemvPool::CpuSupported()) GTEST_SKIP() << "no AVX2+FMA on this CPU; engine uses at::mv";
+  GemvPool pool(2);
+  const Case c = MakeCase(1024, 512, 13);
+  std::vector<float> y(1024);
+  EXPECT_EQ(pool.yield_every_ns(), 0);
+  for (int i = 0; i < 20; ++i) pool.Run(c.w.data(), c.x.data(), nullptr, y.data(), 1024, 512);
+  EXPECT_EQ(pool.yields(), 0u);
+
+  pool.SetYieldEvery(1);  // 1 ns: each Run() but the first (the interval starts) yields
+  for (int i = 0; i < 20; ++i) pool.Run(c.w.data(), c.x.data(), c.b.data(), y.data(), 1024, 512);
+  EXPECT_GE(pool.yields(), 19u);
+  ExpectNear(y, c, /*bias=*/true, 512);
+
+  pool.SetYieldEvery(int64_t{3600} * 1'000'000'000);  // an hour: no thread yields again
+  const uint64_t before = pool.yields();
+  for (int i = 0; i < 20; ++i) pool.Run(c.w.data(), c.x.data(), nullptr, y.data(), 1024, 512);
+  EXPECT_EQ(pool.yields(), before);
+  ExpectNear(y, c, /*bias=*/false, 512);
+  EXPECT_NE(pool.Describe().find("yield the core every 3600000000 us"), std::string::npos)
+      << pool.Describe();
+  pool.Quiesce();
+}
+
 // A worker that has not started (preempted, here held) never holds the caller up: the caller
 // claims every chunk itself and returns. Released, the late workers wake to jobs already done or
 // replaced, and must take nothing from them: every later result is still exact, also across

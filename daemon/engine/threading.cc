@@ -61,6 +61,7 @@ ThreadingInfo CurrentThreading() {
   info.blas_library = MappedBlasLibrary();
   info.gemv = GemvPool::Get().Describe();
   info.compute_nice = GemvPool::Get().worker_nice();
+  info.yield_every_us = static_cast<int>(GemvPool::Get().yield_every_ns() / 1000);
   return info;
 }
 
@@ -73,6 +74,7 @@ ThreadingInfo ConfigureThreading(const ThreadingChoice& choice) {
   if (auto set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     set(std::max(1, blas));
   }
+  GemvPool::Get().SetYieldEvery(int64_t{std::max(0, choice.yield_every_us)} * 1000);
 #if defined(__linux__)
   if (choice.compute_nice > 0) {
     // A Linux thread's nice value is its own (elsewhere it would be the whole process's).

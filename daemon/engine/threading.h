@@ -24,6 +24,10 @@ struct ThreadingChoice {
   // stops for anything that wakes (eprofd's default is 0: see its --inference-nice). An
   // unprivileged process cannot undo it.
   int compute_nice = 0;
+  // > 0: the calling thread and the pool's workers offer their core (sched_yield) at least every
+  // this many µs of compute, so that a thread waiting for it (a live stream's client) does not
+  // wait for the next scheduler tick (GemvPool::SetYieldEvery). 0: never.
+  int yield_every_us = 0;
 };
 
 struct ThreadingInfo {
@@ -33,6 +37,7 @@ struct ThreadingInfo {
   std::string blas_config;       // openblas_get_config(), when available
   std::string gemv;              // GemvPool::Describe()
   int compute_nice = 0;          // inference threads' nice value, 0: left alone
+  int yield_every_us = 0;        // GemvPool's yield interval, 0: never
   std::string Describe() const;  // one line for logs and the bench
 };
 

@@ -6,16 +6,20 @@
 //      each of W Watch clients receiving it, p50 / p99 / max. Target p99 < 5 ms. Measured over
 //      one run of --watch-tokens (256): with 64 tokens, the p99 of 640 deliveries was decided by
 //      whether one token in the run came late to all ten watchers (a 6 ms stall of the VM).
-//      The watchers are ordinary clients (the default scheduler slice). --watcher-slice-us N
-//      has them ask for an N us slice, as eprofd's stream threads do: on Linux 6.12+ a thread
-//      woken with the default slice can wait for the running one's slice and a 4 ms tick when
-//      every core is busy decoding. With gRPC's poll engine (InitProcess) it made no difference
-//      to the p99 here (1.8-3.9 ms without, 1.8-3.7 ms with 0.1 ms), with eprofd's inference at
-//      nice 10. At nice 0 (eprofd's default since) the p99 was 4.3-5.8 ms: a watcher woken
-//      while both cores decode waits for a slice to end; --inference-nice 10 buys it back at the
-//      cost of decode speed (see eprofd --help). The part that is eprofd's (token end -> event
-//      sent: the event is built beside the next step, by a pool worker that wakes for it) is
-//      printed too: p50 ~0.1 ms, p99 0.5-2.8 ms.
+//      The watchers are ordinary clients (the default scheduler slice; --watcher-slice-us N has
+//      them ask for an N us slice, as eprofd's stream threads do: it made no difference that
+//      outlasted this VM's noise). The part that is eprofd's (token end -> event sent: the
+//      event is built beside the next step, by a pool worker that wakes for it) is printed
+//      too: p50 ~0.1 ms, p99 0.2-2.5 ms.
+//      What decides the p99 (`perf sched` of a run, --dump-deliveries FILE for the per-delivery
+//      times): while both cores decode, a watcher (or a stream thread) that is runnable but not
+//      running, because it woke without preempting or was preempted by the next one to wake,
+//      waits for the scheduler's next tick, up to 4 ms at HZ=250. eprofd's inference threads
+//      now offer their core every 0.5 ms (eprofd --inference-yield-us): p99 2.1-5.0 ms per
+//      `--rounds 1` run (pooled 3.9 and 4.2 ms over two sets of 6 runs) against 4.5-5.4 ms
+//      without (pooled 4.9 and 5.3). What is left is mostly other processes that run for
+//      milliseconds on a core eprofd needs (this VM's agent, kdamond): a token's event then
+//      leaves eprofd ~4 ms late, to all ten watchers at once.
 //   2. Decode tokens/s of a profiled run through eprofd at detail `components` against
 //      `eprof-llm bench --detail none` on the same checkpoint, settings and token counts.
 //      Target ratio >= 0.97. Rounds alternate engine and eprofd (E D E ... D E); each eprofd
@@ -30,7 +34,11 @@
 //      figure from store_bench for scale.
 //
 //   build/bin/daemon_bench [--model DIR] [--tokens N] [--watchers W] [--rounds R] [--detail D]
-//                          [--inference-nice N] [--watch-tokens N] [--watcher-slice-us N]
+//                          [--inference-nice N] [--inference-yield-us N] [--watch-tokens N]
+//                          [--watcher-slice-us N] [--dump-deliveries FILE]
+//   --dump-deliveries appends a line per delivery: watcher, its thread id, token index,
+//   token end_ns, event t_ns (sent), received ns (CLOCK_MONOTONIC, as `perf sched record -k
+//   CLOCK_MONOTONIC` timestamps are).
 //   (--watchers 0 skips the Watch latency; --help prints the flags)
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
@@ -39,6 +47,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -155,11 +165,14 @@ int main(int argc, char** argv) {
   std::string detail_name = "components";  // the target is at components; others for diagnosis
   int rounds = 31;
   std::string inference_nice;  // eprofd --inference-nice; unset: eprofd's default
+  std::string inference_yield_us;  // eprofd --inference-yield-us; unset: eprofd's default
   uint32_t watch_tokens = 256;
   int watcher_slice_us = 0;  // the default slice: an ordinary client
+  std::string dump_path;     // --dump-deliveries: one line per Watch delivery, for analysis
   constexpr const char* kUsage =
       "usage: daemon_bench [--model DIR] [--tokens N] [--watchers W] [--rounds R] [--detail D]\n"
-      "                    [--inference-nice N] [--watch-tokens N] [--watcher-slice-us N]\n"
+      "                    [--inference-nice N] [--inference-yield-us N] [--watch-tokens N]\n"
+      "                    [--watcher-slice-us N] [--dump-deliveries FILE]\n"
       "(see the comment at the top of tests/bench/daemon_bench.cc for what each figure means)\n";
   for (int i = 1; i < argc; i += 2) {
     const std::string a = argv[i];
@@ -185,8 +198,12 @@ int main(int argc, char** argv) {
       detail_name = v;
     } else if (a == "--inference-nice") {
       inference_nice = v;
+    } else if (a == "--inference-yield-us") {
+      inference_yield_us = v;
     } else if (a == "--watch-tokens") {
       ok = absl::SimpleAtoi(v, &watch_tokens);
+    } else if (a == "--dump-deliveries") {
+      dump_path = v;
     } else if (a == "--watcher-slice-us") {
       ok = absl::SimpleAtoi(v, &watcher_slice_us);
     } else {
@@ -232,6 +249,9 @@ int main(int argc, char** argv) {
                                           (dir / "eprof.db").string()};
   if (!inference_nice.empty()) {
     daemon_argv.insert(daemon_argv.end(), {"--inference-nice", inference_nice});
+  }
+  if (!inference_yield_us.empty()) {
+    daemon_argv.insert(daemon_argv.end(), {"--inference-yield-us", inference_yield_us});
   }
   Subprocess daemon(daemon_argv, (dir / "daemon.log").string());
   if (!eprof::testing::WaitForPath(dir / "d.sock")) return 1;
@@ -368,17 +388,32 @@ int main(int argc, char** argv) {
           int64_t attached_ns = eprof::Clock::Real()->NowNs();
           attached.fetch_add(1);
           std::vector<double> mine, sent;  // token end -> watcher has it; -> eprofd sent it
+          std::vector<std::string> dump_lines;  // --dump-deliveries
           while (reader->Read(&we)) {
             int64_t now = eprof::Clock::Real()->NowNs();
             // Live tokens only (history arrives at once and is not latency), from the moment
             // the token was done (its end), not from when eprofd sent its event.
             if (we.has_token() && we.t_ns() > attached_ns) {
+              if (!dump_path.empty()) {
+                dump_lines.push_back(absl::StrCat(w, " ", gettid(), " ", we.token().token().index(),
+                                                  " ", we.token().token().end_ns(), " ", we.t_ns(),
+                                                  " ", now));
+              }
               mine.push_back((now - we.token().token().end_ns()) / 1e6);
               sent.push_back((we.t_ns() - we.token().token().end_ns()) / 1e6);
             }
           }
           reader->Finish();
           absl::MutexLock lock(&mu);
+          if (!dump_lines.empty()) {
+            if (FILE* f = std::fopen(dump_path.c_str(), "a"); f != nullptr) {
+              for (const std::string& l : dump_lines) std::fprintf(f, "%s\n", l.c_str());
+              std::fclose(f);
+            } else {
+              std::fprintf(stderr, "daemon_bench: cannot append to %s: %s\n", dump_path.c_str(),
+                           std::strerror(errno));
+            }
+          }
           latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
           sent_ms.insert(sent_ms.end(), sent.begin(), sent.end());
         });

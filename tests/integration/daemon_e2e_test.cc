@@ -339,6 +339,11 @@ TEST(EprofdHelp, BadInferenceNiceIsRefused) {
   ExpectFlagRefused("--inference-nice 25", "--inference-nice 25 is outside 0-19");
 }
 
+TEST(EprofdHelp, BadInferenceYieldIsRefused) {
+  ExpectFlagRefused("--inference-yield-us -1", "--inference-yield-us -1 is outside 0-100000");
+  ExpectFlagRefused("--inference-yield-us 200000", "--inference-yield-us 200000 is outside 0-100000");
+}
+
 TEST(EprofdHelp, BadProfileBatchIsRefused) {
   ExpectFlagRefused("--profile-batch-ms 5000", "--profile-batch-ms 5000 is outside 0-1000");
   ExpectFlagRefused("--profile-batch-ms -1", "--profile-batch-ms -1 is outside 0-1000");
