@@ -283,6 +283,24 @@ int ProfileCommand(Client& client, const std::vector<std::string>& argv) {
     }
   });
 
+  // One run at a time: say so when this one will wait behind another, rather than sit silent
+  // until its turn (its events start when it starts). Best effort: Profile reports any error.
+  {
+    auto sctx = client.UnaryContext();
+    v1::GetStatusResponse status;
+    if (client.stub().GetStatus(sctx.get(), v1::GetStatusRequest(), &status).ok() &&
+        status.has_current_run()) {
+      const v1::CurrentRun& c = status.current_run();
+      std::fprintf(stderr,
+                   "eprofctl: eprofd is busy with run %s (%s, %u of %u tokens)%s; this run waits "
+                   "its turn in the queue (Ctrl-C gives up)\n",
+                   c.run_id().c_str(), c.model().c_str(), c.tokens_generated(), c.max_new_tokens(),
+                   status.queued_runs() > 0
+                       ? absl::StrCat(" and ", status.queued_runs(), " more waiting").c_str()
+                       : "");
+    }
+  }
+
   LiveView view(n);
   auto reader = client.stub().Profile(&ctx, req);
   v1::ProfileEvent e;

@@ -7,8 +7,10 @@
 //
 // Queueing: one run executes at a time; up to `max_queued` more wait in order (0: no waiting, a
 // request while a run is in progress is refused). A request beyond that gets RESOURCE_EXHAUSTED
-// saying how many runs are ahead, so a client never waits without knowing. A queued run's events start when it starts (RunStarted.queue_position says how many
-// were ahead when it was accepted).
+// saying how many runs are ahead, so a client never waits without knowing. A queued run's
+// events start when it starts (RunStarted.queue_position says how many were ahead when it was
+// accepted); until then its client hears nothing, so eprofctl profile asks GetStatus first and
+// says when it will wait.
 //
 // Thread safety: all methods are thread-safe.
 #ifndef EPROF_DAEMON_SERVICE_RUN_MANAGER_H_

@@ -246,6 +246,36 @@ TEST_F(EprofctlTest, PowerStreamsSamples) {
   EXPECT_THAT(human.out, HasSubstr(" W"));
 }
 
+// A profile that has to wait for another run says so at once (on stderr, so --json stays
+// parseable), then runs when its turn comes.
+TEST_F(EprofctlTest, ProfileBehindAnotherRunSaysItWaits) {
+  std::string log = (h_.dir() / "first.log").string();
+  testing::Subprocess first({testing::DaemonHarness::Bin("eprofctl"), "--socket", h_.socket(),
+                             "profile", "-m", "tiny", "-p", "hello", "-n", "8",
+                             "--idle-baseline-ms", "3000", "--json"},
+                            log);
+  bool running = false;
+  for (int i = 0; i < 100 && !running; ++i) {  // until eprofd reports the first run
+    running = Json(Cli("status --json")).contains("currentRun");
+    if (!running) absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(running) << "the first run never showed in eprofctl status";
+  CliResult second = Cli("profile -m tiny -p 'Where does the energy go?' -n 4 "
+                         "--idle-baseline-ms 50 --json");
+  ASSERT_EQ(second.rc, 0) << second.err;
+  EXPECT_THAT(second.err, HasSubstr("eprofd is busy with run "));
+  EXPECT_THAT(second.err, HasSubstr("(tiny, "));
+  EXPECT_THAT(second.err, HasSubstr("this run waits its turn in the queue"));
+  EXPECT_EQ(Json(second)["status"], "RUN_STATUS_COMPLETED");
+  int status = first.Wait();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << Slurp(log);
+  // Alone, it says nothing of the kind.
+  CliResult alone = Cli("profile -m tiny -p 'hi' -n 2 --idle-baseline-ms 50 --json");
+  ASSERT_EQ(alone.rc, 0) << alone.err;
+  EXPECT_THAT(alone.err, ::testing::Not(HasSubstr("busy")));
+}
+
 TEST_F(EprofctlTest, CtrlCCancelsTheRunCleanly) {
   std::string log = (h_.dir() / "sigint.log").string();
   testing::Subprocess cli({testing::DaemonHarness::Bin("eprofctl"), "--socket", h_.socket(), "profile",
