@@ -18,6 +18,12 @@
 namespace eprof::engine {
 namespace {
 
+int64_t SteadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 // A worker spins this long after its last job, then yields the core between checks until
 // kSpinFor, then sleeps: decode calls Run() every 20-100 µs, so the pool stays awake through a
 // step and between steps, and other threads of the process (eprofd's service) still get a core.
@@ -276,9 +282,7 @@ void GemvPool::RunRows(const Job& job, int64_t r0, int64_t r1) {
 void GemvPool::MaybeYield(int64_t* last_ns) const {
   const int64_t every = yield_every_ns_.load(std::memory_order_relaxed);
   if (every <= 0) return;
-  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch())
-                          .count();
+  const int64_t now = SteadyNowNs();
   if (*last_ns == 0) *last_ns = now;  // the thread's first: the interval starts now
   if (now - *last_ns < every) return;
   std::this_thread::yield();  // sched_yield: a runnable thread waiting for this core runs now
@@ -295,7 +299,8 @@ void GemvPool::WorkerLoop(int index, uint32_t seen) {
     bool yielding = false;
     uint32_t now = generation_.load(std::memory_order_acquire);
     for (int i = 0; now == seen; ++i) {
-      if (beside_.load(std::memory_order_relaxed) != nullptr && TakeBesideTask()) {
+      if (beside_.load(std::memory_order_relaxed) != nullptr &&
+          !hold_for_testing_.load(std::memory_order_relaxed) && TakeBesideTask()) {
         start = std::chrono::steady_clock::now();  // then wait for the pass's jobs afresh
         yielding = false;
       }
@@ -345,6 +350,7 @@ bool GemvPool::RunBeside(const std::function<void()>& task) {
   std::lock_guard<std::mutex> lock(run_mu_);  // against SetThreads() (StopWorkers runs a task left)
   if (workers_.empty()) return false;
   beside_pending_.store(true, std::memory_order_relaxed);
+  beside_posted_ns_ = SteadyNowNs();
   beside_.store(&task, std::memory_order_release);
   // Wake sleeping workers as a job would (one takes the task; the others wait for the pass's
   // jobs): a worker that finds no new job does nothing and goes back to waiting.
@@ -395,6 +401,13 @@ void GemvPool::RunGemm(const float* x, int64_t tokens, const float* w, const flo
 void GemvPool::Dispatch(const Job& job_in) {
   if (job_in.rows <= 0) return;
   MaybeYield(&caller_yielded_ns_);  // before the job, so that no worker waits on this thread
+  // A task RunBeside() gave that no worker has taken in time: run it here (exactly once: taking
+  // it is an exchange), so that it does not wait for a worker to get a core back.
+  if (beside_.load(std::memory_order_relaxed) != nullptr &&
+      SteadyNowNs() - beside_posted_ns_ > beside_grace_ns_.load(std::memory_order_relaxed) &&
+      TakeBesideTask()) {
+    ++beside_taken_by_caller_;
+  }
   Job job = job_in;
   const int parts = job.parts;
   // About kChunksPerThread chunks per thread, each a multiple of kRowAlign rows.

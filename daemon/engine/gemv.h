@@ -108,7 +108,18 @@ class GemvPool {
   // chunks alone while the task runs. Returns false, and runs nothing, when the pool has no
   // worker: the caller runs `task` itself then. `task` must stay alive until WaitBeside()
   // returns, and must not use the pool. Call from the thread that calls Run(), one at a time.
+  // If no worker has taken the task after kBesideGrace (every worker preempted or asleep: a
+  // halted vCPU, another process's thread holding the core), the caller runs it itself at its
+  // next product rather than leave it waiting for a core.
   bool RunBeside(const std::function<void()>& task);
+  static constexpr int64_t kBesideGraceNs = 1'000'000;
+  // Tests: another grace than kBesideGraceNs.
+  void SetBesideGraceForTesting(int64_t ns) { beside_grace_ns_.store(ns); }
+  // Tasks the caller ran itself because no worker took them in time (tests, diagnostics).
+  uint64_t beside_taken_by_caller() const {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    return beside_taken_by_caller_;
+  }
   // Returns once the task given to RunBeside() has run (at once if none is pending).
   void WaitBeside();
   // Decode chunks the caller has computed in place of a late worker, since the start.
@@ -117,8 +128,9 @@ class GemvPool {
     return stolen_chunks_;
   }
 
-  // Tests: while held, a worker that wakes for a job waits before it looks at it, as one
-  // preempted for that long would. Run() must not wait for it (gemv_test).
+  // Tests: while held, a worker that wakes for a job waits before it looks at it, and none takes
+  // a RunBeside() task, as workers preempted for that long would. Run() must not wait for them
+  // (gemv_test).
   void HoldWorkersForTesting(bool hold) { hold_for_testing_.store(hold); }
   // Tests: while held, a worker that has claimed a decode chunk waits before computing it, as
   // one preempted mid-chunk would. Run() must take the chunk over (gemv_test).
@@ -205,6 +217,7 @@ class GemvPool {
   std::atomic<int> active_{0};  // workers inside a job (Quiesce)
   std::atomic<const std::function<void()>*> beside_{nullptr};  // RunBeside()'s, not yet taken
   std::atomic<bool> beside_pending_{false};                    // until it has run
+  std::atomic<int64_t> beside_grace_ns_{kBesideGraceNs};
   // Per chunk, the seq of the last job it was committed for. Sized for the most chunks a job
   // can have (kChunksPerThread per thread, plus one); reallocated only with the workers stopped.
   std::unique_ptr<std::atomic<uint64_t>[]> chunk_done_;
@@ -215,6 +228,8 @@ class GemvPool {
   int64_t x_capacity_ = 0;
   std::vector<float> steal_buffer_;  // caller only
   uint64_t stolen_chunks_ = 0;       // caller only
+  int64_t beside_posted_ns_ = 0;     // caller only (run_mu_): when RunBeside() gave its task
+  uint64_t beside_taken_by_caller_ = 0;  // caller only (run_mu_)
   std::vector<std::thread> workers_;
 };
 

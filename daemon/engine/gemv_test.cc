@@ -219,6 +219,7 @@ TEST(GemvPool, CallerTakesOverAChunkOfAWorkerPreemptedMidChunk) {
 TEST(GemvPool, RunBesideRunsTheTaskOnAWorkerWhileProductsGoOn) {
   if (!GemvPool::CpuSupported()) GTEST_SKIP() << "no AVX2+FMA on this CPU; engine uses at::mv";
   GemvPool pool(2);
+  pool.SetBesideGraceForTesting(int64_t{60} * 1'000'000'000);  // a worker, however late, runs it
   const Case c = MakeCase(1536, 576, 31);
   std::vector<float> y(1536);
   const std::thread::id caller = std::this_thread::get_id();
@@ -248,6 +249,36 @@ TEST(GemvPool, RunBesideRunsTheTaskOnAWorkerWhileProductsGoOn) {
   }
   pool.WaitBeside();  // none pending: returns at once
   pool.Quiesce();
+}
+
+// A task no worker takes in time (all held, as preempted ones would be) is run by the caller at
+// its next product after the grace, exactly once, and the products stay exact.
+TEST(GemvPool, RunBesideTaskNoWorkerTakesIsRunByTheCallerAfterTheGrace) {
+  if (!GemvPool::CpuSupported()) GTEST_SKIP() << "no AVX2+FMA on this CPU; engine uses at::mv";
+  GemvPool pool(2);
+  const Case c = MakeCase(1536, 576, 41);
+  std::vector<float> y(1536);
+  pool.HoldWorkersForTesting(true);
+  int runs = 0;
+  std::thread::id ran_on;
+  std::function<void()> task = [&] {
+    ++runs;
+    ran_on = std::this_thread::get_id();
+  };
+  ASSERT_TRUE(pool.RunBeside(task));
+  std::this_thread::sleep_for(std::chrono::nanoseconds(2 * GemvPool::kBesideGraceNs));
+  for (int i = 0; i < 3; ++i) {
+    std::fill(y.begin(), y.end(), NAN);
+    pool.Run(c.w.data(), c.x.data(), c.b.data(), y.data(), 1536, 576);
+    ExpectNear(y, c, /*bias=*/true, 576);
+  }
+  pool.WaitBeside();
+  EXPECT_EQ(runs, 1);
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  EXPECT_EQ(pool.beside_taken_by_caller(), 1u);
+  pool.HoldWorkersForTesting(false);
+  pool.Quiesce();
+  EXPECT_EQ(runs, 1);  // the released workers find nothing to take
 }
 
 TEST(GemvPool, RunBesideWithoutWorkersLeavesTheTaskToTheCaller) {
