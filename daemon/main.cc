@@ -88,7 +88,9 @@ ABSL_FLAG(int32_t, inference_yield_us, 500,
           "tick (4 ms at HZ=250): live views' events reach their clients that much later. 10 "
           "watchers on the 2-core CI VM (build/bin/daemon_bench --rounds 1): Watch p99 from a "
           "token's end 2.1-5.0 ms per run at 500 (pooled 3.9 and 4.2 ms over two sets of 6 "
-          "runs), 4.5-5.4 ms at 0 (pooled 4.9 and 5.3). A yield with nobody waiting costs "
+          "runs), 4.5-5.4 ms at 0 (pooled 4.9 and 5.3), measured before the engine's caller "
+          "took over building a token's event that no worker had taken within 1 ms; since, at "
+          "500: 1.6-4.0 ms per run, pooled 2.5 ms over 6. A yield with nobody waiting costs "
           "~0.5 us; two eprofd side by side, 500 against 0, decoded at 0.990 and 0.995 of the "
           "other's speed (medians of 30 and 40 alternating 128-token runs: no cost this VM's "
           "noise can show).");

@@ -10,16 +10,19 @@
 //      them ask for an N us slice, as eprofd's stream threads do: it made no difference that
 //      outlasted this VM's noise). The part that is eprofd's (token end -> event sent: the
 //      event is built beside the next step, by a pool worker that wakes for it) is printed
-//      too: p50 ~0.1 ms, p99 0.2-2.5 ms.
+//      too: p50 ~0.1 ms, p99 0.2-1.2 ms.
 //      What decides the p99 (`perf sched` of a run, --dump-deliveries FILE for the per-delivery
 //      times): while both cores decode, a watcher (or a stream thread) that is runnable but not
 //      running, because it woke without preempting or was preempted by the next one to wake,
 //      waits for the scheduler's next tick, up to 4 ms at HZ=250. eprofd's inference threads
 //      now offer their core every 0.5 ms (eprofd --inference-yield-us): p99 2.1-5.0 ms per
 //      `--rounds 1` run (pooled 3.9 and 4.2 ms over two sets of 6 runs) against 4.5-5.4 ms
-//      without (pooled 4.9 and 5.3). What is left is mostly other processes that run for
-//      milliseconds on a core eprofd needs (this VM's agent, kdamond): a token's event then
-//      leaves eprofd ~4 ms late, to all ten watchers at once.
+//      without (pooled 4.9 and 5.3). The runs over 5 ms then were eprofd's own part: another
+//      process's thread (this VM's agent, kdamond) held the core of the pool worker that was to
+//      build the token's event for milliseconds, and the event left ~6 ms late to all ten
+//      watchers at once. The engine's caller now builds it itself when no worker has taken it
+//      within 1 ms (GemvPool::RunBeside): eprofd's part p99 ~1.0 ms, max 1.2 ms; Watch p99
+//      1.6-4.0 ms per run, pooled 2.5 ms (6 runs).
 //   2. Decode tokens/s of a profiled run through eprofd at detail `components` against
 //      `eprof-llm bench --detail none` on the same checkpoint, settings and token counts.
 //      Target ratio >= 0.97. Rounds alternate engine and eprofd (E D E ... D E); each eprofd
