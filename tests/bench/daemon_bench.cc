@@ -32,13 +32,14 @@
 //      decodes one round per line it is sent. The figure is the median of
 //      those ratios with a 90% bootstrap interval: on this VM one 31-round median is uncertain
 //      by about +-0.015, so the verdict is "met" or "NOT met" only when the whole interval is on
-//      one side of 0.97, and "not decided" otherwise (pool the ratios of several runs).
+//      one side of 0.97, and "not decided" otherwise: --pool-file FILE appends the run's ratios
+//      to FILE and gives the verdict on all the ratios there (start a new file for new code).
 //   3. The `save` section of that run (writing what is left of it) and its total write time
 //      figure from store_bench for scale.
 //
 //   build/bin/daemon_bench [--model DIR] [--tokens N] [--watchers W] [--rounds R] [--detail D]
 //                          [--inference-nice N] [--inference-yield-us N] [--watch-tokens N]
-//                          [--watcher-slice-us N] [--dump-deliveries FILE]
+//                          [--watcher-slice-us N] [--dump-deliveries FILE] [--pool-file FILE]
 //   --dump-deliveries appends a line per delivery: watcher, its thread id, token index,
 //   token end_ns, event t_ns (sent), received ns (CLOCK_MONOTONIC, as `perf sched record -k
 //   CLOCK_MONOTONIC` timestamps are).
@@ -172,10 +173,11 @@ int main(int argc, char** argv) {
   uint32_t watch_tokens = 256;
   int watcher_slice_us = 0;  // the default slice: an ordinary client
   std::string dump_path;     // --dump-deliveries: one line per Watch delivery, for analysis
+  std::string pool_path;     // --pool-file: decode ratios of every run so far, pooled
   constexpr const char* kUsage =
       "usage: daemon_bench [--model DIR] [--tokens N] [--watchers W] [--rounds R] [--detail D]\n"
       "                    [--inference-nice N] [--inference-yield-us N] [--watch-tokens N]\n"
-      "                    [--watcher-slice-us N] [--dump-deliveries FILE]\n"
+      "                    [--watcher-slice-us N] [--dump-deliveries FILE] [--pool-file FILE]\n"
       "(see the comment at the top of tests/bench/daemon_bench.cc for what each figure means)\n";
   for (int i = 1; i < argc; i += 2) {
     const std::string a = argv[i];
@@ -205,6 +207,8 @@ int main(int argc, char** argv) {
       inference_yield_us = v;
     } else if (a == "--watch-tokens") {
       ok = absl::SimpleAtoi(v, &watch_tokens);
+    } else if (a == "--pool-file") {
+      pool_path = v;
     } else if (a == "--dump-deliveries") {
       dump_path = v;
     } else if (a == "--watcher-slice-us") {
@@ -479,12 +483,36 @@ int main(int argc, char** argv) {
   const auto [low, high] = MedianInterval90(paired);
   const char* verdict = low >= 0.97 ? "met" : high < 0.97 ? "NOT met"
                                                           : "not decided by this run: the interval "
-                                                            "spans 0.97 (pool more rounds)";
+                                                            "spans 0.97 (pool more rounds: --pool-file)";
   std::printf("\n    eprofd / mean of the engine rounds around it: median %.3f (quartiles %.3f-%.3f; "
               "90%% bootstrap interval of the median %.3f-%.3f)   (target >= 0.97: %s); best of "
               "each side %.2f vs %.2f = %.3f\n",
               median_ratio, q1_ratio, q3_ratio, low, high, verdict, daemon_tps, engine_tps,
               daemon_tps / engine_tps);
+  if (!pool_path.empty()) {
+    // This run's ratios join those of earlier runs in the file; the verdict on all of them.
+    std::vector<double> pooled;
+    {
+      std::ifstream in(pool_path);
+      double r;
+      while (in >> r) pooled.push_back(r);
+    }
+    std::ofstream out(pool_path, std::ios::app);
+    for (double r : paired) out << r << "\n";
+    out.close();
+    if (!out) {
+      std::fprintf(stderr, "daemon_bench: cannot append to %s\n", pool_path.c_str());
+    } else {
+      const size_t earlier = pooled.size();
+      pooled.insert(pooled.end(), paired.begin(), paired.end());
+      std::sort(pooled.begin(), pooled.end());
+      const auto [plow, phigh] = MedianInterval90(pooled);
+      std::printf("    pooled with the %zu earlier rounds in %s: median %.3f over %zu rounds (90%% "
+                  "bootstrap interval %.3f-%.3f)   (target >= 0.97: %s)\n",
+                  earlier, pool_path.c_str(), Percentile(pooled, 0.5), pooled.size(), plow, phigh,
+                  plow >= 0.97 ? "met" : phigh < 0.97 ? "NOT met" : "not decided yet: pool more");
+    }
+  }
   std::printf("  (with %d watchers attached the same run decodes at %.2f tokens/s)\n", watchers, watched_tps);
   std::printf("  save section at the end of the run: %.1f ms (rows are written while the run goes on; "
               "see store_bench for the whole cost of a 1,000-token run)\n", save_ns / 1e6);
