@@ -284,12 +284,14 @@ int ProfileCommand(Client& client, const std::vector<std::string>& argv) {
   });
 
   // One run at a time: say so when this one will wait behind another, rather than sit silent
-  // until its turn (its events start when it starts). Best effort: Profile reports any error.
+  // until its turn (its events start when it starts). Only a hint: Profile itself reports any
+  // error, a full queue's RESOURCE_EXHAUSTED included (then nothing is said here), and the run
+  // ahead may end between the two calls.
   {
     auto sctx = client.UnaryContext();
     v1::GetStatusResponse status;
     if (client.stub().GetStatus(sctx.get(), v1::GetStatusRequest(), &status).ok() &&
-        status.has_current_run()) {
+        status.has_current_run() && status.queued_runs() < status.max_queued_runs()) {
       const v1::CurrentRun& c = status.current_run();
       std::fprintf(stderr,
                    "eprofctl: eprofd is busy with run %s (%s, %u of %u tokens)%s; this run waits "

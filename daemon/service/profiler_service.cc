@@ -150,6 +150,7 @@ grpc::Status ProfilerServiceImpl::GetStatus(grpc::ServerContext*, const v1::GetS
   for (const std::string& m : manager_->loaded_models()) r->add_loaded_models(m);
   r->set_database_path(store_->path());
   r->set_max_new_tokens_cap(manager_->options().max_new_tokens_cap);
+  r->set_max_queued_runs(static_cast<uint32_t>(manager_->options().max_queued));
   for (const std::string& root : catalog_->roots()) r->add_model_roots(root);
   for (const std::string& d : options_.devices) r->add_devices(d);
   return grpc::Status::OK;

@@ -389,6 +389,7 @@ TEST_F(ProfilerServiceTest, StatusModelsAndPower) {
   EXPECT_TRUE(status.power().connected());
   EXPECT_EQ(status.power().source(), "fake");
   EXPECT_EQ(status.max_new_tokens_cap(), 64u);
+  EXPECT_EQ(status.max_queued_runs(), RunManagerOptions().max_queued);
   EXPECT_EQ(status.database_path(), (dir_ / "eprof.db").string());
   EXPECT_FALSE(status.has_current_run());
 

@@ -70,6 +70,16 @@ class EprofctlTest : public ::testing::Test {
     return j.value("runId", "");
   }
 
+  // The id of the run eprofd reports in progress, waiting up to 5 s for one; "" if none came.
+  std::string CurrentRunId() {
+    for (int i = 0; i < 100; ++i) {
+      json status = Json(Cli("status --json"));
+      if (status.contains("currentRun")) return status["currentRun"].value("runId", "");
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return "";
+  }
+
   testing::DaemonHarness h_;
 };
 
@@ -107,6 +117,7 @@ TEST_F(EprofctlTest, StatusAndModelsAsJson) {
   EXPECT_EQ(status["power"]["source"], "replay");
   EXPECT_EQ(status["power"]["channels"][0]["name"], "cpu");
   EXPECT_EQ(status["maxNewTokensCap"], 4096);
+  EXPECT_EQ(status["maxQueuedRuns"], 4);  // eprofd's default --max-queued
   EXPECT_EQ(status["databasePath"], (h_.dir() / "eprof.db").string());
   json models = Json(Cli("models --json"));
   ASSERT_EQ(models["models"].size(), 1u);
@@ -247,25 +258,22 @@ TEST_F(EprofctlTest, PowerStreamsSamples) {
 }
 
 // A profile that has to wait for another run says so at once (on stderr, so --json stays
-// parseable), then runs when its turn comes.
+// parseable): which run it waits behind, then runs when its turn comes.
 TEST_F(EprofctlTest, ProfileBehindAnotherRunSaysItWaits) {
   std::string log = (h_.dir() / "first.log").string();
   testing::Subprocess first({testing::DaemonHarness::Bin("eprofctl"), "--socket", h_.socket(),
                              "profile", "-m", "tiny", "-p", "hello", "-n", "8",
                              "--idle-baseline-ms", "3000", "--json"},
                             log);
-  bool running = false;
-  for (int i = 0; i < 100 && !running; ++i) {  // until eprofd reports the first run
-    running = Json(Cli("status --json")).contains("currentRun");
-    if (!running) absl::SleepFor(absl::Milliseconds(50));
-  }
-  ASSERT_TRUE(running) << "the first run never showed in eprofctl status";
+  std::string first_id = CurrentRunId();
+  ASSERT_FALSE(first_id.empty()) << "the first run never showed in eprofctl status";
   CliResult second = Cli("profile -m tiny -p 'Where does the energy go?' -n 4 "
                          "--idle-baseline-ms 50 --json");
   ASSERT_EQ(second.rc, 0) << second.err;
-  EXPECT_THAT(second.err, HasSubstr("eprofd is busy with run "));
-  EXPECT_THAT(second.err, HasSubstr("(tiny, "));
-  EXPECT_THAT(second.err, HasSubstr("this run waits its turn in the queue"));
+  EXPECT_THAT(second.err, HasSubstr("eprofctl: eprofd is busy with run " + first_id + " (tiny, "));
+  EXPECT_THAT(second.err, HasSubstr(" of 8 tokens); this run waits its turn in the queue "
+                                    "(Ctrl-C gives up)\n"));
+  EXPECT_THAT(second.err, ::testing::Not(HasSubstr("more waiting")));  // none was queued
   EXPECT_EQ(Json(second)["status"], "RUN_STATUS_COMPLETED");
   int status = first.Wait();
   ASSERT_TRUE(WIFEXITED(status));
@@ -274,6 +282,31 @@ TEST_F(EprofctlTest, ProfileBehindAnotherRunSaysItWaits) {
   CliResult alone = Cli("profile -m tiny -p 'hi' -n 2 --idle-baseline-ms 50 --json");
   ASSERT_EQ(alone.rc, 0) << alone.err;
   EXPECT_THAT(alone.err, ::testing::Not(HasSubstr("busy")));
+}
+
+// With no room in the queue (--max-queued 0) it does not promise a wait: eprofd's refusal is what
+// the user reads, with its reason, and the run in progress goes on untouched.
+TEST_F(EprofctlTest, ProfileWithTheQueueFullIsRefusedWithoutPromisingAWait) {
+  h_.ResetDaemon();
+  ASSERT_TRUE(h_.StartDaemon(0, {"--max-queued", "0"}));
+  std::string log = (h_.dir() / "first.log").string();
+  testing::Subprocess first({testing::DaemonHarness::Bin("eprofctl"), "--socket", h_.socket(),
+                             "profile", "-m", "tiny", "-p", "hello", "-n", "8",
+                             "--idle-baseline-ms", "3000", "--json"},
+                            log);
+  ASSERT_FALSE(CurrentRunId().empty()) << "the first run never showed in eprofctl status";
+  CliResult second = Cli("profile -m tiny -p 'hi' -n 2 --json");
+  EXPECT_EQ(second.rc, 5) << second.err;  // kExitRejected
+  EXPECT_THAT(second.err, HasSubstr("profile rejected by eprofd: eprofd is busy: 1 runs are "
+                                    "running or waiting and the queue holds at most 0; try again "
+                                    "when one has finished"));
+  EXPECT_THAT(second.err, ::testing::Not(HasSubstr("waits its turn")));
+  int status = first.Wait();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << Slurp(log);
+  json list = Json(Cli("runs list --json"));
+  ASSERT_EQ(list["runs"].size(), 1u);
+  EXPECT_EQ(list["runs"][0]["status"], "RUN_STATUS_COMPLETED");
 }
 
 TEST_F(EprofctlTest, CtrlCCancelsTheRunCleanly) {

@@ -57,15 +57,15 @@ class DaemonHarness {
     return WaitForPath(dir_ / "p.sock");
   }
 
-  // `fsize_limit` > 0 caps the size of the files eprofd writes.
-  bool StartDaemon(rlim_t fsize_limit = 0) {
+  // `fsize_limit` > 0 caps the size of the files eprofd writes; `extra` flags are added.
+  bool StartDaemon(rlim_t fsize_limit = 0, const std::vector<std::string>& extra = {}) {
     std::filesystem::remove(dir_ / "d.sock");  // a killed daemon leaves its socket file behind
-    daemon_ = std::make_unique<Subprocess>(
-        std::vector<std::string>{Bin("eprofd"), "--socket", socket(), "--power-socket",
-                                 (dir_ / "p.sock").string(), "--model-root",
-                                 (dir_ / "models").string(), "--db", (dir_ / "eprof.db").string(),
-                                 "--power-interval-ms", "10"},
-        (dir_ / "daemon.log").string(), fsize_limit);
+    std::vector<std::string> argv = {Bin("eprofd"), "--socket", socket(), "--power-socket",
+                                     (dir_ / "p.sock").string(), "--model-root",
+                                     (dir_ / "models").string(), "--db",
+                                     (dir_ / "eprof.db").string(), "--power-interval-ms", "10"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    daemon_ = std::make_unique<Subprocess>(argv, (dir_ / "daemon.log").string(), fsize_limit);
     return WaitForPath(dir_ / "d.sock");
   }
 
