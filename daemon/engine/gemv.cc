@@ -370,6 +370,11 @@ bool GemvPool::TakeBesideTask() {
 }
 
 void GemvPool::WaitBeside() {
+  // Not taken yet (every worker still off its core): the caller has nothing else to do now.
+  if (beside_.load(std::memory_order_relaxed) != nullptr && TakeBesideTask()) {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    ++beside_taken_by_caller_;
+  }
   while (beside_pending_.load(std::memory_order_acquire)) {
     beside_pending_.wait(true, std::memory_order_acquire);
   }

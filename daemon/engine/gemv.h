@@ -118,12 +118,14 @@ class GemvPool {
   static constexpr int64_t kBesideGraceNs = 1'000'000;
   // Tests: another grace than kBesideGraceNs.
   void SetBesideGraceForTesting(int64_t ns) { beside_grace_ns_.store(ns); }
-  // Tasks the caller ran itself because no worker took them in time (tests, diagnostics).
+  // Tasks the caller ran itself (in a product after the grace, or in WaitBeside()) because no
+  // worker took them in time (tests, diagnostics).
   uint64_t beside_taken_by_caller() const {
     std::lock_guard<std::mutex> lock(run_mu_);
     return beside_taken_by_caller_;
   }
-  // Returns once the task given to RunBeside() has run (at once if none is pending).
+  // Returns once the task given to RunBeside() has run (at once if none is pending); runs it
+  // itself if no worker has taken it yet.
   void WaitBeside();
   // Decode chunks the caller has computed in place of a late worker, since the start.
   uint64_t stolen_chunks() const {

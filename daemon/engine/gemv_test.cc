@@ -281,6 +281,32 @@ TEST(GemvPool, RunBesideTaskNoWorkerTakesIsRunByTheCallerAfterTheGrace) {
   EXPECT_EQ(runs, 1);  // the released workers find nothing to take
 }
 
+// A task still untaken when the caller is done with its products is run by WaitBeside() there
+// and then, not left waiting for a worker to get a core back.
+TEST(GemvPool, WaitBesideRunsATaskNoWorkerHasTaken) {
+  GemvPool pool(2);
+  pool.HoldWorkersForTesting(true);
+  pool.SetBesideGraceForTesting(int64_t{60} * 1'000'000'000);  // no product takes it over
+  int runs = 0;
+  std::thread::id ran_on;
+  std::function<void()> task = [&] {
+    ++runs;
+    ran_on = std::this_thread::get_id();
+  };
+  ASSERT_TRUE(pool.RunBeside(task));
+  // Held workers never take it: without the caller running it, this would wait until released.
+  std::future<void> waited = std::async(std::launch::async, [&] { pool.WaitBeside(); });
+  const std::future_status status = waited.wait_for(std::chrono::seconds(60));
+  pool.HoldWorkersForTesting(false);
+  ASSERT_EQ(status, std::future_status::ready) << "WaitBeside() waited for a held worker";
+  waited.get();
+  EXPECT_EQ(runs, 1);
+  EXPECT_NE(ran_on, std::thread::id());
+  EXPECT_EQ(pool.beside_taken_by_caller(), 1u);
+  pool.Quiesce();
+  EXPECT_EQ(runs, 1);
+}
+
 TEST(GemvPool, RunBesideWithoutWorkersLeavesTheTaskToTheCaller) {
   GemvPool pool(1);
   bool ran = false;

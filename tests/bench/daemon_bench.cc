@@ -222,6 +222,19 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // The ratios of earlier runs, read (and checked) before minutes are spent on this one.
+  std::vector<double> earlier_pooled;
+  if (!pool_path.empty()) {
+    std::ifstream in(pool_path);  // none yet: a new pool
+    double r;
+    while (in >> r) earlier_pooled.push_back(r);
+    if (in.is_open() && !in.eof()) {
+      std::fprintf(stderr, "daemon_bench: %s is not a --pool-file (one ratio per line, as "
+                           "daemon_bench writes them): give a new file or one it wrote\n",
+                   pool_path.c_str());
+      return 2;
+    }
+  }
   std::string bin = BinDir();
   if (rounds < 1 || tokens < 2 || watch_tokens < 2 || watcher_slice_us < 0 || watchers < 0) {
     std::fprintf(stderr, "daemon_bench: --rounds must be >= 1, --tokens and --watch-tokens >= 2, "
@@ -491,12 +504,7 @@ int main(int argc, char** argv) {
               daemon_tps / engine_tps);
   if (!pool_path.empty()) {
     // This run's ratios join those of earlier runs in the file; the verdict on all of them.
-    std::vector<double> pooled;
-    {
-      std::ifstream in(pool_path);
-      double r;
-      while (in >> r) pooled.push_back(r);
-    }
+    std::vector<double> pooled = earlier_pooled;
     std::ofstream out(pool_path, std::ios::app);
     for (double r : paired) out << r << "\n";
     out.close();
