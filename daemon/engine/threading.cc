@@ -61,7 +61,6 @@ ThreadingInfo CurrentThreading() {
   info.blas_library = MappedBlasLibrary();
   info.gemv = GemvPool::Get().Describe();
   info.compute_nice = GemvPool::Get().worker_nice();
-  info.yield_every_us = static_cast<int>(GemvPool::Get().yield_every_ns() / 1000);
   return info;
 }
 

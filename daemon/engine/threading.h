@@ -37,7 +37,6 @@ struct ThreadingInfo {
   std::string blas_config;       // openblas_get_config(), when available
   std::string gemv;              // GemvPool::Describe()
   int compute_nice = 0;          // inference threads' nice value, 0: left alone
-  int yield_every_us = 0;        // GemvPool's yield interval, 0: never
   std::string Describe() const;  // one line for logs and the bench
 };
 
