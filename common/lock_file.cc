@@ -14,9 +14,9 @@
 
 namespace eprof {
 
-absl::StatusOr<LockFile> LockFile::Acquire(absl::string_view path) {
+absl::StatusOr<LockFile> LockFile::Acquire(absl::string_view path, absl::string_view advice) {
   std::string p(path);
-  int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("cannot open lock file ", p));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
@@ -33,9 +33,7 @@ absl::StatusOr<LockFile> LockFile::Acquire(absl::string_view path) {
       holder = absl::StrCat("another process (pid ", pid, ")");
     }
     return absl::FailedPreconditionError(absl::StrCat(
-        holder, " already holds ", p,
-        ": another instance is running on the same socket; stop it first, or choose another "
-        "socket path"));
+        holder, " already holds ", p, ": ", advice));
   }
   std::string pid = absl::StrCat(::getpid(), "\n");
   if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {

@@ -21,10 +21,15 @@ namespace eprof {
 
 class LockFile {
  public:
-  // Creates `path` (mode 0644) if needed and locks it without waiting.
-  // Returns FAILED_PRECONDITION naming the holder's pid when another process (or another
-  // LockFile in this process) holds it; the errno-derived error when the file cannot be opened.
-  static absl::StatusOr<LockFile> Acquire(absl::string_view path);
+  // Creates `path` (mode 0644; a symbolic link there is not followed) if needed and locks it
+  // without waiting.
+  // Returns FAILED_PRECONDITION naming the holder's pid, followed by `advice`, when another
+  // process (or another LockFile in this process) holds it; the errno-derived error when the
+  // file cannot be opened.
+  static absl::StatusOr<LockFile> Acquire(
+      absl::string_view path,
+      absl::string_view advice = "another instance is running on the same socket; stop it "
+                                 "first, or choose another socket path");
 
   LockFile(LockFile&& other) noexcept;
   LockFile& operator=(LockFile&& other) noexcept;

@@ -64,10 +64,14 @@ std::vector<gid_t> GroupsOf(uid_t uid, gid_t gid) {
 
 }  // namespace
 
+std::string DescribeUser(uid_t uid) {
+  std::string name = UserName(uid);
+  return absl::StrCat("uid ", uid, name.empty() ? "" : absl::StrCat(" (", name, ")"));
+}
+
 std::string DescribePeer(const PeerCredentials& peer) {
-  std::string name = UserName(peer.uid);
-  return absl::StrCat("uid ", peer.uid, name.empty() ? "" : absl::StrCat(" (", name, ")"),
-                      ", gid ", peer.gid, peer.pid > 0 ? absl::StrCat(", pid ", peer.pid) : "");
+  return absl::StrCat(DescribeUser(peer.uid), ", gid ", peer.gid,
+                      peer.pid > 0 ? absl::StrCat(", pid ", peer.pid) : "");
 }
 
 absl::StatusOr<PeerCredentials> GetPeerCredentials(int fd) {

@@ -29,6 +29,8 @@ struct PeerCredentials {
 
 // "uid 1000 (alice), gid 1000, pid 4242".
 std::string DescribePeer(const PeerCredentials& peer);
+// "uid 1000 (alice)", or "uid 1000" when the user database has no name for it.
+std::string DescribeUser(uid_t uid);
 
 // Reads the credentials of the peer of connected Unix-domain socket `fd`.
 // Returns INVALID_ARGUMENT when `fd` is not a Unix-domain socket, or the errno-derived error.
