@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/logging.h"
+#include "common/contained_path.h"
 #include "common/status_macros.h"
 #include "daemon/engine/devices.h"
 #include "daemon/engine/gemv.h"
@@ -225,9 +226,11 @@ absl::StatusOr<std::unique_ptr<LoadedModel>> EngineBackend::Load(
   }
   EPROF_ASSIGN_OR_RETURN(std::unique_ptr<engine::Model> model, engine::Model::Load(dir, load));
   std::unique_ptr<tokenizer::Tokenizer> tok;
-  std::string tokenizer_path = dir + "/tokenizer.json";
-  if (std::filesystem::exists(tokenizer_path)) {
-    EPROF_ASSIGN_OR_RETURN(tok, tokenizer::Tokenizer::FromFile(tokenizer_path));
+  absl::StatusOr<std::string> tokenizer_path = ResolveInside(dir, "tokenizer.json");
+  if (tokenizer_path.ok()) {
+    EPROF_ASSIGN_OR_RETURN(tok, tokenizer::Tokenizer::FromFile(*tokenizer_path));
+  } else if (!absl::IsNotFound(tokenizer_path.status())) {
+    return tokenizer_path.status();
   }
   v1::ModelInfo info;
   info.set_name(std::filesystem::path(dir).filename().string());

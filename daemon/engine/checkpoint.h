@@ -8,6 +8,7 @@
 #ifndef EPROF_DAEMON_ENGINE_CHECKPOINT_H_
 #define EPROF_DAEMON_ENGINE_CHECKPOINT_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +26,9 @@ class Checkpoint {
   static absl::StatusOr<std::unique_ptr<Checkpoint>> Open(const std::string& dir);
 
   const TensorView* Find(const std::string& name) const;
+  // How many indexed blocks the weights hold under `prefix` (e.g. "model.layers."): one more than
+  // the largest N of any tensor named prefix + "N." ...; 0 when there are none.
+  int64_t CountIndexed(const std::string& prefix) const;
   // Total bytes of all tensors.
   size_t total_bytes() const;
   size_t num_tensors() const;

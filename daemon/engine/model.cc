@@ -242,6 +242,16 @@ absl::Status Model::Impl::LoadWeights(const LoadOptions& options) {
   weight_bytes_per_token += V * H * static_cast<int64_t>(at::elementSize(dtype));
   EPROF_RETURN_IF_ERROR(norm(p + "norm", H, &final_norm));
 
+  // Checked before anything is allocated per layer: a config.json claiming millions of layers
+  // over the weights of two must fail here, with the key's name, not after gigabytes.
+  if (const int64_t stored = checkpoint->CountIndexed(p + "layers."); c.num_layers > stored) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        checkpoint->source(), ": config.json says num_hidden_layers ", c.num_layers,
+        " but the weights hold ",
+        stored == 0 ? absl::StrCat("no ", p, "layers.N tensors")
+                    : absl::StrCat(stored, " (", p, "layers.0 to ", p, "layers.", stored - 1, ")"),
+        ": fix config.json or the weights"));
+  }
   const int64_t rd = c.rotary_dims();
   rope = std::make_unique<RopeTables>(c.rope, rd, max_seq, c.max_position_embeddings, dtype, device);
   if (c.family == Family::kGemma3) {

@@ -3,9 +3,11 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/contained_path.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -13,6 +15,15 @@ namespace eprof::engine {
 namespace {
 
 using Json = nlohmann::json;
+
+// Upper bounds of config.json's sizes (the largest published models are well inside them).
+constexpr int64_t kMaxHiddenSize = 1 << 16;
+constexpr int64_t kMaxIntermediateSize = 1 << 20;
+constexpr int64_t kMaxLayers = 1024;
+constexpr int64_t kMaxHeads = 1024;
+constexpr int64_t kMaxHeadDim = 4096;
+constexpr int64_t kMaxVocabSize = 1 << 23;
+constexpr int64_t kMaxPositions = 1 << 27;
 
 struct FamilyInfo {
   Family family;
@@ -256,6 +267,21 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& json_text,
         source, ": hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, "
                 "num_key_value_heads and vocab_size must all be positive"));
   }
+  // Sane bounds, far above any published model, so that a hostile or broken config.json cannot
+  // make the loader allocate before the weights are checked against it.
+  for (auto [key, value, max] : {std::tuple{"hidden_size", c.hidden_size, kMaxHiddenSize},
+                                 std::tuple{"intermediate_size", c.intermediate_size,
+                                            kMaxIntermediateSize},
+                                 std::tuple{"num_hidden_layers", c.num_layers, kMaxLayers},
+                                 std::tuple{"num_attention_heads", c.num_heads, kMaxHeads},
+                                 std::tuple{"num_key_value_heads", c.num_kv_heads, kMaxHeads},
+                                 std::tuple{"vocab_size", c.vocab_size, kMaxVocabSize}}) {
+    if (value > max) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": ", key, " ", value,
+                                                     " is out of range [1, ", max,
+                                                     "]: not a model eprof can load"));
+    }
+  }
   if (c.num_heads % c.num_kv_heads != 0) {
     return absl::InvalidArgumentError(absl::StrCat(source, ": num_attention_heads ", c.num_heads,
                                                    " is not a multiple of num_key_value_heads ",
@@ -270,7 +296,16 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& json_text,
       c.head_dim = c.hidden_size / c.num_heads;
     }
   }
+  if (c.head_dim <= 0 || c.head_dim > kMaxHeadDim) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": head_dim ", c.head_dim,
+                                                   " is out of range [1, ", kMaxHeadDim, "]"));
+  }
   EPROF_ASSIGN_OR_RETURN(c.max_position_embeddings, r.Int("max_position_embeddings", d.max_pos));
+  if (c.max_position_embeddings <= 0 || c.max_position_embeddings > kMaxPositions) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": max_position_embeddings ",
+                                                   c.max_position_embeddings,
+                                                   " is out of range [1, ", kMaxPositions, "]"));
+  }
   EPROF_ASSIGN_OR_RETURN(c.norm_eps, r.Num(f == Family::kStableLm ? "layer_norm_eps" : "rms_norm_eps", d.eps));
   EPROF_ASSIGN_OR_RETURN(c.tie_word_embeddings, r.Bool("tie_word_embeddings", d.tie));
   if (root.contains("tie_word_embeddings") && cfg != &root) {
@@ -447,7 +482,12 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& json_text,
 
 absl::StatusOr<ModelConfig> LoadModelConfig(const std::string& dir) {
   const std::string path = dir + "/config.json";
-  EPROF_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
+  absl::StatusOr<std::string> real = ResolveInside(dir, "config.json");
+  if (absl::IsNotFound(real.status())) {
+    return absl::NotFoundError(absl::StrCat(path, ": cannot open (missing file?)"));
+  }
+  if (!real.ok()) return real.status();
+  EPROF_ASSIGN_OR_RETURN(std::string text, ReadTextFile(*real));
   return ParseModelConfig(text, path);
 }
 
@@ -470,7 +510,10 @@ absl::StatusOr<GenerationConfig> ParseGenerationConfig(const std::string& json_t
 
 absl::StatusOr<GenerationConfig> LoadGenerationConfig(const std::string& dir) {
   const std::string path = dir + "/generation_config.json";
-  auto text = ReadTextFile(path);
+  absl::StatusOr<std::string> real = ResolveInside(dir, "generation_config.json");
+  if (absl::IsNotFound(real.status())) return GenerationConfig();
+  if (!real.ok()) return real.status();
+  auto text = ReadTextFile(*real);
   if (!text.ok()) return GenerationConfig();
   return ParseGenerationConfig(*text, path);
 }

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "common/status_matchers.h"
+#include "nlohmann/json.hpp"
 #include "daemon/engine/generator.h"
 #include "daemon/engine/make_model.h"
 #include "daemon/engine/test_util.h"
@@ -204,6 +205,82 @@ TEST(ModelTest, ShardIndexErrorsNameIndexShardAndTensor) {
   auto s = Model::Load(dir.path(), {}).status();
   EXPECT_THAT(s, StatusIs(absl::StatusCode::kNotFound,
                           AllOf(HasSubstr("model.safetensors.index.json"), HasSubstr("model-00002"))));
+}
+
+// Sets `key` of DIR/config.json to `value` (a JSON literal).
+void PatchConfig(const std::string& dir, const std::string& key, const std::string& value) {
+  std::ifstream in(dir + "/config.json");
+  nlohmann::json config = nlohmann::json::parse(in);
+  config[key] = nlohmann::json::parse(value);
+  std::ofstream(dir + "/config.json", std::ios::trunc) << config.dump(2);
+}
+
+// Before, num_hidden_layers 10000000 over the weights of 2 layers made the loader allocate
+// per-layer state for ten million layers (3 GiB in 6 s, then the kernel killed eprofd).
+TEST(ModelTest, ConfigSizesAreCheckedBeforeAnythingIsAllocated) {
+  TempDir dir;
+  MakeModelOptions o;
+  o.out_dir = dir.path();
+  EPROF_ASSERT_OK(MakeModel(o));
+  PatchConfig(dir.path(), "num_hidden_layers", "10000000");
+  EXPECT_THAT(Model::Load(dir.path(), {}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("num_hidden_layers 10000000"), HasSubstr("out of range"))));
+  PatchConfig(dir.path(), "num_hidden_layers", "1000");
+  EXPECT_THAT(Model::Load(dir.path(), {}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("num_hidden_layers 1000"), HasSubstr("weights hold 2"))));
+  PatchConfig(dir.path(), "num_hidden_layers", "1e9");
+  EXPECT_THAT(Model::Load(dir.path(), {}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'num_hidden_layers'")));
+  PatchConfig(dir.path(), "num_hidden_layers", "2");
+  PatchConfig(dir.path(), "head_dim", "100000000");
+  EXPECT_THAT(Model::Load(dir.path(), {}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("head_dim 100000000")));
+  PatchConfig(dir.path(), "head_dim", "null");
+  PatchConfig(dir.path(), "vocab_size", "4000000000");
+  EXPECT_THAT(Model::Load(dir.path(), {}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("vocab_size 4000000000")));
+}
+
+// Every file a model refers to must stay inside its directory.
+TEST(ModelTest, FilesOutsideTheModelDirectoryAreRefused) {
+  TempDir outside;
+  const std::string secret = outside.path() + "/secret";
+  std::ofstream(secret) << "SECRETS!not weights";
+  TempDir dir;
+  MakeModelOptions o;
+  o.out_dir = dir.path();
+  o.max_shard_bytes = 40000;
+  EPROF_ASSERT_OK(MakeModel(o));
+  const std::string index_path = dir.path() + "/model.safetensors.index.json";
+  std::string index_text;
+  {
+    std::ifstream in(index_path);
+    index_text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  for (const std::string& shard : {std::string("../") + std::filesystem::path(outside.path()).filename().string() + "/secret",
+                                   secret}) {
+    nlohmann::json index = nlohmann::json::parse(index_text);
+    index["weight_map"]["model.norm.weight"] = shard;
+    std::ofstream(index_path, std::ios::trunc) << index.dump();
+    absl::Status s = Model::Load(dir.path(), {}).status();
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("model.norm.weight")))
+        << shard;
+    EXPECT_THAT(s.message(), ::testing::Not(HasSubstr("bytes"))) << "nothing of the file leaks";
+  }
+  // A shard that is a symbolic link out of the directory.
+  std::ofstream(index_path, std::ios::trunc) << index_text;
+  const std::vector<std::string> shards = ShardFiles(dir.path());
+  std::filesystem::remove(shards[0]);
+  std::filesystem::create_symlink(secret, shards[0]);
+  EXPECT_THAT(Model::Load(dir.path(), {}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("outside the model directory")));
+  // config.json as a link out.
+  std::filesystem::rename(dir.path() + "/config.json", dir.path() + "/config.real");
+  std::filesystem::create_symlink(secret, dir.path() + "/config.json");
+  EXPECT_THAT(Model::Load(dir.path(), {}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("outside the model directory")));
 }
 
 TEST(ModelTest, LoadReportsProgressForEveryTensor) {

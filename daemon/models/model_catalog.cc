@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
+#include "common/contained_path.h"
 #include "common/logging.h"
 
 namespace eprof::daemon {
@@ -20,6 +21,20 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+
+// A directory that looks meant to be a model (it holds a config.json or weight files) but may
+// lack what eprof needs: List() shows it with the problem rather than leave it out.
+bool LooksLikeModelDir(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir / "config.json", ec) || fs::exists(dir / "model.safetensors.index.json", ec)) {
+    return true;
+  }
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string ext = it->path().extension().string();
+    if (ext == ".safetensors" || ext == ".bin" || ext == ".gguf" || ext == ".pth") return true;
+  }
+  return false;
+}
 
 bool IsModelDir(const fs::path& dir) {
   std::error_code ec;
@@ -61,12 +76,19 @@ std::string ReadSafetensorsHeader(const fs::path& file, std::map<std::string, ui
   if (!header.is_object()) return absl::StrCat(file.string(), ": safetensors header is not JSON");
   for (auto& [name, tensor] : header.items()) {
     if (name == "__metadata__") continue;
-    if (!tensor.is_object() || !tensor.contains("dtype") || !tensor.contains("shape")) {
+    if (!tensor.is_object() || !tensor.contains("dtype") || !tensor["dtype"].is_string() ||
+        !tensor.contains("shape") || !tensor["shape"].is_array()) {
       return absl::StrCat(file.string(), ": tensor ", name, " has no dtype or shape");
     }
     if (!seen->insert(name).second) continue;
     uint64_t count = 1;
-    for (const json& d : tensor["shape"]) count *= d.get<uint64_t>();
+    for (const json& d : tensor["shape"]) {
+      if (!d.is_number_unsigned()) {
+        return absl::StrCat(file.string(), ": tensor ", name, " has a shape that is not a list "
+                            "of non-negative integers");
+      }
+      count *= d.get<uint64_t>();
+    }
     (*elements)[tensor["dtype"].get<std::string>()] += count;
   }
   return "";
@@ -92,10 +114,17 @@ v1::ModelInfo ModelCatalog::Inspect(const std::string& dir, const std::string& n
   v1::ModelInfo info;
   info.set_name(name);
   info.set_path(dir);
-  fs::path d(dir);
   std::error_code ec;
-  info.set_has_tokenizer(fs::is_regular_file(d / "tokenizer.json", ec));
-  std::ifstream config_in(d / "config.json");
+  info.set_has_tokenizer(ResolveInside(dir, "tokenizer.json").ok());
+  absl::StatusOr<std::string> config_path = ResolveInside(dir, "config.json");
+  if (!config_path.ok()) {
+    info.set_problem(absl::IsNotFound(config_path.status())
+                         ? absl::StrCat(dir, " has no config.json: a Hugging Face model "
+                                             "directory needs one")
+                         : std::string(config_path.status().message()));
+    return info;
+  }
+  std::ifstream config_in(*config_path);
   json config = json::parse(config_in, nullptr, /*allow_exceptions=*/false);
   if (!config.is_object()) {
     info.set_problem(absl::StrCat(dir, "/config.json is not valid JSON"));
@@ -119,11 +148,26 @@ v1::ModelInfo ModelCatalog::Inspect(const std::string& dir, const std::string& n
   info.set_vocab_size(U32(text, "vocab_size"));
   info.set_context_length(U32(text, "max_position_embeddings"));
 
+  // Every file the model refers to must stay inside its directory (common/contained_path.h):
+  // an index naming "../../etc/shadow" must not make eprofd read that file's header.
   std::vector<fs::path> files;
-  if (fs::is_regular_file(d / "model.safetensors", ec)) {
-    files.push_back(d / "model.safetensors");
+  absl::StatusOr<std::string> single = ResolveInside(dir, "model.safetensors");
+  if (single.ok()) {
+    files.push_back(*single);
+  } else if (!absl::IsNotFound(single.status())) {
+    info.set_problem(std::string(single.status().message()));
+    return info;
   } else {
-    std::ifstream index_in(d / "model.safetensors.index.json");
+    absl::StatusOr<std::string> index_path = ResolveInside(dir, "model.safetensors.index.json");
+    if (!index_path.ok()) {
+      info.set_problem(absl::IsNotFound(index_path.status())
+                           ? absl::StrCat(dir, " has no model.safetensors and no "
+                                               "model.safetensors.index.json: eprof loads "
+                                               "safetensors weights")
+                           : std::string(index_path.status().message()));
+      return info;
+    }
+    std::ifstream index_in(*index_path);
     json index = json::parse(index_in, nullptr, /*allow_exceptions=*/false);
     if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
       info.set_problem(absl::StrCat(dir, "/model.safetensors.index.json has no weight_map"));
@@ -133,7 +177,21 @@ v1::ModelInfo ModelCatalog::Inspect(const std::string& dir, const std::string& n
     for (auto& [tensor, shard] : index["weight_map"].items()) {
       if (shard.is_string()) shards.insert(shard.get<std::string>());
     }
-    for (const std::string& shard : shards) files.push_back(d / shard);
+    for (const std::string& shard : shards) {
+      absl::StatusOr<std::string> shard_path =
+          shard.find('/') != std::string::npos
+              ? absl::InvalidArgumentError(absl::StrCat(
+                    dir, "/model.safetensors.index.json names the shard '", shard,
+                    "'; a shard must be a plain file name inside the model directory"))
+              : ResolveInside(dir, shard);
+      if (!shard_path.ok()) {
+        info.set_problem(absl::IsNotFound(shard_path.status())
+                             ? absl::StrCat("weight file ", dir, "/", shard, " is missing")
+                             : std::string(shard_path.status().message()));
+        return info;
+      }
+      files.push_back(*shard_path);
+    }
   }
   std::map<std::string, uint64_t> elements;
   std::set<std::string> seen;
@@ -186,20 +244,35 @@ std::vector<v1::ModelInfo> ModelCatalog::List() const {
     fs::recursive_directory_iterator it(root_path, fs::directory_options::skip_permission_denied, ec);
     for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (it.depth() >= max_depth_) it.disable_recursion_pending();
-      if (!it->is_directory(ec) || !IsModelDir(it->path())) continue;
+      if (!it->is_directory(ec) || !LooksLikeModelDir(it->path())) continue;
       it.disable_recursion_pending();  // a model directory holds no further models
       std::string name = fs::relative(it->path(), root_path, ec).generic_string();
       if (by_name.count(name) > 0) continue;  // the first root wins
       // Resolve applies the same rules the Profile path will.
       absl::StatusOr<std::string> resolved = Resolve(name);
       v1::ModelInfo info = Inspect(resolved.ok() ? *resolved : it->path().string(), name);
-      if (!resolved.ok()) info.set_problem(std::string(resolved.status().message()));
+      if (!resolved.ok() && !absl::IsNotFound(resolved.status())) {
+        info.set_problem(std::string(resolved.status().message()));
+      } else if (info.problem().empty() && !IsModelDir(it->path())) {
+        info.set_problem("not a usable model directory");
+      }
       by_name[name] = std::move(info);
     }
   }
   std::vector<v1::ModelInfo> out;
   for (auto& [name, info] : by_name) out.push_back(std::move(info));
   return out;
+}
+
+std::string ModelCatalog::NormalizeName(const std::string& name) {
+  // Lexically: "./a/", "a/." and "a//b" name what "a" and "a/b" name. ".." is kept (Resolve
+  // refuses it) so that normalising never turns a refused name into an accepted one.
+  std::vector<absl::string_view> parts;
+  for (absl::string_view part : absl::StrSplit(name, '/', absl::SkipEmpty())) {
+    if (part != ".") parts.push_back(part);
+  }
+  if (parts.empty() || (!name.empty() && (name[0] == '/' || name[0] == '~'))) return name;
+  return absl::StrJoin(parts, "/");
 }
 
 absl::StatusOr<std::string> ModelCatalog::Resolve(const std::string& name) const {

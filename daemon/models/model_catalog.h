@@ -38,6 +38,11 @@ class ModelCatalog {
   // the first root's wins and the other is listed with a problem.
   std::vector<v1::ModelInfo> List() const;
 
+  // `name` as it is stored and shown: "./tiny/", "tiny/." and "tiny" are all "tiny" (empty
+  // components and "." dropped). Absolute names and names that are only "." stay as given, for
+  // Resolve to refuse.
+  static std::string NormalizeName(const std::string& name);
+
   // The absolute, symlink-free directory of model `name`.
   // INVALID_ARGUMENT for an empty, absolute or escaping name (with the reason); NOT_FOUND when no
   // root holds a model directory by that name (listing how to see the available ones).

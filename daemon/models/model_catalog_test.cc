@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -79,7 +80,7 @@ class ModelCatalogTest : public ::testing::Test {
     std::ofstream(sharded / "model.safetensors.index.json")
         << json{{"weight_map", {{"a", "model-00001-of-00002.safetensors"},
                                 {"b", "model-00002-of-00002.safetensors"}}}}.dump();
-    // models/notes: not a model directory.
+    // models/notes: meant as a model, but without weights: listed with its problem.
     fs::create_directories(root_ / "notes");
     std::ofstream(root_ / "notes" / "config.json") << "{}";
   }
@@ -93,10 +94,13 @@ class ModelCatalogTest : public ::testing::Test {
 TEST_F(ModelCatalogTest, ListsModelsWithTheirFacts) {
   ModelCatalog catalog({root_.string()});
   std::vector<v1::ModelInfo> models = catalog.List();
-  ASSERT_EQ(models.size(), 2u);
-  EXPECT_EQ(models[0].name(), "sharded");
-  EXPECT_EQ(models[1].name(), "team/tiny-llama");
-  const v1::ModelInfo& tiny = models[1];
+  ASSERT_EQ(models.size(), 3u);
+  EXPECT_EQ(models[0].name(), "notes");
+  EXPECT_THAT(models[0].problem(), HasSubstr("no model.safetensors"));
+  EXPECT_EQ(models[1].name(), "sharded");
+  EXPECT_EQ(models[1].problem(), "");
+  EXPECT_EQ(models[2].name(), "team/tiny-llama");
+  const v1::ModelInfo& tiny = models[2];
   EXPECT_EQ(tiny.family(), "llama");
   EXPECT_EQ(tiny.architecture(), "LlamaForCausalLM");
   EXPECT_EQ(tiny.num_parameters(), 16u * 8 + 8);
@@ -108,7 +112,7 @@ TEST_F(ModelCatalogTest, ListsModelsWithTheirFacts) {
   EXPECT_EQ(tiny.problem(), "");
   EXPECT_EQ(tiny.path(), fs::canonical(root_ / "team" / "tiny-llama").string());
   EXPECT_GT(tiny.size_bytes(), 2u * (16 * 8 + 8));
-  const v1::ModelInfo& sharded = models[0];
+  const v1::ModelInfo& sharded = models[1];
   EXPECT_EQ(sharded.num_parameters(), 19u);
   EXPECT_EQ(sharded.dtype(), "float32");
   EXPECT_FALSE(sharded.has_tokenizer());
@@ -169,6 +173,55 @@ TEST_F(ModelCatalogTest, ResolveStaysInsideTheRoots) {
   EXPECT_THAT(catalog.Resolve("alias"), IsOkAndHolds(fs::canonical(root_ / "sharded").string()));
 }
 
+// A downloaded model's index must not make eprofd open files outside the model: not through
+// "..", an absolute path or a symbolic link. Before, the catalog read such a file's first 8
+// bytes and size and put both in the model's problem, which any API client can read.
+TEST_F(ModelCatalogTest, ShardIndexCannotReachOutsideTheModel) {
+  fs::path secret = base_ / "secret.txt";
+  std::ofstream(secret) << "SECRETS!hunter2 and more secret text";
+  const std::string header_number = "2401355683028223315";  // "SECRETS!" read as a length
+  fs::path evil = root_ / "evil";
+  WriteConfig(evil, LlamaConfig());
+  fs::path link_model = root_ / "linked";
+  WriteConfig(link_model, LlamaConfig());
+  fs::create_symlink(secret, link_model / "model.safetensors");
+  for (const std::string& shard : {std::string("../../secret.txt"), secret.string()}) {
+    std::ofstream(evil / "model.safetensors.index.json")
+        << json{{"weight_map", {{"model.embed_tokens.weight", shard}}}}.dump();
+    std::map<std::string, std::string> problems;
+    for (const auto& m : ModelCatalog({root_.string()}).List()) problems[m.name()] = m.problem();
+    EXPECT_THAT(problems["evil"], HasSubstr("inside the model directory")) << shard;
+    EXPECT_THAT(problems["evil"], ::testing::Not(HasSubstr(header_number)));
+    EXPECT_THAT(problems["evil"], ::testing::Not(HasSubstr("bytes")));
+    EXPECT_THAT(problems["linked"], HasSubstr("outside the model directory"));
+    EXPECT_THAT(problems["linked"], ::testing::Not(HasSubstr(header_number)));
+  }
+}
+
+TEST_F(ModelCatalogTest, FoldersMissingConfigOrWeightsAreListedWithTheProblem) {
+  fs::path no_config = root_ / "no-config";
+  fs::create_directories(no_config);
+  WriteSafetensors(no_config / "model.safetensors", {{"w", "F32", {1}}});
+  fs::path pickled = root_ / "pickled";
+  WriteConfig(pickled, LlamaConfig());
+  std::ofstream(pickled / "pytorch_model.bin") << "not safetensors";
+  std::map<std::string, std::string> problems;
+  for (const auto& m : ModelCatalog({root_.string()}).List()) problems[m.name()] = m.problem();
+  EXPECT_THAT(problems["no-config"], HasSubstr("no config.json"));
+  EXPECT_THAT(problems["pickled"], HasSubstr("eprof loads safetensors weights"));
+  ASSERT_EQ(problems.count("team"), 0u) << "a folder of models is not itself listed";
+}
+
+TEST_F(ModelCatalogTest, NamesAreNormalised) {
+  EXPECT_EQ(ModelCatalog::NormalizeName("./tiny-llama"), "tiny-llama");
+  EXPECT_EQ(ModelCatalog::NormalizeName("tiny-llama/"), "tiny-llama");
+  EXPECT_EQ(ModelCatalog::NormalizeName("tiny-llama/."), "tiny-llama");
+  EXPECT_EQ(ModelCatalog::NormalizeName("team//tiny-llama"), "team/tiny-llama");
+  EXPECT_EQ(ModelCatalog::NormalizeName("team/../x"), "team/../x") << "left for Resolve to refuse";
+  EXPECT_EQ(ModelCatalog::NormalizeName("/etc"), "/etc");
+  EXPECT_EQ(ModelCatalog::NormalizeName("."), ".");
+}
+
 TEST_F(ModelCatalogTest, FirstRootWinsAndMissingRootsAreSkipped) {
   fs::path other = base_ / "other";
   WriteConfig(other / "sharded", {{"model_type", "qwen2"}});
@@ -177,10 +230,11 @@ TEST_F(ModelCatalogTest, FirstRootWinsAndMissingRootsAreSkipped) {
   WriteSafetensors(other / "only-here" / "model.safetensors", {{"w", "F32", {1}}});
   ModelCatalog catalog({(base_ / "does-not-exist").string(), root_.string(), other.string()});
   std::vector<v1::ModelInfo> models = catalog.List();
-  ASSERT_EQ(models.size(), 3u);
-  EXPECT_EQ(models[0].name(), "only-here");
-  EXPECT_EQ(models[1].name(), "sharded");
-  EXPECT_EQ(models[1].family(), "llama");  // from the first root that has it
+  ASSERT_EQ(models.size(), 4u);
+  EXPECT_EQ(models[0].name(), "notes");
+  EXPECT_EQ(models[1].name(), "only-here");
+  EXPECT_EQ(models[2].name(), "sharded");
+  EXPECT_EQ(models[2].family(), "llama");  // from the first root that has it
   EXPECT_THAT(catalog.Resolve("only-here"),
               IsOkAndHolds(fs::canonical(other / "only-here").string()));
 }
