@@ -19,7 +19,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/errno_status.h"
+#include "common/clock.h"
 #include "common/logging.h"
+#include "common/secure_dir.h"
 #include "common/status_macros.h"
 
 #if !defined(GPR_SUPPORT_CHANNELS_FROM_FD)
@@ -33,12 +35,8 @@ namespace {
 // path that works on one platform works on the other.
 constexpr size_t kMaxSocketPathBytes = 103;
 
-std::string Dirname(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
+// A refused peer is logged at most once per this interval (the rest are counted).
+constexpr int64_t kRefusalLogIntervalNs = 5'000'000'000;
 
 absl::Status SetNonBlockingCloexec(int fd) {
   int flags = fcntl(fd, F_GETFL);
@@ -85,17 +83,10 @@ absl::Status UdsServer::Init() {
   }
 
   if (!path.empty()) {
-    std::string dir = Dirname(path);
-    struct stat dir_st;
-    if (::stat(dir.c_str(), &dir_st) != 0) {
-      if (errno != ENOENT || ::mkdir(dir.c_str(), options_.directory_mode) != 0) {
-        return ErrnoToStatus(errno, absl::StrCat(name, ": cannot create socket directory ", dir));
-      }
-      // mkdir applies the umask; set the mode we were asked for.
-      ::chmod(dir.c_str(), options_.directory_mode);
-    } else if (!S_ISDIR(dir_st.st_mode)) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(name, ": ", dir, " is not a directory; cannot create ", path, " in it"));
+    if (absl::Status dir = PrepareSocketDirectory(DirectoryOf(path), options_.directory_mode,
+                                                  options_.set_directory_mode);
+        !dir.ok()) {
+      return absl::Status(dir.code(), absl::StrCat(name, ": ", dir.message()));
     }
     std::string lock_path = options_.lock_path.empty() ? path + ".lock" : options_.lock_path;
     EPROF_ASSIGN_OR_RETURN(LockFile lock, LockFile::Acquire(lock_path), name);
@@ -211,22 +202,63 @@ void UdsServer::AcceptLoop() {
   }
 }
 
+void UdsServer::LogRefusal(const std::string& line) {
+  const int64_t now_ns = Clock::Real()->NowNs();
+  if (last_refusal_log_ns_ != 0 && now_ns - last_refusal_log_ns_ < kRefusalLogIntervalNs) {
+    ++refusals_not_logged_;
+    return;
+  }
+  std::string more;
+  if (refusals_not_logged_ > 0) {
+    more = absl::StrCat(" (and ", refusals_not_logged_,
+                        " more refused connections not logged since the last such line)");
+  }
+  EPROF_LOG(WARNING) << options_.server_name << ": " << line << more;
+  last_refusal_log_ns_ = now_ns;
+  refusals_not_logged_ = 0;
+}
+
+int UdsServer::OpenConnectionsOf(uid_t uid) {
+  absl::MutexLock lock(&peers_mu_);
+  int open = 0;
+  for (auto it = peers_.begin(); it != peers_.end();) {
+    struct stat st;
+    if (::fstat(it->first, &st) != 0 || st.st_ino != it->second.inode) {
+      it = peers_.erase(it);  // closed by gRPC (the fd may since hold another file)
+      continue;
+    }
+    if (it->second.peer.uid == uid) ++open;
+    ++it;
+  }
+  return open;
+}
+
 void UdsServer::HandleConnection(int fd) {
   absl::StatusOr<PeerCredentials> peer = GetPeerCredentials(fd);
   if (!peer.ok()) {
-    EPROF_LOG(WARNING) << options_.server_name << ": refused a connection: " << peer.status();
+    LogRefusal(absl::StrCat("refused a connection: ", peer.status().ToString()));
     refused_.fetch_add(1);
     ::close(fd);
     return;
   }
   if (!options_.policy.Allows(*peer)) {
-    EPROF_LOG(WARNING) << options_.server_name << ": refused connection from "
-                       << DescribePeer(*peer) << ": not allowed (allowed: "
-                       << options_.policy.Describe() << ")";
+    LogRefusal(absl::StrCat("refused connection from ", DescribePeer(*peer),
+                            ": not allowed (allowed: ", options_.policy.Describe(), ")"));
     refused_.fetch_add(1);
     ::close(fd);
     return;
   }
+  if (options_.max_connections_per_uid > 0 && peer->uid != 0 &&
+      OpenConnectionsOf(peer->uid) >= options_.max_connections_per_uid) {
+    LogRefusal(absl::StrCat("refused connection from ", DescribePeer(*peer), ": that user holds ",
+                            options_.max_connections_per_uid,
+                            " connections already, the most one user may"));
+    refused_.fetch_add(1);
+    ::close(fd);
+    return;
+  }
+  struct stat fd_st;
+  ino_t inode = ::fstat(fd, &fd_st) == 0 ? fd_st.st_ino : 0;
 #if !defined(__linux__)
   if (absl::Status s = SetNonBlockingCloexec(fd); !s.ok()) {
     EPROF_LOG(WARNING) << options_.server_name << ": " << s;
@@ -240,7 +272,7 @@ void UdsServer::HandleConnection(int fd) {
 #endif
   {
     absl::MutexLock lock(&peers_mu_);
-    peers_[fd] = *peer;
+    peers_[fd] = Connection{*peer, inode};
   }
   accepted_.fetch_add(1);
   EPROF_LOG(DEBUG) << options_.server_name << ": accepted " << DescribePeer(*peer) << " on fd "
@@ -257,7 +289,7 @@ std::optional<PeerCredentials> UdsServer::PeerOf(const grpc::ServerContextBase& 
   absl::MutexLock lock(&peers_mu_);
   auto it = peers_.find(fd);
   if (it == peers_.end()) return std::nullopt;
-  return it->second;
+  return it->second.peer;
 }
 
 void UdsServer::Shutdown(absl::Duration grace) {

@@ -63,8 +63,16 @@ struct UdsServerOptions {
   // Owner and group to give the socket file; -1 (default) leaves the creating process's.
   uid_t socket_uid = static_cast<uid_t>(-1);
   gid_t socket_gid = static_cast<gid_t>(-1);
-  // When the socket's directory does not exist it is created (one level) with this mode.
+  // When the socket's directory does not exist it is created (one level) with this mode. An
+  // existing directory must be trusted (common/secure_dir.h: a real directory, owned by this
+  // user or root, writable by nobody else) or Start fails; with `set_directory_mode` it is also
+  // given `directory_mode` (for a directory the server owns, such as eprofd's runtime directory).
   mode_t directory_mode = 0755;
+  bool set_directory_mode = false;
+  // Connections one uid may hold open at once (0: no limit). A peer over it has its new
+  // connections closed, so one local user cannot use up the server's file descriptors and
+  // starve the others. Root is exempt.
+  int max_connections_per_uid = 128;
   // Lock file; default: socket_path + ".lock".
   std::string lock_path;
   // Who may connect (default: root and the server's own uid).
@@ -118,6 +126,11 @@ class UdsServer {
   absl::Status Init();
   void AcceptLoop();
   void HandleConnection(int fd);
+  // Logs a refused connection, at most one line per few seconds (with a count of the refusals
+  // not logged), so that a peer that keeps connecting cannot flood the log. Accept thread only.
+  void LogRefusal(const std::string& line);
+  // Connections `uid` holds now (forgetting the ones gRPC has closed). Accept thread only.
+  int OpenConnectionsOf(uid_t uid) ABSL_LOCKS_EXCLUDED(peers_mu_);
 
   UdsServerOptions options_;
   std::optional<LockFile> lock_;
@@ -133,10 +146,18 @@ class UdsServer {
   absl::Mutex shutdown_mu_;
   bool shut_down_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 
+  // Accept thread only.
+  int64_t last_refusal_log_ns_ = 0;
+  uint64_t refusals_not_logged_ = 0;
+
+  struct Connection {
+    PeerCredentials peer;
+    ino_t inode = 0;  // of the socket: tells it from a later file that reuses the fd number
+  };
   mutable absl::Mutex peers_mu_;
-  // fd → credentials of the connection accepted on it. fd numbers are reused after gRPC closes
-  // them, but every fd gRPC serves was accepted here, so the latest entry is the right one.
-  std::map<int, PeerCredentials> peers_ ABSL_GUARDED_BY(peers_mu_);
+  // fd → the connection accepted on it. fd numbers are reused after gRPC closes them, but every
+  // fd gRPC serves was accepted here, so the latest entry is the right one.
+  std::map<int, Connection> peers_ ABSL_GUARDED_BY(peers_mu_);
 };
 
 }  // namespace eprof

@@ -77,9 +77,49 @@ TEST(UdsServerChild, Call) {
   const char* socket = getenv("EPROF_UDS_CHILD_SOCKET");
   const char* expect = getenv("EPROF_UDS_CHILD_EXPECT");
   if (socket == nullptr || expect == nullptr) GTEST_SKIP() << "run by UdsServerTest as a child";
+  const std::string mode = expect;
+  if (mode == "hold-then-refused") {
+    // Holds as many raw connections as the server allows this user, then one call must be
+    // refused; once they are closed, a call is served again.
+    const char* n_text = getenv("EPROF_UDS_CHILD_HOLD");
+    int n = n_text != nullptr ? atoi(n_text) : 0;
+    std::vector<int> held;
+    for (int i = 0; i < n; ++i) {
+      int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      struct sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      std::strncpy(addr.sun_path, socket, sizeof addr.sun_path - 1);
+      ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+      held.push_back(fd);
+    }
+    usleep(300'000);  // let the server accept them all
+    v1::DescribeResponse refused;
+    EXPECT_EQ(CallDescribe(socket, &refused).error_code(), grpc::StatusCode::UNAVAILABLE);
+    for (int fd : held) close(fd);
+    usleep(300'000);  // gRPC notices the closed connections
+    v1::DescribeResponse served;
+    grpc::Status again = CallDescribe(socket, &served);
+    EXPECT_TRUE(again.ok()) << again.error_message();
+    return;
+  }
+  if (mode == "flood") {
+    // Connects over and over as a refused peer.
+    for (int i = 0; i < 500; ++i) {
+      int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      struct sockaddr_un addr{};
+      addr.sun_family = AF_UNIX;
+      std::strncpy(addr.sun_path, socket, sizeof addr.sun_path - 1);
+      if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+        char byte;
+        (void)read(fd, &byte, 1);  // returns once the server has closed it
+      }
+      close(fd);
+    }
+    return;
+  }
   v1::DescribeResponse response;
   grpc::Status status = CallDescribe(socket, &response);
-  if (std::string(expect) == "ok") {
+  if (mode == "ok") {
     ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
     EXPECT_EQ(response.machine(), absl::StrCat("uid=", getuid()));
   } else {
@@ -117,15 +157,16 @@ class UdsServerTest : public ::testing::Test {
   }
 
   // Runs UdsServerChild.Call as `uid`:`gid` in a copy of this binary; returns its exit status.
-  int RunChildAs(uid_t uid, gid_t gid, const std::string& expect) {
+  int RunChildAs(uid_t uid, gid_t gid, const std::string& expect, int hold = 0) {
     std::string exe = dir_ + "/child";
-    std::filesystem::copy_file("/proc/self/exe", exe);
+    if (!std::filesystem::exists(exe)) std::filesystem::copy_file("/proc/self/exe", exe);
     chmod(exe.c_str(), 0755);
     std::string env_socket = "EPROF_UDS_CHILD_SOCKET=" + path_;
     std::string env_expect = "EPROF_UDS_CHILD_EXPECT=" + expect;
+    std::string env_hold = absl::StrCat("EPROF_UDS_CHILD_HOLD=", hold);
     std::vector<char*> argv = {exe.data(), const_cast<char*>("--gtest_filter=UdsServerChild.Call"),
                                nullptr};
-    std::vector<char*> envp = {env_socket.data(), env_expect.data(),
+    std::vector<char*> envp = {env_socket.data(), env_expect.data(), env_hold.data(),
                                const_cast<char*>("EPROF_LOG_LEVEL=error"), nullptr};
     pid_t child = fork();
     if (child == 0) {
@@ -201,6 +242,50 @@ TEST_F(UdsServerTest, AllowListedUidIsServed) {
   ASSERT_NE(server, nullptr);
   EXPECT_EQ(RunChildAs(kNobodyUid, kNogroupGid, "ok"), 0);
   EXPECT_EQ(server->refused_connections(), 0u);
+}
+
+// One user may not hold every connection: past the cap their new ones are closed, while other
+// users (root here) are still served. Before, 2,000 idle connections from one user used up
+// eprofd's descriptors and left it serving nobody.
+TEST_F(UdsServerTest, OneUserCannotHoldMoreThanTheCap) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a peer as nobody";
+  UdsServerOptions options = Options();
+  options.socket_mode = 0666;
+  options.policy.allowed_uids = {kNobodyUid};
+  options.max_connections_per_uid = 4;
+  auto server = StartOrDie(std::move(options));
+  ASSERT_NE(server, nullptr);
+  EXPECT_EQ(RunChildAs(kNobodyUid, kNogroupGid, "hold-then-refused", /*hold=*/4), 0);
+  EXPECT_GE(server->refused_connections(), 1u);
+  v1::DescribeResponse response;
+  EXPECT_TRUE(CallDescribe(path_, &response).ok());
+}
+
+// A refused peer that keeps connecting does not flood the log (the power helper runs as root
+// and any local user can connect to it): a few lines, the rest counted.
+TEST_F(UdsServerTest, RefusalsAreLoggedAtAFewLinesPerInterval) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to run a peer as nobody";
+  UdsServerOptions options = Options();
+  options.socket_mode = 0666;
+  auto server = StartOrDie(std::move(options));
+  ASSERT_NE(server, nullptr);
+  std::string log_path = dir_ + "/stderr.log";
+  fflush(stderr);
+  int saved = dup(2);
+  int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  dup2(log_fd, 2);
+  int rc = RunChildAs(kNobodyUid, kNogroupGid, "flood");
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  close(log_fd);
+  EXPECT_EQ(rc, 0);
+  EXPECT_GE(server->refused_connections(), 500u);
+  std::ifstream in(log_path);
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) lines += line.find("refused") != std::string::npos;
+  EXPECT_GE(lines, 1);
+  EXPECT_LE(lines, 3) << "500 refusals must not write 500 lines";
 }
 
 TEST_F(UdsServerTest, AllowListedGroupIsServed) {
