@@ -1,5 +1,6 @@
 // eprofctl: the command-line client of eprofd.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -52,18 +53,24 @@ int main(int argc, char** argv) {
     std::printf(kHelp, eprof::DefaultDaemonSocket(false).c_str());
     return i >= args.size() ? kExitUsage : kExitOk;
   }
-  if (socket.empty()) socket = eprof::DefaultDaemonSocket();
+  bool default_path = false;
+  if (socket.empty()) {
+    const char* env = std::getenv("EPROF_SOCKET");
+    default_path = env == nullptr || *env == '\0';
+    socket = eprof::DefaultDaemonSocket();
+  }
   std::string command = args[i];
   std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
   // --socket may also follow the command.
   for (size_t j = 0; j < rest.size(); ++j) {
     if (rest[j] == "--socket" && j + 1 < rest.size()) {
       socket = rest[j + 1];
+      default_path = false;
       rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(j), rest.begin() + static_cast<std::ptrdiff_t>(j) + 2);
       break;
     }
   }
-  Client client(socket);
+  Client client(socket, default_path);
   if (command == "profile") return ProfileCommand(client, rest);
   if (command == "runs") return RunsCommand(client, rest);
   if (command == "models") return ModelsCommand(client, rest);

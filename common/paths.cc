@@ -15,7 +15,10 @@ std::string DefaultDaemonSocket(bool use_env) {
   if (const char* xdg = std::getenv("XDG_RUNTIME_DIR"); xdg != nullptr && *xdg == '/') {
     return absl::StrCat(xdg, "/eprof/eprofd.sock");
   }
-  return absl::StrCat("/tmp/eprof-", getuid(), "/eprofd.sock");
+  const char* tmp = std::getenv("TMPDIR");
+  std::string base = tmp != nullptr && *tmp == '/' ? tmp : "/tmp";
+  while (base.size() > 1 && base.back() == '/') base.pop_back();
+  return absl::StrCat(base, "/eprof-", getuid(), "/eprofd.sock");
 }
 
 std::string DefaultDataDir() {

@@ -1,7 +1,9 @@
 // Where eprof's per-user files live by default, so that eprofd and eprofctl agree.
 //
 //   DefaultDaemonSocket()  $EPROF_SOCKET, else $XDG_RUNTIME_DIR/eprof/eprofd.sock, else
-//                          /tmp/eprof-$UID/eprofd.sock
+//                          $TMPDIR/eprof-$UID/eprofd.sock ($TMPDIR: /tmp when unset). The
+//                          directory is eprofd's alone: it makes it with mode 0700 and both
+//                          sides refuse one another user made (common/secure_dir.h).
 //   DefaultDataDir()       $XDG_DATA_HOME/eprof, else ~/.local/share/eprof
 //   kDefaultPowerSocket    the power helper's socket
 #ifndef EPROF_COMMON_PATHS_H_

@@ -1,7 +1,7 @@
 // eprofd: the eprof daemon. Loads models with eprof's engine, runs profiled generations,
 // attributes energy from the power helper's samples, stores runs in SQLite and serves the
-// ProfilerService (proto/eprof/v1/profiler.proto) on a Unix socket for local users and,
-// optionally, on 127.0.0.1 for the web gateway.
+// ProfilerService (proto/eprof/v1/profiler.proto) on a Unix socket, where every peer's uid is
+// checked (eprofctl directly; the browser through eprof-web, which runs as the same user).
 //
 //   eprofd --model-root ~/models
 //   eprofd --help
@@ -43,14 +43,17 @@
 
 ABSL_FLAG(std::string, socket, "",
           "Unix socket to serve the ProfilerService on (default $XDG_RUNTIME_DIR/eprof/eprofd.sock, "
-          "or /tmp/eprof-$UID/eprofd.sock). eprofctl finds it there too.");
-ABSL_FLAG(int, tcp_port, 0,
-          "Also serve on 127.0.0.1:PORT, for eprof-web (0 = off). Loopback only; peers there are "
-          "not uid-checked, so use it on single-user machines or behind the gateway.");
+          "or $TMPDIR/eprof-$UID/eprofd.sock, in a directory eprofd makes with mode 0700 and "
+          "refuses to use when another user made it). eprofctl finds it there too.");
 ABSL_FLAG(std::vector<std::string>, allow_uid, {},
-          "Further uids allowed to use the socket (the daemon's own uid and root always are).");
+          "Further uids allowed to use the socket, comma-separated (the daemon's own uid and root "
+          "always are). The socket's directory then lets others through (0711) and the socket "
+          "accepts any connection, which eprofd closes unless the peer's uid is allowed.");
 ABSL_FLAG(std::vector<std::string>, allow_gid, {},
-          "Gids whose members may use the socket.");
+          "Gids whose members may use the socket, comma-separated; as --allow-uid.");
+ABSL_FLAG(int32_t, max_connections_per_user, 128,
+          "Connections one user (uid) may hold open to eprofd at once (1-100000); more are "
+          "closed as they come, so one user cannot use up eprofd's file descriptors.");
 ABSL_FLAG(std::string, db, "",
           "SQLite database of runs (default $EPROF_DB, else $XDG_DATA_HOME/eprof/eprof.db).");
 ABSL_FLAG(std::vector<std::string>, model_root, {},
@@ -157,6 +160,11 @@ int Main() {
     EPROF_LOG(ERROR) << "--profile-batch-ms " << profile_batch_ms << " is outside 0-1000";
     return 2;
   }
+  const int32_t max_connections = absl::GetFlag(FLAGS_max_connections_per_user);
+  if (max_connections < 1 || max_connections > 100000) {
+    EPROF_LOG(ERROR) << "--max-connections-per-user " << max_connections << " is outside 1-100000";
+    return 2;
+  }
   auto uids = ParseIds(absl::GetFlag(FLAGS_allow_uid), "allow-uid");
   auto gids = ParseIds(absl::GetFlag(FLAGS_allow_gid), "allow-gid");
   if (!uids.ok() || !gids.ok()) {
@@ -165,6 +173,8 @@ int Main() {
   }
 
   std::string db_path = store::RunStore::ResolvePath(absl::GetFlag(FLAGS_db));
+  // One database, one daemon: a second eprofd on it would mark the first one's live run
+  // interrupted. The lock is held until exit.
   absl::StatusOr<std::unique_ptr<store::RunStore>> store = store::RunStore::Open(db_path);
   if (!store.ok()) {
     EPROF_LOG(ERROR) << store.status().message();
@@ -236,25 +246,30 @@ int Main() {
 
   UdsServerOptions uds;
   uds.server_name = "eprofd";
-  uds.socket_path = absl::GetFlag(FLAGS_socket).empty() ? DefaultDaemonSocket(/*use_env=*/false)
-                                                        : absl::GetFlag(FLAGS_socket);
-  uds.socket_mode = 0660;
-  uds.directory_mode = 0700;
+  const bool default_socket = absl::GetFlag(FLAGS_socket).empty();
+  uds.socket_path = default_socket ? DefaultDaemonSocket(/*use_env=*/false)
+                                   : absl::GetFlag(FLAGS_socket);
   for (uint32_t u : *uids) uds.policy.allowed_uids.insert(u);
   for (uint32_t g : *gids) uds.policy.allowed_gids.insert(g);
-  if (!gids->empty()) uds.directory_mode = 0750;
+  const bool shared = !uids->empty() || !gids->empty();
+  // Private by default: only this user (and root) can reach the socket. Allow-listed users
+  // need to pass the directory (0711: not list or create in it) and connect to the socket;
+  // the peer check then decides who is served.
+  uds.socket_mode = shared ? 0666 : 0600;
+  uds.directory_mode = shared ? 0711 : 0700;
+  uds.set_directory_mode = default_socket;  // never chmod a directory the user named
+  uds.max_connections_per_uid = max_connections;
   absl::StatusOr<int> activated = TakeActivatedListenFd();
   if (!activated.ok()) {
     EPROF_LOG(ERROR) << activated.status().message();
     return 1;
   }
   uds.listen_fd = *activated;
-  int tcp_port = absl::GetFlag(FLAGS_tcp_port);
   uds.configure = [&](grpc::ServerBuilder& builder) {
     builder.RegisterService(&service);
-    if (tcp_port > 0) {
-      builder.AddListeningPort(absl::StrCat("127.0.0.1:", tcp_port), grpc::InsecureServerCredentials());
-    }
+    // Above the largest valid request (a 1 MiB prompt), so that a longer prompt gets eprofd's
+    // own message naming the limit rather than gRPC's.
+    builder.SetMaxReceiveMessageSize(16 << 20);
   };
   absl::StatusOr<std::unique_ptr<UdsServer>> server = UdsServer::Start(std::move(uds));
   if (!server.ok()) {
@@ -262,8 +277,7 @@ int Main() {
     return 1;
   }
   EPROF_LOG(INFO) << "eprofd ready: database " << db_path << ", models under "
-                  << absl::StrJoin(roots, ", ")
-                  << (tcp_port > 0 ? absl::StrCat(", also on 127.0.0.1:", tcp_port) : "");
+                  << absl::StrJoin(roots, ", ");
 
   absl::Notification stop;
   g_stop = &stop;

@@ -11,6 +11,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -67,6 +68,17 @@ absl::Status MakeParentDirs(const std::string& path) {
 }
 
 std::string SummaryBlob(const v1::RunSummary& summary) { return summary.SerializeAsString(); }
+
+constexpr size_t kPreviewBytes = 256;
+
+// Cuts `text` to at most kPreviewBytes at a UTF-8 character boundary; true when it cut.
+bool CutToPreview(std::string* text) {
+  if (text->size() <= kPreviewBytes) return false;
+  size_t end = kPreviewBytes;
+  while (end > 0 && (static_cast<unsigned char>((*text)[end]) & 0xC0) == 0x80) --end;
+  text->resize(end);
+  return true;
+}
 
 // Schema 1 → 2: every (run, token)'s layer_metrics rows become one token_layers row, then
 // layer_metrics goes. Runs inside the migration's transaction: a failure leaves version 1.
@@ -202,15 +214,23 @@ std::string RunStore::ResolvePath(const std::string& flag) {
 
 int RunStore::LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }
 
-RunStore::RunStore(std::string path, std::unique_ptr<Database> db)
-    : path_(std::move(path)), db_(std::move(db)) {}
+RunStore::RunStore(std::string path, std::unique_ptr<Database> db, std::optional<LockFile> lock)
+    : path_(std::move(path)), lock_(std::move(lock)), db_(std::move(db)) {}
 
 RunStore::~RunStore() = default;
 
 absl::StatusOr<std::unique_ptr<RunStore>> RunStore::Open(const std::string& path) {
-  if (path != ":memory:") EPROF_RETURN_IF_ERROR(MakeParentDirs(path));
+  std::optional<LockFile> db_lock;
+  if (path != ":memory:") {
+    EPROF_RETURN_IF_ERROR(MakeParentDirs(path));
+    EPROF_ASSIGN_OR_RETURN(
+        db_lock, LockFile::Acquire(path + ".lock",
+                                absl::StrCat("it has database ", path,
+                                             " open (one database, one eprofd): stop that "
+                                             "eprofd first, or give this one another --db")));
+  }
   EPROF_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
-  std::unique_ptr<RunStore> store(new RunStore(path, std::move(db)));
+  std::unique_ptr<RunStore> store(new RunStore(path, std::move(db), std::move(db_lock)));
   absl::MutexLock lock(&store->mu_);
   Database* d = store->db_.get();
   EPROF_RETURN_IF_ERROR(d->Exec("PRAGMA foreign_keys = ON"));
@@ -227,6 +247,22 @@ absl::StatusOr<std::unique_ptr<RunStore>> RunStore::Open(const std::string& path
 
 absl::Status RunStore::Migrate() {
   Database* d = db_.get();
+  {
+    // A database without eprof's version table that holds tables of its own belongs to another
+    // application: adding eprof's tables to it would change someone else's file.
+    EPROF_ASSIGN_OR_RETURN(
+        Statement q, d->Prepare("SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
+                                "AND name = 'schema_version'), (SELECT group_concat(name, ', ') "
+                                "FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND "
+                                "name NOT LIKE 'sqlite_%' LIMIT 5))"));
+    EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (row && q.ColumnInt(0) == 0 && !q.ColumnIsNull(1) && !q.ColumnText(1).empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          path_, " is a SQLite database of another application (its tables: ", q.ColumnText(1),
+          "), not eprof's; eprofd leaves it unchanged: give --db a new file or an eprof "
+          "database"));
+    }
+  }
   EPROF_RETURN_IF_ERROR(d->Exec(
       "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
   EPROF_ASSIGN_OR_RETURN(Statement q, d->Prepare("SELECT MAX(version) FROM schema_version"));
@@ -467,6 +503,7 @@ absl::StatusOr<v1::RunSummary> RunStore::GetSummary(const std::string& run_id) {
   if (!s.ParseFromString(q.ColumnText(0))) {
     return absl::DataLossError(absl::StrCat("run ", run_id, ": stored summary is unreadable"));
   }
+  s.set_prompt_bytes(static_cast<uint32_t>(s.request().prompt().size()));
   return s;
 }
 
@@ -624,6 +661,19 @@ absl::StatusOr<v1::ListRunsResponse> RunStore::ListRuns(const v1::ListRunsReques
     where += " AND model = ?";
     args.push_back({true, request.model(), 0});
   }
+  if (!request.id_prefix().empty()) {
+    const std::string& prefix = request.id_prefix();
+    bool hex = prefix.size() <= 32;
+    for (char c : prefix) hex = hex && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+    if (!hex) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "id_prefix '", absl::CHexEscape(prefix),
+          "' is not the start of a run id (1 to 32 lowercase hex digits)"));
+    }
+    where += " AND substr(id, 1, ?) = ?";
+    args.push_back({false, "", static_cast<int64_t>(prefix.size())});
+    args.push_back({true, prefix, 0});
+  }
   if (!request.experiment().empty()) {
     where += " AND experiment = ?";
     args.push_back({true, request.experiment(), 0});
@@ -651,11 +701,17 @@ absl::StatusOr<v1::ListRunsResponse> RunStore::ListRuns(const v1::ListRunsReques
   }
   std::string order;
   switch (request.sort()) {
+    case v1::RUN_SORT_UNSPECIFIED:
+    case v1::RUN_SORT_CREATED_AT: order = "created_at_unix_ms"; break;
     case v1::RUN_SORT_TOTAL_ENERGY: order = "total_energy_mj"; break;
     case v1::RUN_SORT_JOULES_PER_TOKEN: order = "joules_per_token"; break;
     case v1::RUN_SORT_DECODE_TOKENS_PER_S: order = "decode_tokens_per_s"; break;
     case v1::RUN_SORT_MODEL: order = "model"; break;
-    default: order = "created_at_unix_ms"; break;
+    default:
+      return absl::InvalidArgumentError(absl::StrCat(
+          "sort ", static_cast<int>(request.sort()),
+          " is unknown: use RUN_SORT_CREATED_AT (1), RUN_SORT_TOTAL_ENERGY (2), "
+          "RUN_SORT_JOULES_PER_TOKEN (3), RUN_SORT_DECODE_TOKENS_PER_S (4) or RUN_SORT_MODEL (5)"));
   }
   std::string dir = request.ascending() ? "ASC" : "DESC";
   auto bind_all = [&](Statement& st) {
@@ -685,9 +741,14 @@ absl::StatusOr<v1::ListRunsResponse> RunStore::ListRuns(const v1::ListRunsReques
   for (;;) {
     EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    if (!out.add_runs()->ParseFromString(q.ColumnText(0))) {
+    v1::RunSummary* run = out.add_runs();
+    if (!run->ParseFromString(q.ColumnText(0))) {
       return absl::DataLossError("a stored run summary is unreadable");
     }
+    // A list carries previews: a few long prompts must not push a page past gRPC's limit.
+    run->set_prompt_bytes(static_cast<uint32_t>(run->request().prompt().size()));
+    if (CutToPreview(run->mutable_request()->mutable_prompt())) run->set_prompt_truncated(true);
+    if (CutToPreview(run->mutable_output_text())) run->set_output_text_truncated(true);
   }
   if (offset + out.runs_size() < total) out.set_next_page_token(absl::StrCat(offset + out.runs_size()));
   return out;

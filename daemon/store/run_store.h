@@ -17,6 +17,7 @@
 #define EPROF_DAEMON_STORE_RUN_STORE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/lock_file.h"
 #include "eprof/v1/profiler.pb.h"
 
 namespace eprof::store {
@@ -57,8 +59,11 @@ class RunStore {
   static std::string ResolvePath(const std::string& flag);
 
   // Opens or creates the database at `path` (creating its directory), applies pending
-  // migrations. Errors: FAILED_PRECONDITION when the file's schema is newer than this build
-  // knows; DATA_LOSS when it is not a SQLite database; the translated SQLite error otherwise.
+  // migrations. The store holds a lock on `path` + ".lock" while it is open: one database, one
+  // daemon. Errors: FAILED_PRECONDITION when another process (or store) has the database open
+  // (naming its pid), when the file's schema is newer than this build knows, or when the file
+  // is another application's SQLite database; DATA_LOSS when it is not a SQLite database; the
+  // translated SQLite error otherwise.
   static absl::StatusOr<std::unique_ptr<RunStore>> Open(const std::string& path);
 
   ~RunStore();
@@ -101,7 +106,7 @@ class RunStore {
   absl::Status SetMaxPageCountForTest(int64_t pages);
 
  private:
-  RunStore(std::string path, std::unique_ptr<Database> db);
+  RunStore(std::string path, std::unique_ptr<Database> db, std::optional<LockFile> lock);
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status WriteTokens(const std::string& run_id, const std::vector<v1::TokenRecord>& tokens,
                            const std::vector<std::string>& token_layers)
@@ -111,6 +116,7 @@ class RunStore {
   absl::StatusOr<bool> RunExists(const std::string& run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
+  std::optional<LockFile> lock_;
   absl::Mutex mu_;
   std::unique_ptr<Database> db_ ABSL_GUARDED_BY(mu_);
 };

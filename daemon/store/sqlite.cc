@@ -20,7 +20,8 @@ absl::StatusCode CodeFor(int rc) {
     case SQLITE_NOTFOUND: return absl::StatusCode::kNotFound;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB: return absl::StatusCode::kDataLoss;
-    case SQLITE_IOERR: return absl::StatusCode::kUnavailable;
+    // Not UNAVAILABLE: clients read that as "eprofd is not there".
+    case SQLITE_IOERR: return absl::StatusCode::kInternal;
     default: return absl::StatusCode::kInternal;
   }
 }
@@ -34,8 +35,9 @@ std::string Advice(int rc) {
     case SQLITE_NOTADB: return ": the file is not a valid eprof database; move it aside or choose another --db";
     case SQLITE_CANTOPEN: return ": check that the directory exists and is writable";
     case SQLITE_IOERR:
-      return ": the disk may be full or failing, or a file-size limit was reached; free space and "
-             "retry";
+      return ": the disk may be full or failing, a file-size limit was reached, or the file may "
+             "not be written (read-only or immutable: lsattr shows an 'i'); free space or fix the "
+             "file's permissions and retry";
     default: return "";
   }
 }

@@ -4,6 +4,7 @@
 #define EPROF_TESTS_TESTING_SUBPROCESS_H_
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -17,11 +18,34 @@
 
 namespace eprof::testing {
 
+// How a Subprocess runs, beyond its arguments.
+struct SubprocessOptions {
+  // > 0: caps the size of files the process writes (RLIMIT_FSIZE; writes past it fail with
+  // EFBIG).
+  rlim_t fsize_limit = 0;
+  // Run as this user and group (the parent must be root); -1 keeps the parent's.
+  uid_t uid = static_cast<uid_t>(-1);
+  gid_t gid = static_cast<gid_t>(-1);
+  // The whole environment, "NAME=value" each; empty keeps the parent's.
+  std::vector<std::string> env;
+};
+
 class Subprocess {
  public:
   // `fsize_limit` > 0 caps the size of files the process writes (RLIMIT_FSIZE; writes past it
   // fail with EFBIG).
-  Subprocess(std::vector<std::string> argv, const std::string& log, rlim_t fsize_limit = 0) {
+  Subprocess(std::vector<std::string> argv, const std::string& log, rlim_t fsize_limit = 0)
+      : Subprocess(std::move(argv), log, SubprocessOptions{.fsize_limit = fsize_limit}) {}
+
+  Subprocess(std::vector<std::string> argv, const std::string& log, SubprocessOptions options) {
+    const rlim_t fsize_limit = options.fsize_limit;
+    // Built before fork: between fork and exec only async-signal-safe calls.
+    std::vector<char*> args;
+    for (std::string& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    std::vector<char*> envp;
+    for (std::string& e : options.env) envp.push_back(e.data());
+    envp.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
       int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -32,10 +56,16 @@ class Subprocess {
         struct rlimit rl = {fsize_limit, fsize_limit};
         setrlimit(RLIMIT_FSIZE, &rl);
       }
-      std::vector<char*> args;
-      for (std::string& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      execv(args[0], args.data());
+      if (options.gid != static_cast<gid_t>(-1) &&
+          (setgroups(0, nullptr) != 0 || setgid(options.gid) != 0)) {
+        _exit(126);
+      }
+      if (options.uid != static_cast<uid_t>(-1) && setuid(options.uid) != 0) _exit(126);
+      if (options.env.empty()) {
+        execv(args[0], args.data());
+      } else {
+        execve(args[0], args.data(), envp.data());
+      }
       _exit(127);
     }
   }
