@@ -27,6 +27,12 @@ std::string Sparkline(const std::vector<double>& values, size_t width = 60);
 // A text table: the first row is the header; columns are left-aligned unless `right[i]`.
 std::string Table(const std::vector<std::vector<std::string>>& rows, const std::vector<bool>& right);
 
+// `text` made safe to print on a terminal: control characters (C0 but newline and tab, DEL,
+// C1) become \xNN or \uNNNN escapes and bytes that are not UTF-8 become \xNN, so text a model
+// generated cannot move the cursor, change colours or retitle the window. --json output keeps
+// the exact text instead.
+std::string TerminalSafe(const std::string& text);
+
 // Parses a detail level name; false when unknown.
 bool ParseDetail(const std::string& name, v1::DetailLevel* out);
 

@@ -114,7 +114,8 @@ class LiveView {
 
  private:
   void Draw() {
-    std::string line = absl::StrReplaceAll(text_, {{"\n", "⏎"}, {"\t", " "}, {"\r", ""}});
+    std::string line =
+        TerminalSafe(absl::StrReplaceAll(text_, {{"\n", "⏎"}, {"\t", " "}, {"\r", ""}}));
     // The last ~70 characters (by code point).
     size_t cps = 0, cut = line.size();
     for (size_t i = line.size(); i > 0; --i) {
@@ -154,6 +155,32 @@ class LiveView {
 };
 
 bool ParseUint(const std::string& s, uint32_t* out) { return absl::SimpleAtoi(s, out); }
+
+// The largest prompt eprofd takes (profiler.proto, ProfileRequest.prompt), bytes.
+constexpr size_t kMaxPromptBytes = 1 << 20;
+
+// Offset of the first byte of `s` that does not start or continue a valid UTF-8 character, or
+// npos when it is all valid.
+size_t FirstInvalidUtf8(const std::string& s) {
+  const auto* b = reinterpret_cast<const unsigned char*>(s.data());
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = b[i];
+    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+               : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return i;
+    uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+    for (size_t k = 1; k < len; ++k) {
+      if ((b[i + k] & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (b[i + k] & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return i;
+    }
+    i += len;
+  }
+  return std::string::npos;
+}
 
 }  // namespace
 
@@ -195,6 +222,20 @@ int ProfileCommand(Client& client, const std::vector<std::string>& argv) {
       buf << in.rdbuf();
     }
     req.set_prompt(buf.str());
+  }
+  // Checked here too, so the user reads what is wrong rather than a transport error.
+  if (req.prompt().size() > kMaxPromptBytes) {
+    return Error(kExitUsage, absl::StrCat("the prompt is ", req.prompt().size(),
+                                          " bytes; eprofd takes prompts of at most ",
+                                          kMaxPromptBytes, " bytes (1 MiB): shorten it"));
+  }
+  if (size_t bad = FirstInvalidUtf8(req.prompt()); bad != std::string::npos) {
+    return Error(kExitUsage,
+                 absl::StrCat("the prompt is not valid UTF-8 (byte 0x",
+                              absl::Hex(static_cast<unsigned char>(req.prompt()[bad]),
+                                        absl::kZeroPad2),
+                              " at offset ", bad, "): eprof takes UTF-8 text; convert it first, "
+                              "e.g. iconv -f latin1 -t utf-8"));
   }
   uint32_t n = 128;
   if (args.Has("max-new-tokens") && !ParseUint(args.Get("max-new-tokens"), &n)) {
@@ -244,7 +285,8 @@ int ProfileCommand(Client& client, const std::vector<std::string>& argv) {
   req.set_experiment(args.Get("experiment"));
   req.set_dtype(args.Get("dtype"));
   req.set_device(args.Get("device"));
-  req.set_continue_on_disconnect(args.Has("keep-running"));
+  const bool keep_running = args.Has("keep-running");
+  req.set_continue_on_disconnect(keep_running);
   bool json = args.Has("json");
   bool events = args.Has("events");
   bool live = !json && !events && isatty(STDOUT_FILENO);
@@ -253,6 +295,7 @@ int ProfileCommand(Client& client, const std::vector<std::string>& argv) {
   // is saved as cancelled and the stream ends with its summary). A second Ctrl-C gives up at once.
   grpc::ClientContext ctx;
   std::atomic<int> interrupts{0};
+  std::atomic<bool> detached{false};
   std::string run_id;
   absl::Mutex run_id_mu;
   if (::pipe(g_signal_pipe) != 0) return Error(kExitError, "pipe() failed");
@@ -270,7 +313,11 @@ int ProfileCommand(Client& client, const std::vector<std::string>& argv) {
         absl::MutexLock lock(&run_id_mu);
         id = run_id;
       }
-      if (count == 1 && !id.empty()) {
+      if (keep_running) {
+        // The flag's promise: the run goes on in eprofd; only this view stops.
+        detached.store(true);
+        ctx.TryCancel();
+      } else if (count == 1 && !id.empty()) {
         std::fprintf(stderr, "\neprofctl: cancelling run %s (Ctrl-C again to stop waiting)\n", id.c_str());
         auto cctx = client.UnaryContext();
         v1::CancelRunRequest cancel;
@@ -334,6 +381,18 @@ int ProfileCommand(Client& client, const std::vector<std::string>& argv) {
   ::close(g_signal_pipe[1]);
   if (live) view.Clear();
 
+  if (detached.load()) {
+    std::string id;
+    {
+      absl::MutexLock lock(&run_id_mu);
+      id = run_id;
+    }
+    std::fprintf(stderr,
+                 "eprofctl: stopped watching; the run goes on in eprofd (--keep-running)%s\n",
+                 id.empty() ? ""
+                            : absl::StrCat(": see it with eprofctl runs show ", id).c_str());
+    return kExitOk;
+  }
   if (!have_summary) {
     if (interrupts.load() > 0) return Error(kExitCancelled, "cancelled before the run started");
     return client.Fail(status, "profile");
@@ -352,7 +411,9 @@ int ProfileCommand(Client& client, const std::vector<std::string>& argv) {
     if (summary.detail() >= v1::DETAIL_LEVEL_COMPONENTS) get.mutable_parts()->set_components(true);
     v1::GetRunResponse stored;
     if (client.stub().GetRun(gctx.get(), get, &stored).ok()) run = stored;
-    if (!summary.output_text().empty()) std::printf("%s\n\n", summary.output_text().c_str());
+    if (!summary.output_text().empty()) {
+      std::printf("%s\n\n", TerminalSafe(summary.output_text()).c_str());
+    }
     std::fputs(RenderSummary(run).c_str(), stdout);
   }
   if (summary.status() == v1::RUN_STATUS_CANCELLED) {

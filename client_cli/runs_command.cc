@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -21,7 +22,9 @@ constexpr char kRunsHelp[] = R"(Usage: eprofctl runs COMMAND [options]
   list [--model M] [--tag T]… [--experiment E] [--since WHEN] [--sort KEY] [--asc] [--limit N] [--json]
         WHEN: a date (2026-11-20) or an age (30m, 6h, 7d). KEY: created (default), energy,
         jpt (joules per token), tps (decode tokens/s), model.
-  show ID [--json]                 the run's summary, phase table and per-token energy sparkline
+  ID is a run id as runs list prints it, or any unique start of one (e.g. its first 8 digits).
+  show ID [--json]                 the run's summary, generated text, phase table and per-token
+                                   energy sparkline
   compare ID ID… [--json]          2 to 10 runs side by side, with differences to the first
   export ID --format csv|json [-o FILE]   the whole run (to standard output without -o)
   rm ID… [--json]                  delete runs and everything recorded for them
@@ -42,6 +45,49 @@ bool ParseSince(const std::string& text, int64_t* unix_ms) {
   if (!absl::ParseTime("%Y-%m-%d", text, absl::LocalTimeZone(), &t, &err)) return false;
   *unix_ms = absl::ToUnixMillis(t);
   return true;
+}
+
+// Resolves what the user typed — a whole run id or any unique start of one, as git does — into
+// the run's id. Returns kExitOk, or the exit code after saying what was wrong (no run, or the
+// runs an ambiguous prefix matches).
+int ResolveRunId(Client& client, const std::string& given, std::string* id) {
+  if (given.size() == 32 || given.empty()) {  // whole ids go straight to eprofd
+    *id = given;
+    return kExitOk;
+  }
+  std::string prefix = absl::AsciiStrToLower(given);
+  for (char c : prefix) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) {
+      return Error(kExitUsage, absl::StrCat("'", given, "' is not a run id (hex digits, as "
+                                            "eprofctl runs list prints them)"));
+    }
+  }
+  v1::ListRunsRequest req;
+  req.set_id_prefix(prefix);
+  req.set_page_size(10);
+  auto ctx = client.UnaryContext();
+  v1::ListRunsResponse resp;
+  grpc::Status st = client.stub().ListRuns(ctx.get(), req, &resp);
+  if (!st.ok()) return client.Fail(st, absl::StrCat("run ", given));
+  if (resp.runs_size() == 0) {
+    return Error(kExitNotFound, absl::StrCat("no run id starts with '", given,
+                                             "' (see eprofctl runs list)"));
+  }
+  if (resp.total_count() > 1) {
+    std::string matches;
+    for (const v1::RunSummary& r : resp.runs()) {
+      absl::StrAppend(&matches, "\n  ", r.run_id(), "  ", Timestamp(r.created_at_unix_ms()), "  ",
+                      r.model().name());
+    }
+    if (resp.total_count() > static_cast<uint32_t>(resp.runs_size())) {
+      absl::StrAppend(&matches, "\n  (and ", resp.total_count() - resp.runs_size(), " more)");
+    }
+    return Error(kExitUsage, absl::StrCat("run id prefix '", given, "' is ambiguous: it matches ",
+                                          resp.total_count(), " runs; give more of the id:",
+                                          matches));
+  }
+  *id = resp.runs(0).run_id();
+  return kExitOk;
 }
 
 int List(Client& client, const std::vector<std::string>& argv) {
@@ -112,7 +158,9 @@ int Show(Client& client, const std::vector<std::string>& argv) {
   absl::Status s = args.Parse(argv, {{"json", 0, false}});
   if (!s.ok() || args.positionals().size() != 1) return Error(kExitUsage, "usage: eprofctl runs show ID [--json]");
   v1::GetRunRequest req;
-  req.set_run_id(args.positionals()[0]);
+  if (int code = ResolveRunId(client, args.positionals()[0], req.mutable_run_id()); code != kExitOk) {
+    return code;
+  }
   auto ctx = client.UnaryContext();
   v1::GetRunResponse run;
   grpc::Status st = client.stub().GetRun(ctx.get(), req, &run);
@@ -122,6 +170,9 @@ int Show(Client& client, const std::vector<std::string>& argv) {
     return kExitOk;
   }
   std::fputs(RenderSummary(run).c_str(), stdout);
+  if (!run.summary().output_text().empty()) {
+    std::printf("\ngenerated text:\n%s\n", TerminalSafe(run.summary().output_text()).c_str());
+  }
   std::printf("\n%s", RenderPhasesAndTokens(run).c_str());
   return kExitOk;
 }
@@ -133,7 +184,9 @@ int Compare(Client& client, const std::vector<std::string>& argv) {
     return Error(kExitUsage, "usage: eprofctl runs compare ID ID… (2 to 10 runs) [--json]");
   }
   v1::CompareRunsRequest req;
-  for (const std::string& id : args.positionals()) req.add_run_ids(id);
+  for (const std::string& given : args.positionals()) {
+    if (int code = ResolveRunId(client, given, req.add_run_ids()); code != kExitOk) return code;
+  }
   auto ctx = client.UnaryContext();
   v1::CompareRunsResponse resp;
   grpc::Status st = client.stub().CompareRuns(ctx.get(), req, &resp);
@@ -152,7 +205,8 @@ int Compare(Client& client, const std::vector<std::string>& argv) {
       if (i > 0 && m.values(0) != 0) {
         double pct = (m.ratio_vs_first(i) - 1) * 100;
         bool better = m.lower_is_better() ? pct < 0 : pct > 0;
-        absl::StrAppend(&cell, " (", pct >= 0 ? "+" : "", Number(pct, 2), "%", pct == 0 ? "" : better ? " better" : " worse", ")");
+        const char* verdict = pct == 0 || !m.judged() ? "" : better ? " better" : " worse";
+        absl::StrAppend(&cell, " (", pct >= 0 ? "+" : "", Number(pct, 2), "%", verdict, ")");
       }
       row.push_back(cell);
     }
@@ -171,7 +225,9 @@ int Export(Client& client, const std::vector<std::string>& argv) {
     return Error(kExitUsage, "usage: eprofctl runs export ID --format csv|json [-o FILE]");
   }
   v1::ExportRunRequest req;
-  req.set_run_id(args.positionals()[0]);
+  if (int code = ResolveRunId(client, args.positionals()[0], req.mutable_run_id()); code != kExitOk) {
+    return code;
+  }
   std::string format = args.Get("format");
   if (format == "csv") req.set_format(v1::EXPORT_FORMAT_CSV);
   else if (format == "json") req.set_format(v1::EXPORT_FORMAT_JSON);
@@ -205,9 +261,13 @@ int Remove(Client& client, const std::vector<std::string>& argv) {
   absl::Status s = args.Parse(argv, {{"json", 0, false}});
   if (!s.ok() || args.positionals().empty()) return Error(kExitUsage, "usage: eprofctl runs rm ID…");
   int code = kExitOk;
-  for (const std::string& id : args.positionals()) {
+  for (const std::string& given : args.positionals()) {
     v1::DeleteRunRequest req;
-    req.set_run_id(id);
+    if (int c = ResolveRunId(client, given, req.mutable_run_id()); c != kExitOk) {
+      code = c;
+      continue;
+    }
+    const std::string& id = req.run_id();
     auto ctx = client.UnaryContext();
     v1::DeleteRunResponse resp;
     grpc::Status st = client.stub().DeleteRun(ctx.get(), req, &resp);

@@ -196,7 +196,9 @@ grpc::Status ProfilerServiceImpl::StreamedProfile(grpc::ServerContext* ctx,
                                                   ProfileStreamer* stream) {
   v1::ProfileRequest request;
   if (!stream->Read(&request)) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no ProfileRequest was received");
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "no ProfileRequest was received, or it could not be parsed (is every "
+                        "text field, the prompt included, valid UTF-8?)");
   }
   absl::StatusOr<std::shared_ptr<RunHandle>> submitted = manager_->Submit(std::move(request));
   if (!submitted.ok()) return ToGrpc(submitted.status());

@@ -8,10 +8,13 @@
 namespace eprof::daemon {
 namespace {
 
+// Which way a metric is better, if either is.
+enum Better { kLower, kHigher, kNeither };
+
 struct MetricDef {
   const char* name;
   const char* unit;
-  bool lower_is_better;
+  Better better;
   std::function<double(const v1::RunSummary&)> value;
 };
 
@@ -25,25 +28,25 @@ double AveragePowerMw(const v1::RunSummary& s) {
 
 const std::vector<MetricDef>& Metrics() {
   static const std::vector<MetricDef> kMetrics = {
-      {"decode_tokens_per_s", "tokens/s", false, [](auto& s) { return s.decode_tokens_per_s(); }},
-      {"prefill_tokens_per_s", "tokens/s", false, [](auto& s) { return s.prefill_tokens_per_s(); }},
-      {"joules_per_token", "J/token", true, [](auto& s) { return s.joules_per_token(); }},
-      {"tokens_per_joule", "tokens/J", false, [](auto& s) { return s.tokens_per_joule(); }},
-      {"total_energy_mj", "mJ", true, [](auto& s) { return s.total_energy().total_mj(); }},
-      {"total_dynamic_energy_mj", "mJ", true, [](auto& s) { return s.total_energy().dynamic_mj(); }},
-      {"prefill_energy_mj", "mJ", true, [](auto& s) { return s.prefill_energy().total_mj(); }},
-      {"decode_energy_mj", "mJ", true, [](auto& s) { return s.decode_energy().total_mj(); }},
-      {"prefill_energy_per_input_token_mj", "mJ/token", true,
+      {"decode_tokens_per_s", "tokens/s", kHigher, [](auto& s) { return s.decode_tokens_per_s(); }},
+      {"prefill_tokens_per_s", "tokens/s", kHigher, [](auto& s) { return s.prefill_tokens_per_s(); }},
+      {"joules_per_token", "J/token", kLower, [](auto& s) { return s.joules_per_token(); }},
+      {"tokens_per_joule", "tokens/J", kHigher, [](auto& s) { return s.tokens_per_joule(); }},
+      {"total_energy_mj", "mJ", kLower, [](auto& s) { return s.total_energy().total_mj(); }},
+      {"total_dynamic_energy_mj", "mJ", kLower, [](auto& s) { return s.total_energy().dynamic_mj(); }},
+      {"prefill_energy_mj", "mJ", kLower, [](auto& s) { return s.prefill_energy().total_mj(); }},
+      {"decode_energy_mj", "mJ", kLower, [](auto& s) { return s.decode_energy().total_mj(); }},
+      {"prefill_energy_per_input_token_mj", "mJ/token", kLower,
        [](auto& s) { return s.prefill_energy_per_input_token().total_mj(); }},
-      {"decode_energy_per_output_token_mj", "mJ/token", true,
+      {"decode_energy_per_output_token_mj", "mJ/token", kLower,
        [](auto& s) { return s.decode_energy_per_output_token().total_mj(); }},
-      {"energy_delay_product_j_s", "J·s", true, [](auto& s) { return s.energy_delay_product_j_s(); }},
-      {"average_power_mw", "mW", true, [](auto& s) { return AveragePowerMw(s); }},
-      {"baseline_power_mw", "mW", true, [](auto& s) { return s.baseline_power_mw(); }},
-      {"input_tokens", "tokens", false, [](auto& s) { return double(s.input_tokens()); }},
-      {"output_tokens", "tokens", false, [](auto& s) { return double(s.output_tokens()); }},
-      {"duration_s", "s", true, [](auto& s) { return (s.end_ns() - s.start_ns()) / 1e9; }},
-      {"carbon_g_co2e", "g CO2e", true, [](auto& s) { return s.carbon_g_co2e(); }},
+      {"energy_delay_product_j_s", "J·s", kLower, [](auto& s) { return s.energy_delay_product_j_s(); }},
+      {"average_power_mw", "mW", kLower, [](auto& s) { return AveragePowerMw(s); }},
+      {"baseline_power_mw", "mW", kNeither, [](auto& s) { return s.baseline_power_mw(); }},
+      {"input_tokens", "tokens", kNeither, [](auto& s) { return double(s.input_tokens()); }},
+      {"output_tokens", "tokens", kNeither, [](auto& s) { return double(s.output_tokens()); }},
+      {"duration_s", "s", kNeither, [](auto& s) { return (s.end_ns() - s.start_ns()) / 1e9; }},
+      {"carbon_g_co2e", "g CO2e", kLower, [](auto& s) { return s.carbon_g_co2e(); }},
   };
   return kMetrics;
 }
@@ -61,7 +64,8 @@ absl::StatusOr<v1::CompareRunsResponse> CompareRuns(const std::vector<v1::GetRun
     v1::MetricComparison* m = out.add_metrics();
     m->set_name(def.name);
     m->set_unit(def.unit);
-    m->set_lower_is_better(def.lower_is_better);
+    m->set_lower_is_better(def.better == kLower);
+    m->set_judged(def.better != kNeither);
     double first = def.value(runs[0].summary());
     for (const v1::GetRunResponse& r : runs) {
       double v = def.value(r.summary());

@@ -52,6 +52,11 @@ absl::Status RunManager::Validate(v1::ProfileRequest* r, v1::ModelInfo* model, s
   if (r->prompt().empty()) {
     return absl::InvalidArgumentError("the prompt is empty: give the text to generate from");
   }
+  if (r->prompt().size() > kMaxPromptBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the prompt is ", r->prompt().size(), " bytes; eprofd takes prompts of at most ",
+        kMaxPromptBytes, " bytes (1 MiB), far more than any model's context holds: shorten it"));
+  }
   if (r->max_new_tokens() == 0 || r->max_new_tokens() > options_.max_new_tokens_cap) {
     return absl::InvalidArgumentError(absl::StrCat(
         "max_new_tokens ", r->max_new_tokens(), " is out of range [1, ",
@@ -117,6 +122,7 @@ absl::Status RunManager::Validate(v1::ProfileRequest* r, v1::ModelInfo* model, s
                                                      absl::StrJoin(devices, ", ")));
     }
   }
+  r->set_model(ModelCatalog::NormalizeName(r->model()));
   absl::StatusOr<std::string> resolved = catalog_->Resolve(r->model());
   if (!resolved.ok()) return resolved.status();
   *model = ModelCatalog::Inspect(*resolved, r->model());

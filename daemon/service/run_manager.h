@@ -37,6 +37,9 @@
 
 namespace eprof::daemon {
 
+// The largest prompt a request may carry, bytes (profiler.proto, ProfileRequest.prompt).
+inline constexpr size_t kMaxPromptBytes = 1 << 20;
+
 struct RunManagerOptions {
   // Runs allowed to wait behind the one executing.
   size_t max_queued = 4;

@@ -385,6 +385,85 @@ TEST_F(RunStoreTest, PartsSelectWhatIsRead) {
   EXPECT_THAT(store->GetRun("nope", layers), StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope")));
 }
 
+// Before, a second eprofd on the same database marked the first one's live run interrupted.
+TEST_F(RunStoreTest, ASecondStoreOnTheSameFileIsRefusedNamingTheHolder) {
+  auto first = OpenOrDie();
+  ASSERT_NE(first, nullptr);
+  EXPECT_THAT(RunStore::Open(path_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr(absl::StrCat("pid ", getpid())),
+                             HasSubstr("one database, one eprofd"), HasSubstr("--db"))));
+  first.reset();
+  EXPECT_NE(OpenOrDie(), nullptr) << "the lock goes with the store";
+}
+
+// Before, --db pointed at another application's SQLite file got eprof's tables added to it.
+TEST_F(RunStoreTest, AnotherApplicationsDatabaseIsRefusedUnchanged) {
+  std::filesystem::create_directories(std::filesystem::path(path_).parent_path());
+  {
+    auto db = Database::Open(path_);
+    ASSERT_THAT(db, IsOk());
+    ASSERT_THAT((*db)->Exec("CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)"), IsOk());
+  }
+  EXPECT_THAT(RunStore::Open(path_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       AllOf(HasSubstr("another application"), HasSubstr("moz_places"),
+                             HasSubstr("unchanged"))));
+  EXPECT_FALSE(HasTable("runs"));
+  EXPECT_FALSE(HasTable("schema_version"));
+}
+
+// Before, a few runs with 3 MB prompts made one page of ListRuns larger than gRPC's 4 MiB
+// message limit, even at page size 2.
+TEST_F(RunStoreTest, ListsCarryPreviewsOfLongPromptsAndTexts) {
+  auto store = OpenOrDie();
+  const std::string prompt = "é" + std::string(3 << 20, 'p');
+  for (int i = 0; i < 5; ++i) {
+    v1::RunSummary s = Summary(absl::StrCat("long", i), "m", i + 1, v1::RUN_STATUS_COMPLETED);
+    s.mutable_request()->set_prompt(prompt);
+    s.set_output_text(std::string(300, 'o') + "\xE2\x82\xAC");
+    ASSERT_THAT(store->CreateRun(s), IsOk());
+  }
+  v1::ListRunsRequest all;
+  auto list = store->ListRuns(all);
+  ASSERT_THAT(list, IsOk());
+  ASSERT_EQ(list->runs_size(), 5);
+  EXPECT_LT(list->ByteSizeLong(), 64u << 10);
+  const v1::RunSummary& r = list->runs(0);
+  EXPECT_TRUE(r.prompt_truncated());
+  EXPECT_EQ(r.prompt_bytes(), prompt.size());
+  EXPECT_EQ(r.request().prompt(), prompt.substr(0, 256));
+  EXPECT_TRUE(r.output_text_truncated());
+  EXPECT_EQ(r.output_text().size(), 256u);
+  // GetRun has them whole.
+  auto whole = store->GetSummary("long0");
+  ASSERT_THAT(whole, IsOk());
+  EXPECT_EQ(whole->request().prompt(), prompt);
+  EXPECT_FALSE(whole->prompt_truncated());
+  EXPECT_EQ(whole->prompt_bytes(), prompt.size());
+}
+
+TEST_F(RunStoreTest, ListRefusesAnUnknownSortAndFindsRunsByIdPrefix) {
+  auto store = OpenOrDie();
+  ASSERT_THAT(store->CreateRun(Summary("abc111", "m", 1, v1::RUN_STATUS_COMPLETED)), IsOk());
+  ASSERT_THAT(store->CreateRun(Summary("abc222", "m", 2, v1::RUN_STATUS_COMPLETED)), IsOk());
+  ASSERT_THAT(store->CreateRun(Summary("def333", "m", 3, v1::RUN_STATUS_COMPLETED)), IsOk());
+  v1::ListRunsRequest bad_sort;
+  bad_sort.set_sort(static_cast<v1::RunSort>(42));
+  EXPECT_THAT(store->ListRuns(bad_sort),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sort 42 is unknown")));
+  v1::ListRunsRequest prefix;
+  prefix.set_id_prefix("abc");
+  EXPECT_EQ(store->ListRuns(prefix)->total_count(), 2u);
+  prefix.set_id_prefix("abc2");
+  auto one = store->ListRuns(prefix);
+  ASSERT_THAT(one, IsOk());
+  ASSERT_EQ(one->runs_size(), 1);
+  EXPECT_EQ(one->runs(0).run_id(), "abc222");
+  prefix.set_id_prefix("ab%");
+  EXPECT_THAT(store->ListRuns(prefix), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST_F(RunStoreTest, UnfinishedRunsBecomeInterrupted) {
   {
     auto store = OpenOrDie();

@@ -309,6 +309,131 @@ TEST_F(EprofctlTest, ProfileWithTheQueueFullIsRefusedWithoutPromisingAWait) {
   EXPECT_EQ(list["runs"][0]["status"], "RUN_STATUS_COMPLETED");
 }
 
+// --keep-running promises the run goes on when eprofctl is interrupted; before, Ctrl-C
+// cancelled it anyway.
+TEST_F(EprofctlTest, CtrlCWithKeepRunningLeavesTheRunGoing) {
+  std::string log = (h_.dir() / "keep.log").string();
+  testing::Subprocess cli({testing::DaemonHarness::Bin("eprofctl"), "--socket", h_.socket(), "profile",
+                           "-m", "tiny", "-p", "hello", "-n", "20", "--idle-baseline-ms", "2000",
+                           "--keep-running", "--json"},
+                          log);
+  std::string id = CurrentRunId();
+  ASSERT_FALSE(id.empty());
+  ::kill(cli.pid(), SIGINT);
+  int status = cli.Wait();
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << Slurp(log);
+  EXPECT_THAT(Slurp(log), HasSubstr("the run goes on in eprofd (--keep-running)"));
+  EXPECT_THAT(Slurp(log), HasSubstr("eprofctl runs show " + id));
+  for (int i = 0; i < 100 && !CurrentRunId().empty(); ++i) absl::SleepFor(absl::Milliseconds(50));
+  json shown = Json(Cli("runs show " + id + " --json"));
+  EXPECT_EQ(shown["summary"]["status"], "RUN_STATUS_COMPLETED");
+  EXPECT_EQ(shown["summary"]["outputTokens"], 20);
+}
+
+// Run ids are long: any unique start of one will do, as in git.
+TEST_F(EprofctlTest, RunIdsMayBeShortenedToAUniquePrefix) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(ProfileRun());
+  std::string id = ids[0];
+  // The shortest prefix of ids[0] that no other id shares.
+  size_t n = 1;
+  while (ids[1].compare(0, n, id, 0, n) == 0 || ids[2].compare(0, n, id, 0, n) == 0) ++n;
+  std::string shortest = id.substr(0, std::max<size_t>(n, 4));
+  json shown = Json(Cli("runs show " + shortest + " --json"));
+  EXPECT_EQ(shown["summary"]["runId"], id);
+  EXPECT_EQ(Cli("runs export " + shortest + " --format json").rc, 0);
+  CliResult nothing = Cli("runs show ffffffffffff0");
+  EXPECT_EQ(nothing.rc, 4);
+  EXPECT_THAT(nothing.err, HasSubstr("no run id starts with 'ffffffffffff0'"));
+  CliResult not_hex = Cli("runs show zz");
+  EXPECT_EQ(not_hex.rc, 2);
+  // An empty-ish prefix shared by several runs: ambiguous, and the matches are listed.
+  std::string common;
+  for (char c = '0'; c <= 'f'; c = c == '9' ? 'a' : c + 1) {
+    int count = 0;
+    for (const std::string& i : ids) count += i[0] == c;
+    if (count >= 2) common = std::string(1, c);
+  }
+  if (!common.empty()) {
+    CliResult ambiguous = Cli("runs show " + common);
+    EXPECT_EQ(ambiguous.rc, 2);
+    EXPECT_THAT(ambiguous.err, HasSubstr("is ambiguous"));
+  }
+  CliResult rm = Cli("runs rm " + shortest);
+  EXPECT_EQ(rm.rc, 0) << rm.err;
+  EXPECT_THAT(rm.out, HasSubstr("deleted " + id));
+}
+
+// "Better" and "worse" only where they mean something: not for token counts, baseline power
+// or duration.
+TEST_F(EprofctlTest, CompareJudgesOnlyWhatHasABetterDirection) {
+  std::string a = ProfileRun();
+  CliResult longer = Cli("profile -m tiny -p 'Where does the energy go? Tell me more.' -n 12 "
+                         "--idle-baseline-ms 100 --interval-ms 10 --json");
+  ASSERT_EQ(longer.rc, 0) << longer.err;
+  std::string b = Json(longer)["runId"];
+  json cmp = Json(Cli("runs compare " + a + " " + b + " --json"));
+  for (const json& m : cmp["metrics"]) {
+    const std::string name = m["name"];
+    bool judged = m.value("judged", false);
+    if (name == "input_tokens" || name == "output_tokens" || name == "baseline_power_mw" ||
+        name == "duration_s") {
+      EXPECT_FALSE(judged) << name;
+    } else {
+      EXPECT_TRUE(judged) << name;
+    }
+  }
+  CliResult table = Cli("runs compare " + a + " " + b);
+  for (absl::string_view line : absl::StrSplit(table.out, '\n')) {
+    if (line.rfind("output_tokens", 0) == 0 || line.rfind("input_tokens", 0) == 0 ||
+        line.rfind("duration_s", 0) == 0) {
+      EXPECT_THAT(line, ::testing::Not(HasSubstr("better"))) << line;
+      EXPECT_THAT(line, ::testing::Not(HasSubstr("worse"))) << line;
+    }
+  }
+}
+
+// Prompts are checked before they are sent: over the stated limit, or not UTF-8 (which used to
+// arrive as "no ProfileRequest was received"). A list of runs with long prompts still fits one
+// message (it used to exceed gRPC's limit even at --limit 2).
+TEST_F(EprofctlTest, PromptsAreCheckedAndListsOfLongPromptsStillWork) {
+  std::string big = (h_.dir() / "big.txt").string();
+  { std::ofstream(big) << std::string((1 << 20) + 1, 'a'); }
+  CliResult too_long = Cli("profile -m tiny --prompt-file " + big);
+  EXPECT_EQ(too_long.rc, 2);
+  EXPECT_THAT(too_long.err, HasSubstr("the prompt is 1048577 bytes"));
+  EXPECT_THAT(too_long.err, HasSubstr("at most 1048576 bytes (1 MiB)"));
+  std::string latin1 = (h_.dir() / "latin1.txt").string();
+  { std::ofstream(latin1) << "caf\xe9"; }
+  CliResult not_utf8 = Cli("profile -m tiny --prompt-file " + latin1);
+  EXPECT_EQ(not_utf8.rc, 2);
+  EXPECT_THAT(not_utf8.err, HasSubstr("not valid UTF-8 (byte 0xe9 at offset 3)"));
+
+  std::string full = (h_.dir() / "full.txt").string();
+  { std::ofstream(full) << std::string(1 << 20, 'b'); }
+  for (int i = 0; i < 5; ++i) {
+    CliResult r = Cli("profile -m tiny --prompt-file " + full + " -n 1 --idle-baseline-ms 0 --json");
+    EXPECT_EQ(r.rc, 5) << r.err;  // far too long for the tiny model's context: stored as failed
+  }
+  CliResult list = Cli("runs list --limit 5 --json");
+  ASSERT_EQ(list.rc, 0) << list.err;
+  json j = Json(list);
+  ASSERT_EQ(j["runs"].size(), 5u);
+  EXPECT_EQ(j["runs"][0]["promptTruncated"], true);
+  EXPECT_EQ(j["runs"][0]["promptBytes"], 1 << 20);
+}
+
+// "./tiny/", "tiny/." and "tiny" are one model, stored under one name.
+TEST_F(EprofctlTest, ModelNamesAreNormalised) {
+  for (const char* name : {"./tiny", "tiny/", "tiny/."}) {
+    CliResult r = Cli(absl::StrCat("profile -m ", name, " -p hi -n 1 --idle-baseline-ms 0 --json"));
+    ASSERT_EQ(r.rc, 0) << r.err;
+    EXPECT_EQ(Json(r)["model"]["name"], "tiny") << name;
+  }
+  EXPECT_EQ(Json(Cli("runs list --model tiny --json"))["totalCount"], 3);
+}
+
 TEST_F(EprofctlTest, CtrlCCancelsTheRunCleanly) {
   std::string log = (h_.dir() / "sigint.log").string();
   testing::Subprocess cli({testing::DaemonHarness::Bin("eprofctl"), "--socket", h_.socket(), "profile",
