@@ -128,9 +128,10 @@ std::string PowerClient::RunStream(uint32_t interval_ms) {
   while (reader->Read(&response)) {
     if (first) {
       first = false;
-      bool reconnected;
+      bool was_connected, reconnected;
       {
         absl::MutexLock lock(&mu_);
+        was_connected = state_.connected;  // true across a resubscription for a new interval
         reconnected = !state_.error.empty();
         state_.connected = true;
         state_.error.clear();
@@ -138,7 +139,8 @@ std::string PowerClient::RunStream(uint32_t interval_ms) {
         state_.channels.assign(source->channels().begin(), source->channels().end());
         if (reconnected) ++state_.reconnects;
       }
-      hub_.PublishState(true, "");
+      // Listeners hear of changes only: a new interval is not a reconnection.
+      if (!was_connected) hub_.PublishState(true, "");
     }
     {
       absl::MutexLock lock(&mu_);
@@ -167,10 +169,9 @@ void PowerClient::Loop() {
       interval_ms = interval_ms_;
     }
     std::string error = RunStream(interval_ms);
-    if (error.empty()) {  // cancelled on purpose: stop or a new interval
+    if (error.empty()) {  // cancelled on purpose: stop, or a new interval (still connected)
       backoff = options_.initial_backoff;
       absl::MutexLock lock(&mu_);
-      state_.connected = false;
       if (stopping_) break;
       continue;
     }

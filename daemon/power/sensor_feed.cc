@@ -42,7 +42,11 @@ int64_t SensorFeed::Clamp(int64_t interval_ns) const {
 }
 
 void SensorFeed::SetInterval(uint32_t interval_ms) {
-  interval_ns_ = Clamp(interval_ms == 0 ? info_.default_interval_ns() : interval_ms * 1'000'000LL);
+  const int64_t next = Clamp(interval_ms == 0 ? info_.default_interval_ns() : interval_ms * 1'000'000LL);
+  const int64_t previous = interval_ns_.exchange(next);
+  // A shorter interval takes effect at once: end the sleep through the current (possibly
+  // minute-long) window; Loop restarts the sensor.
+  if (next < previous) sensor_->Interrupt();
 }
 
 PowerFeedState SensorFeed::state() const {
@@ -65,6 +69,11 @@ void SensorFeed::Loop() {
   power::SensorSample next;  // reused: the sensor fills it in place
   while (!stopping_) {
     absl::Status status = sensor_->NextInto(interval_ns_.load(), &next);
+    if (!status.ok() && status.code() == absl::StatusCode::kCancelled && !stopping_) {
+      sensor_->Stop();  // SetInterval shortened the interval: start again at the new one
+      status = sensor_->Start(interval_ns_.load());
+      if (status.ok()) continue;
+    }
     if (!status.ok()) {
       if (stopping_ || status.code() == absl::StatusCode::kCancelled) return;
       std::string error = absl::StrCat("power source ", info_.name(), " failed: ", status.message());

@@ -39,5 +39,19 @@ TEST(SensorFeed, RunsTheEstimateInProcess) {
   EXPECT_NEAR((*feed)->SamplesSince(t1 + 30'000'000).back().window_ns(), 20'000'000, 5'000'000);
 }
 
+// Before, a feed at a minute-long interval served a shorter one only once the long window had
+// passed: the next run had no energy for up to a minute.
+TEST(SensorFeed, AShorterIntervalTakesEffectAtOnce) {
+  auto feed = SensorFeed::Start(power::EstimateSensor::Create({}), 60000);
+  ASSERT_TRUE(feed.ok()) << feed.status();
+  absl::SleepFor(absl::Milliseconds(50));  // the sensor is asleep in its 60 s window
+  int64_t t0 = Clock::Real()->NowNs();
+  (*feed)->SetInterval(10);
+  ASSERT_TRUE((*feed)->WaitForCoverage(t0 + 30'000'000, absl::Seconds(2)))
+      << "no sample at the new interval within 2 s";
+  EXPECT_TRUE((*feed)->state().connected);
+  EXPECT_LT((*feed)->SamplesSince(t0).back().window_ns(), 1'000'000'000);
+}
+
 }  // namespace
 }  // namespace eprof::daemon

@@ -237,21 +237,9 @@ void ProfileRun::StartPower() {
          "no power source is configured: the run has timings but no energy figures");
     return;
   }
-  PowerFeedState state = deps_.power->state();
-  if (!state.connected) {
-    Warn("no_power_helper",
-         absl::StrCat("the power helper is not reachable (", state.error,
-                      "): the run goes ahead with timings but no energy figures"));
-  }
-  timeline_ = PowerTimeline(state.channels);
-  for (const v1::Channel& c : state.channels) {
-    if (c.quality() == v1::QUALITY_ESTIMATED) {
-      Warn("estimated_power",
-           absl::StrCat("power comes from the '", state.source,
-                        "' source, an estimate (CPU utilisation × TDP), not a measurement"));
-      break;
-    }
-  }
+  // The run's interval first: a feed still on a previous run's long interval resubscribes now,
+  // and the wait below lets its first sample at this interval arrive before anything is judged.
+  const PowerFeedState before = deps_.power->state();
   deps_.power->SetInterval(static_cast<uint32_t>(interval_ns() / kNsPerMs));
   int64_t t0 = clock_->NowNs();
   listener_id_ = deps_.power->AddListener(
@@ -274,8 +262,27 @@ void ProfileRun::StartPower() {
         }
       });
   // Start measuring once a window covering t0 is in: samples that arrived before we subscribed
-  // come from the feed's ring, so the first phase is covered from its first instant.
-  if (state.connected && deps_.power->WaitForCoverage(t0, config_.post_roll_timeout)) {
+  // come from the feed's ring, so the first phase is covered from its first instant. A feed that
+  // is away (an error known) is not waited for.
+  const bool reachable = before.connected || before.error.empty();
+  const bool covered = reachable && deps_.power->WaitForCoverage(t0, config_.post_roll_timeout);
+  PowerFeedState state = deps_.power->state();
+  if (!state.connected) {
+    Warn("no_power_helper",
+         absl::StrCat("the power helper is not reachable (",
+                      state.error.empty() ? "no sample arrived in time" : state.error,
+                      "): the run goes ahead with timings but no energy figures"));
+  }
+  timeline_ = PowerTimeline(state.channels);
+  for (const v1::Channel& c : state.channels) {
+    if (c.quality() == v1::QUALITY_ESTIMATED) {
+      Warn("estimated_power",
+           absl::StrCat("power comes from the '", state.source,
+                        "' source, an estimate (CPU utilisation × TDP), not a measurement"));
+      break;
+    }
+  }
+  if (covered) {
     std::vector<v1::PowerSample> earlier = deps_.power->SamplesSince(t0 - 2 * interval_ns());
     absl::MutexLock lock(&mu_);
     arrived_.insert(arrived_.begin(), earlier.begin(), earlier.end());

@@ -15,6 +15,11 @@ SourceRunner::SourceRunner(std::unique_ptr<Sensor> sensor)
 bool SourceRunner::Subscribe(std::shared_ptr<Subscriber> subscriber) {
   absl::MutexLock lock(&mu_);
   if (shutdown_) return false;
+  // A subscriber that wants samples sooner than the sensor runs must not wait out the current
+  // (possibly minute-long) window: restart the sensor at once at the shorter interval.
+  if (running_interval_ns_ > 0 && subscriber->interval_ns() < running_interval_ns_) {
+    sensor_->Interrupt();
+  }
   subscribers_.push_back(std::move(subscriber));
   if (!thread_.joinable()) {
     thread_ = std::thread([this] { Loop(); });
@@ -80,6 +85,7 @@ void SourceRunner::Loop() {
           this));
       if (shutdown_) break;
       interval_ns = wanted_interval();
+      running_interval_ns_ = interval_ns;
       ++starts_;
     }
     absl::Status started = sensor_->Start(interval_ns);
@@ -100,10 +106,11 @@ void SourceRunner::Loop() {
         absl::MutexLock lock(&mu_);
         if (shutdown_ || subscribers_.empty()) break;
         interval_ns = wanted_interval();
+        running_interval_ns_ = interval_ns;
       }
       absl::Status next = sensor_->NextInto(interval_ns, &sample);
       if (!next.ok()) {
-        if (absl::IsCancelled(next)) break;
+        if (absl::IsCancelled(next)) break;  // shutdown, no subscriber, or a shorter interval
         if (absl::IsOutOfRange(next)) {
           EPROF_LOG(INFO) << "source " << info_.name() << ": " << next.message();
           EndAll(absl::OkStatus());
@@ -121,6 +128,10 @@ void SourceRunner::Loop() {
       // Outside the lock: subscribers queue without blocking.
       for (const auto& s : targets) s->OnSample(sample);
       targets.clear();
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      running_interval_ns_ = 0;
     }
     sensor_->Stop();
     EPROF_LOG(INFO) << "source " << info_.name() << " stopped";

@@ -1,7 +1,9 @@
 // Runs one Sensor for its subscribers: one sampling thread per source, sampling only while at
 // least one subscriber listens (the thread parks otherwise, and the sensor is stopped — for
 // powermetrics, the child exits). The sensor runs at the shortest interval any subscriber asked
-// for; each subscriber aggregates whole source windows up to its own interval.
+// for; each subscriber aggregates whole source windows up to its own interval. A subscriber
+// asking for a shorter interval than the sensor runs at restarts it at once (it never waits out
+// a long window).
 //
 // Fan-out never blocks: Subscriber::OnSample must return at once (it queues and drops).
 //
@@ -59,6 +61,8 @@ class SourceRunner {
   std::vector<std::shared_ptr<Subscriber>> subscribers_ ABSL_GUARDED_BY(mu_);
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t starts_ ABSL_GUARDED_BY(mu_) = 0;
+  // The interval the sensor samples at now, ns; 0 while it is stopped.
+  int64_t running_interval_ns_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread thread_;  // started under mu_, joined by Shutdown
 };
 

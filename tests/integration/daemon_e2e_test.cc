@@ -139,6 +139,36 @@ TEST_F(DaemonE2eTest, EnergiesAreTheIntegralOfTheTracePower) {
   EXPECT_GE(run.tokens(5).layers(0).components_size(), 8);
 }
 
+// Before, after one run at a 60 s power interval the runs of the next 30-50 s had no energy
+// ("the power helper is not reachable ()") while GetStatus said connected: the helper's sensor
+// slept out the long window before it served the new, shorter interval, and the daemon's
+// client counted a resubscription as a disconnection (and its end as a reconnection).
+TEST_F(DaemonE2eTest, AShorterIntervalTakesEffectAtOnceForTheNextRun) {
+  ASSERT_TRUE(h_.StartHelper("estimate"));  // a polled source: it sleeps between samples
+  StartDaemon();
+  v1::ProfileRequest slow = Request(2, v1::DETAIL_LEVEL_TOKENS, /*idle_ms=*/0);
+  slow.set_power_interval_ms(60000);
+  std::vector<v1::ProfileEvent> first;
+  ASSERT_TRUE(Profile(slow, &first).ok());
+  v1::ProfileRequest fast = Request(4, v1::DETAIL_LEVEL_TOKENS, /*idle_ms=*/300);
+  fast.set_power_interval_ms(20);
+  std::vector<v1::ProfileEvent> events;
+  ASSERT_TRUE(Profile(fast, &events).ok());
+  ASSERT_TRUE(events.back().has_summary());
+  const v1::RunSummary& s = events.back().summary();
+  EXPECT_EQ(s.status(), v1::RUN_STATUS_COMPLETED);
+  EXPECT_NE(s.total_energy().attribution(), v1::ATTRIBUTION_NONE) << s.DebugString();
+  EXPECT_GT(s.total_energy().total_mj(), 0);
+  for (const v1::Warning& w : s.warnings()) {
+    EXPECT_NE(w.code(), "no_power_helper") << w.message();
+    EXPECT_NE(w.code(), "helper_reconnected") << w.message();
+    EXPECT_NE(w.code(), "power_gap") << w.message();
+  }
+  int samples = 0;
+  for (const v1::ProfileEvent& e : events) samples += e.has_power_sample();
+  EXPECT_GE(samples, 5) << "the 20 ms interval was not in effect";
+}
+
 TEST_F(DaemonE2eTest, HelperKilledMidRunLeavesAGapAndAWarning) {
   StartHelper();
   StartDaemon();

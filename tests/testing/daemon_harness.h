@@ -47,12 +47,14 @@ class DaemonHarness {
     return true;
   }
 
-  bool StartHelper() {
+  // `source`: the helper's --source; empty: a replay of the known-power trace.
+  bool StartHelper(const std::string& source = "") {
     std::filesystem::remove(dir_ / "p.sock");  // a killed helper leaves its socket file behind
     helper_ = std::make_unique<Subprocess>(
         std::vector<std::string>{Bin("eprof-power-helper"), "serve", "--source",
-                                 "replay:" + (dir_ / "trace.jsonl").string(), "--socket",
-                                 (dir_ / "p.sock").string()},
+                                 source.empty() ? "replay:" + (dir_ / "trace.jsonl").string()
+                                                : source,
+                                 "--socket", (dir_ / "p.sock").string()},
         (dir_ / "helper.log").string());
     return WaitForPath(dir_ / "p.sock");
   }
