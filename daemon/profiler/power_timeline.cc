@@ -1,5 +1,7 @@
 #include "daemon/profiler/power_timeline.h"
 
+#include <cmath>
+
 #include <algorithm>
 #include <limits>
 
@@ -48,6 +50,13 @@ absl::Status PowerTimeline::Add(const v1::PowerSample& sample) {
   if (sample.window_ns() <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "power sample ", sample.seq(), " has window_ns ", sample.window_ns(), "; it must be > 0"));
+  }
+  for (const v1::Reading& r : sample.readings()) {
+    if (!std::isfinite(r.energy_mj()) || r.energy_mj() < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "power sample ", sample.seq(), " has energy ", r.energy_mj(), " mJ on channel ",
+          r.channel(), "; energies must be finite and >= 0 (sample skipped)"));
+    }
   }
   int64_t start_ns = sample.t_end_ns() - sample.window_ns();
   if (!windows_.empty()) {

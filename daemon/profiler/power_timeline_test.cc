@@ -1,5 +1,6 @@
 #include "daemon/profiler/power_timeline.h"
 
+#include <cmath>
 #include <random>
 #include <vector>
 
@@ -117,6 +118,17 @@ TEST(PowerTimeline, RejectsOverlappingAndEmptyWindows) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("overlaps")));
   EXPECT_THAT(t.Add(Sample(9, 1500 * kMs, 0, 1, 1, 1)),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("window_ns 0")));
+  EXPECT_EQ(t.window_count(), 4u);
+}
+
+TEST(PowerTimeline, RejectsNonFiniteAndNegativeEnergies) {
+  PowerTimeline t = FourWindows();
+  EXPECT_THAT(t.Add(Sample(9, 1500 * kMs, 100 * kMs, std::nan(""), 1, 1)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("finite and >= 0")));
+  EXPECT_THAT(t.Add(Sample(9, 1500 * kMs, 100 * kMs, 1, -5, 1)),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("channel core")));
+  EXPECT_THAT(t.Add(Sample(9, 1500 * kMs, 100 * kMs, 1, 1, INFINITY)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(t.window_count(), 4u);
 }
 

@@ -1,6 +1,7 @@
 #include "daemon/profiler/profile_run.h"
 
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -401,6 +402,14 @@ absl::Status ProfileRun::GenerateTokens(LoadedModel* model, bool measured,
                : model->DecodeBeside(observer, pending_ ? finish_pending_ : kNothing);
     pending_.reset();  // DecodeBeside has run it
     if (!token.ok()) return token.status();
+    if (!std::isfinite(token->probability)) {
+      // NaN or infinite logits: every later token would be noise. Stop; what was measured up to
+      // here is kept (this token is not recorded).
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the model produced NaN (or infinite) logits at token ", i,
+          ": its weights hold non-finite values, or the compute dtype overflowed (try "
+          "--dtype float32)"));
+    }
     out_ids->push_back(token->token_id);
     if (measured) {
       token_start = clock_->NowNs();

@@ -395,6 +395,26 @@ TEST_F(ProfileRunTest, EngineFailureFailsTheRunAndKeepsWhatWasMeasured) {
   EXPECT_EQ(store_->GetRun("run-1", v1::RunParts())->tokens_size(), 3);
 }
 
+// Before, NaN logits stored the run as failed with "NOT NULL constraint failed:
+// tokens.probability", keeping no tokens and no phases, and blamed the database.
+TEST_F(ProfileRunTest, NanLogitsStopTheRunSayingSoAndKeepWhatWasMeasured) {
+  FakePowerFeed power(5, Power);
+  ProfileRunResult result = Run(Request(10, v1::DETAIL_LEVEL_LAYERS), {.nan_at = 4}, &power);
+  EXPECT_THAT(result.status, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                      HasSubstr("the model produced NaN (or infinite) logits at token 4")));
+  EXPECT_EQ(result.summary.status(), v1::RUN_STATUS_FAILED);
+  EXPECT_THAT(result.summary.error(), HasSubstr("NaN"));
+  EXPECT_THAT(result.summary.error(), ::testing::Not(HasSubstr("constraint")));
+  EXPECT_EQ(result.summary.output_tokens(), 4u);
+  auto run = store_->GetRun("run-1", v1::RunParts());
+  ASSERT_THAT(run, IsOk());
+  EXPECT_EQ(run->tokens_size(), 4);
+  EXPECT_GE(run->phases_size(), 4);  // idle, pre_inference, prefill, decode (closed at the stop)
+  EXPECT_EQ(run->summary().status(), v1::RUN_STATUS_FAILED);
+  EXPECT_GT(run->summary().total_energy().total_mj(), 0);
+  for (const v1::TokenRecord& t : run->tokens()) EXPECT_DOUBLE_EQ(t.probability(), 0.5);
+}
+
 TEST_F(ProfileRunTest, FullDiskFailsTheRunClearlyAndKeepsEarlierRuns) {
   FakePowerFeed power(5, Power);
   ASSERT_THAT(Run(Request(3, v1::DETAIL_LEVEL_TOKENS), {}, &power, "earlier").status, IsOk());

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -463,6 +464,13 @@ absl::Status RunStore::WriteTokens(const std::string& run_id,
       return absl::InvalidArgumentError(
           absl::StrCat("run ", run_id, ": token ", t.index(),
                        " has its layers both in its record and in their stored form"));
+    }
+    if (!std::isfinite(t.probability())) {
+      // SQLite stores NaN as NULL, which the column refuses with a message that blames the
+      // database: say what is wrong instead.
+      return absl::InvalidArgumentError(absl::StrCat(
+          "run ", run_id, ": token ", t.index(), " has a probability that is not a finite number "
+          "(the model produced NaN or infinite logits)"));
     }
     v1::Energy channels;
     *channels.mutable_channels() = t.energy().channels();

@@ -1,5 +1,7 @@
 #include "daemon/profiler/testing/fake_model.h"
 
+#include <cmath>
+
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -76,7 +78,7 @@ absl::StatusOr<GeneratedToken> FakeModel::Step(SpanObserver* observer, int posit
   component(-1, v1::COMPONENT_LM_HEAD);
   GeneratedToken t;
   t.token_id = generated_ == options_.eos_at ? 2 : 3 + (generated_ * 7) % (options_.vocab_size - 3);
-  t.probability = 0.5;
+  t.probability = generated_ == options_.nan_at ? std::nan("") : 0.5;
   ++generated_;
   return t;
 }

@@ -24,6 +24,8 @@ struct FakeModelOptions {
   int eos_at = -1;
   // Decode step that fails (from 1), -1 never.
   int fail_decode_at = -1;
+  // Generated token i whose probability is NaN (as from NaN logits), -1 never.
+  int nan_at = -1;
   // Called at the start of each forward pass with the token index (for cancellation tests).
   std::function<void(int)> on_step;
   bool has_tokenizer = true;
