@@ -35,6 +35,7 @@
 #include "daemon/backend/engine_backend.h"
 #include "daemon/models/model_catalog.h"
 #include "daemon/power/sensor_feed.h"
+#include "daemon/profiler/interrupted_runs.h"
 #include "power_helper/sensors/estimate_sensor.h"
 #include "daemon/power/power_client.h"
 #include "daemon/service/profiler_service.h"
@@ -179,6 +180,15 @@ int Main() {
   if (!store.ok()) {
     EPROF_LOG(ERROR) << store.status().message();
     return 1;
+  }
+  if (absl::StatusOr<int> n =
+          FinishInterruptedRuns(store->get(), absl::GetFlag(FLAGS_grid_intensity));
+      !n.ok()) {
+    EPROF_LOG(WARNING) << "could not rebuild the figures of runs a previous eprofd left "
+                       << "unfinished: " << n.status().message();
+  } else if (*n > 0) {
+    EPROF_LOG(WARNING) << *n << " run(s) left running by a previous eprofd were marked "
+                       << "interrupted, their figures rebuilt from what was saved";
   }
   if (absl::StatusOr<int> n = (*store)->MarkUnfinishedInterrupted(); n.ok() && *n > 0) {
     EPROF_LOG(WARNING) << *n << " run(s) left running by a previous eprofd were marked interrupted";

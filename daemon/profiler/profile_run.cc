@@ -115,6 +115,9 @@ class ProfileRun {
     v1::ProfileEvent e;
     *e.mutable_phase_ended()->mutable_phase() =
         BuildPhase(p.phase, p.start_ns, p.end_ns, p.sections, timeline_, baseline_);
+    // Stored with the next batch of rows (provisional energy; Finish writes the final one), so
+    // that a run eprofd does not live to finish keeps its phases (interrupted_runs.h).
+    rows_.phases.push_back(e.phase_ended().phase());
     Emit(e);
   }
   // Runs `body` as section `name` of the current phase.
@@ -645,6 +648,10 @@ ProfileRunResult ProfileRun::Execute() {
   });
   EndPhase();
   if (!begun.ok()) return Finish(v1::RUN_STATUS_FAILED, begun, "error");
+  // The prompt's token count is known only now: store it, so that a run eprofd does not live to
+  // finish can have its figures rebuilt at the next start (interrupted_runs.h). Between phases,
+  // before the first forward pass; a failure here shows again in the final write.
+  (void)deps_.store->UpdateSummary(summary_);
 
   BeginPhase(v1::PHASE_PREFILL);
   std::vector<int32_t> out_ids;

@@ -2,6 +2,7 @@
 // window: exact energies, the span tree, events, the store, and every way a run can end.
 #include "daemon/profiler/profile_run.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_matchers.h"
+#include "daemon/profiler/interrupted_runs.h"
 #include "daemon/profiler/testing/fake_model.h"
 #include "daemon/profiler/testing/fake_power_feed.h"
 #include "gmock/gmock.h"
@@ -413,6 +415,55 @@ TEST_F(ProfileRunTest, NanLogitsStopTheRunSayingSoAndKeepWhatWasMeasured) {
   EXPECT_EQ(run->summary().status(), v1::RUN_STATUS_FAILED);
   EXPECT_GT(run->summary().total_energy().total_mj(), 0);
   for (const v1::TokenRecord& t : run->tokens()) EXPECT_DOUBLE_EQ(t.probability(), 0.5);
+}
+
+// Before, a run cut short by a crash of eprofd kept its stored tokens and samples, but its
+// summary said 0 → 0 tokens and 0 mJ. At the next start its figures are rebuilt from them.
+TEST_F(ProfileRunTest, RunCutShortByACrashGetsItsFiguresFromWhatWasStored) {
+  const std::string db = (dir_ / "eprof.db").string();
+  store_.reset();  // the child opens its own: nothing SQLite crosses the fork
+  pid_t pid = fork();
+  if (pid == 0) {
+    auto store = store::RunStore::Open(db);
+    if (!store.ok()) _exit(2);
+    store_ = std::move(*store);
+    FakePowerFeed power(5, Power);
+    FakeModelOptions o;
+    o.on_step = [](int i) {
+      if (i == 40) _exit(0);  // eprofd dies in the middle of decode
+    };
+    Run(Request(60, v1::DETAIL_LEVEL_TOKENS), o, &power, "crashed");
+    _exit(1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0) << "the child did not die where it should";
+
+  auto reopened = store::RunStore::Open(db);
+  ASSERT_THAT(reopened, IsOk());
+  store_ = std::move(*reopened);
+  ASSERT_THAT(FinishInterruptedRuns(store_.get(), 400), ::eprof::testing::IsOkAndHolds(1));
+  EXPECT_THAT(store_->MarkUnfinishedInterrupted(), ::eprof::testing::IsOkAndHolds(0));
+  auto run = store_->GetRun("crashed", v1::RunParts());
+  ASSERT_THAT(run, IsOk());
+  const v1::RunSummary& s = run->summary();
+  EXPECT_EQ(s.status(), v1::RUN_STATUS_INTERRUPTED);
+  EXPECT_TRUE(s.partial());
+  EXPECT_EQ(s.input_tokens(), 12u);
+  ASSERT_GT(run->tokens_size(), 0);
+  EXPECT_EQ(s.output_tokens(), static_cast<uint32_t>(run->tokens_size()));
+  EXPECT_LT(s.output_tokens(), 40u);
+  EXPECT_FALSE(s.output_text().empty());
+  EXPECT_GT(s.total_energy().total_mj(), 0);
+  EXPECT_GT(s.decode_energy().total_mj(), 0);
+  EXPECT_GT(s.decode_tokens_per_s(), 0);
+  EXPECT_GT(s.baseline_power_mw(), 0);
+  bool has_decode = false;
+  for (const v1::PhaseRecord& p : run->phases()) has_decode |= p.phase() == v1::PHASE_DECODE;
+  EXPECT_TRUE(has_decode);
+  ASSERT_GE(s.warnings_size(), 1);
+  EXPECT_THAT(s.warnings(s.warnings_size() - 1).message(), HasSubstr("rebuilt"));
 }
 
 TEST_F(ProfileRunTest, FullDiskFailsTheRunClearlyAndKeepsEarlierRuns) {
