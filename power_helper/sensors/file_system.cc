@@ -39,6 +39,56 @@ class RealFileSystem final : public FileSystem {
     return out;
   }
 
+  absl::StatusOr<std::string> ReadDocument(const std::string& path,
+                                           size_t max_bytes) const override {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; it is then refused by type.
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", path));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+      int e = errno;
+      close(fd);
+      return ErrnoToStatus(e, absl::StrCat("stat ", path));
+    }
+    if (!S_ISREG(st.st_mode)) {
+      close(fd);
+      const char* what = S_ISFIFO(st.st_mode)  ? "a FIFO"
+                         : S_ISCHR(st.st_mode) ? "a character device"
+                         : S_ISBLK(st.st_mode) ? "a block device"
+                         : S_ISDIR(st.st_mode) ? "a directory"
+                         : S_ISSOCK(st.st_mode) ? "a socket"
+                                                : "not a regular file";
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " is ", what, ", not a regular file: give a recorded trace file"));
+    }
+    if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+      close(fd);
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, " is ", st.st_size, " bytes, more than the ", max_bytes, " a trace may have"));
+    }
+    std::string out;
+    out.reserve(static_cast<size_t>(st.st_size));
+    char buf[65536];
+    for (;;) {
+      ssize_t n = read(fd, buf, sizeof(buf));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        int e = errno;
+        close(fd);
+        return ErrnoToStatus(e, absl::StrCat("read ", path));
+      }
+      if (n == 0) break;
+      out.append(buf, static_cast<size_t>(n));
+      if (out.size() > max_bytes) {  // it grew while being read
+        close(fd);
+        return absl::FailedPreconditionError(
+            absl::StrCat(path, " grew past the ", max_bytes, " bytes a trace may have"));
+      }
+    }
+    close(fd);
+    return out;
+  }
+
   absl::StatusOr<std::vector<std::string>> ListDir(const std::string& path) const override {
     DIR* dir = opendir(path.c_str());
     if (dir == nullptr) return ErrnoToStatus(errno, absl::StrCat("opendir ", path));
@@ -134,6 +184,16 @@ absl::StatusOr<std::string> ReadTrimmedFile(const FileSystem& fs, const std::str
 absl::StatusOr<uint64_t> ReadUint64File(const FileSystem& fs, const std::string& path) {
   EPROF_ASSIGN_OR_RETURN(std::string text, fs.ReadFile(path));
   return ParseUint64(path, std::move(text));
+}
+
+absl::StatusOr<std::string> FileSystem::ReadDocument(const std::string& path,
+                                                     size_t max_bytes) const {
+  EPROF_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  if (text.size() > max_bytes) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " is ", text.size(), " bytes, more than the ", max_bytes, " a trace may have"));
+  }
+  return text;
 }
 
 absl::StatusOr<std::unique_ptr<CounterFile>> FileSystem::OpenCounter(

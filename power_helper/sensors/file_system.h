@@ -34,6 +34,12 @@ class FileSystem {
   // A counter file to read repeatedly. The default re-reads `path` with ReadFile each time; the
   // real file system keeps it open and reads it with one pread(2) (the sample loop's cost).
   virtual absl::StatusOr<std::unique_ptr<CounterFile>> OpenCounter(const std::string& path) const;
+  // A document to parse whole (a recorded trace): it must be a regular file of at most
+  // `max_bytes` (a device such as /dev/zero, a FIFO or a directory is refused before anything is
+  // read: it could grow the reader's memory without bound or block it). FAILED_PRECONDITION for
+  // those, naming the path and what it is; errors as ReadFile otherwise. The default checks the
+  // size of what ReadFile returns (fakes have regular files only).
+  virtual absl::StatusOr<std::string> ReadDocument(const std::string& path, size_t max_bytes) const;
 
   // The process-wide real file system. Never deleted.
   static FileSystem* Real();

@@ -1,6 +1,7 @@
 #include "power_helper/sensors/replay_sensor.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -10,6 +11,32 @@
 #include "power_helper/sensors/powermetrics_parser.h"
 
 namespace eprof::power {
+namespace {
+
+// No single channel of a machine eprof profiles draws this much; a trace saying so is broken.
+constexpr double kMaxPowerMw = 1e8;  // 100 kW
+
+}  // namespace
+
+absl::Status CheckRecordedSample(const SensorSample& s) {
+  if (s.window_ns <= 0) return absl::InvalidArgumentError("window_ns must be > 0");
+  for (const Reading& r : s.readings) {
+    const double power_mw = r.energy_mj * 1e9 / static_cast<double>(s.window_ns);
+    if (!std::isfinite(r.energy_mj) || r.energy_mj < 0 || !std::isfinite(r.power_mw) ||
+        r.power_mw < 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "channel ", r.channel, " has energy ", r.energy_mj, " mJ and power ", r.power_mw,
+          " mW; both must be finite and >= 0"));
+    }
+    if (power_mw > kMaxPowerMw || r.power_mw > kMaxPowerMw) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "channel ", r.channel, " draws ", std::max(power_mw, r.power_mw),
+          " mW, more than the ", kMaxPowerMw, " mW (100 kW) any channel can: a broken trace"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<SensorSample>> ParseJsonTrace(const std::string& text) {
   std::vector<SensorSample> out;
   int line_no = 0;
@@ -60,7 +87,8 @@ ReplaySensor::ReplaySensor(const ReplaySensorOptions& options)
 absl::StatusOr<std::unique_ptr<ReplaySensor>> ReplaySensor::Create(
     const ReplaySensorOptions& options) {
   FileSystem* fs = options.fs ? options.fs : FileSystem::Real();
-  EPROF_ASSIGN_OR_RETURN(std::string text, fs->ReadFile(options.path), "replay");
+  EPROF_ASSIGN_OR_RETURN(std::string text, fs->ReadDocument(options.path, kMaxReplayBytes),
+                         "replay");
   auto sensor = std::unique_ptr<ReplaySensor>(new ReplaySensor(options));
   size_t first = text.find_first_not_of(std::string(" \t\r\n\0", 5));
   if (first != std::string::npos && text[first] == '<') {
@@ -74,6 +102,12 @@ absl::StatusOr<std::unique_ptr<ReplaySensor>> ReplaySensor::Create(
   } else {
     EPROF_ASSIGN_OR_RETURN(sensor->recorded_, ParseJsonTrace(text),
                            absl::StrCat("replay ", options.path));
+  }
+  for (size_t i = 0; i < sensor->recorded_.size(); ++i) {
+    if (absl::Status s = CheckRecordedSample(sensor->recorded_[i]); !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("replay ", options.path, ": sample ", i + 1, ": ", s.message()));
+    }
   }
   if (sensor->recorded_.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(

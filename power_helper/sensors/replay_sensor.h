@@ -21,6 +21,9 @@
 
 namespace eprof::power {
 
+// The largest capture a replay loads, bytes (it is parsed whole, in memory).
+inline constexpr size_t kMaxReplayBytes = 256u << 20;
+
 struct ReplaySensorOptions {
   std::string path;           // the capture; required
   bool fast = false;          // no pacing (default: real time)
@@ -30,8 +33,10 @@ struct ReplaySensorOptions {
 
 class ReplaySensor final : public Sensor {
  public:
-  // Loads and parses the whole capture. INVALID_ARGUMENT naming the file and line for a trace
-  // that does not parse or has no samples; the file's read error otherwise.
+  // Loads and parses the whole capture. FAILED_PRECONDITION for a path that is not a regular
+  // file (a device such as /dev/zero, a FIFO) or is larger than kMaxReplayBytes; INVALID_ARGUMENT
+  // naming the file and line for a trace that does not parse, has no samples, or holds a
+  // negative, non-finite or absurd (over 100 kW) energy or power; the file's read error otherwise.
   static absl::StatusOr<std::unique_ptr<ReplaySensor>> Create(const ReplaySensorOptions& options);
 
   v1::Source Describe() const override { return info_; }
@@ -53,6 +58,10 @@ class ReplaySensor final : public Sensor {
   size_t next_ = 0;
   int64_t offset_ns_ = 0;
 };
+
+// OK when every reading of `s` has a finite, non-negative energy and power of at most 100 kW
+// and the window is positive; INVALID_ARGUMENT naming the channel and the value otherwise.
+absl::Status CheckRecordedSample(const SensorSample& s);
 
 // Parses a JSON-lines trace. INVALID_ARGUMENT naming the line on error.
 absl::StatusOr<std::vector<SensorSample>> ParseJsonTrace(const std::string& text);

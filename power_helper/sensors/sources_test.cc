@@ -31,6 +31,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::eprof::testing::IsOk;
 using ::eprof::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 std::string Shared(const std::string& rel) {
@@ -224,6 +225,50 @@ TEST_F(ReplayTest, BadTraceSaysWhichLine) {
   o.path = (dir_ / "bad.jsonl").string();
   EXPECT_THAT(ReplaySensor::Create(o).status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("line 2")));
+}
+
+// Before, replaying /dev/zero or /dev/urandom grew the helper's memory without bound and a FIFO
+// hung it; negative or absurd energies were accepted.
+TEST_F(ReplayTest, DevicesFifosAndHugeFilesAreRefusedBeforeReading) {
+  ReplaySensorOptions o;
+  for (const char* device : {"/dev/zero", "/dev/urandom"}) {
+    o.path = device;
+    EXPECT_THAT(ReplaySensor::Create(o).status(),
+                StatusIs(absl::StatusCode::kFailedPrecondition,
+                         AllOf(HasSubstr(device), HasSubstr("a character device"))));
+  }
+  fs::path fifo = dir_ / "fifo";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  o.path = fifo.string();
+  EXPECT_THAT(ReplaySensor::Create(o).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("a FIFO")));
+  o.path = dir_.string();
+  EXPECT_THAT(ReplaySensor::Create(o).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("a directory")));
+  fs::path huge = dir_ / "huge.jsonl";
+  { std::ofstream(huge) << ""; }
+  fs::resize_file(huge, kMaxReplayBytes + 1);  // sparse: takes no disk
+  o.path = huge.string();
+  EXPECT_THAT(ReplaySensor::Create(o).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("more than the")));
+}
+
+TEST_F(ReplayTest, NegativeNonFiniteAndAbsurdValuesAreRefused) {
+  ReplaySensorOptions o;
+  o.path = (dir_ / "t.jsonl").string();
+  auto trace = [&](const std::string& channel_json) {
+    Write(dir_ / "t.jsonl", absl::StrCat("{\"t_end_ns\":100000000,\"window_ns\":100000000,"
+                                         "\"channels\":{\"cpu\":", channel_json, "}}\n"));
+    return ReplaySensor::Create(o).status();
+  };
+  EXPECT_THAT(trace("{\"energy_mj\":-5}"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("sample 1"), HasSubstr("channel cpu"), HasSubstr("-5"))));
+  EXPECT_THAT(trace("{\"energy_mj\":1e12}"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("100 kW")));
+  EXPECT_THAT(trace("{\"energy_mj\":1,\"power_mw\":-1}"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("finite and >= 0")));
+  EXPECT_THAT(trace("{\"energy_mj\":12.5,\"power_mw\":125}"), IsOk());
 }
 
 // A fake powermetrics: records its argv and pid, writes `capture` in 4000-byte chunks with
