@@ -27,14 +27,24 @@ const v1::PhaseRecord* Find(const v1::GetRunResponse& run, v1::Phase phase) {
 std::string RenderSummary(const v1::GetRunResponse& run) {
   const v1::RunSummary& s = run.summary();
   std::string out;
-  absl::StrAppend(&out, "run ", s.run_id(), "  ", StatusName(s.status()), " (", s.stop_reason(),
-                  ")\n");
-  absl::StrAppend(&out, "model ", s.model().name(), " (", s.model().family(), ", ", s.dtype(),
-                  " on ", s.device(), "), detail ", DetailName(s.detail()), "\n");
+  absl::StrAppend(&out, "run ", s.run_id(), "  ", StatusName(s.status()),
+                  s.stop_reason().empty() ? "" : absl::StrCat(" (", s.stop_reason(), ")"),
+                  s.partial() ? ", partial: rebuilt from what was saved before eprofd stopped" : "",
+                  "\n");
+  std::vector<std::string> facts;
+  for (const std::string* f : {&s.model().family(), &s.dtype()}) {
+    if (!f->empty()) facts.push_back(*f);
+  }
+  if (!s.device().empty()) facts.push_back("on " + s.device());
+  absl::StrAppend(&out, "model ", s.model().name(),
+                  facts.empty() ? "" : absl::StrCat(" (", absl::StrJoin(facts, ", "), ")"),
+                  ", detail ", DetailName(s.detail()), "\n");
   if (!s.error().empty()) absl::StrAppend(&out, "error: ", s.error(), "\n");
-  bool estimate = s.total_energy().quality() == v1::QUALITY_ESTIMATED ||
-                  s.total_energy().quality() == v1::QUALITY_UNSPECIFIED;
-  if (s.total_energy().attribution() != v1::ATTRIBUTION_NONE) {
+  const bool estimate = s.total_energy().quality() == v1::QUALITY_ESTIMATED;
+  // UNSPECIFIED: a run that failed before any energy was attributed says nothing of power.
+  const bool has_energy = s.total_energy().attribution() != v1::ATTRIBUTION_NONE &&
+                          s.total_energy().attribution() != v1::ATTRIBUTION_UNSPECIFIED;
+  if (has_energy) {
     absl::StrAppend(&out, "power source ", s.power_source(),
                     estimate ? " — ESTIMATED power, not a measurement" : "", "\n");
   }
@@ -50,7 +60,7 @@ std::string RenderSummary(const v1::GetRunResponse& run) {
                   EnergyPair(s.decode_energy())});
   rows.push_back({"run", Duration(s.end_ns() - s.start_ns()), "", "", EnergyPair(s.total_energy())});
   out += Table(rows, {false, true, true, true, false});
-  if (s.total_energy().attribution() != v1::ATTRIBUTION_NONE) {
+  if (has_energy) {
     absl::StrAppend(&out, "\nenergy per input token   ", EnergyPair(s.prefill_energy_per_input_token()),
                     "\nenergy per output token  ", EnergyPair(s.decode_energy_per_output_token()),
                     "\nJ/token                  ", Number(s.joules_per_token()),
@@ -82,7 +92,7 @@ std::string RenderSummary(const v1::GetRunResponse& run) {
     if (v.size() > n) v.resize(n);
     return v;
   };
-  if (!layer_mj.empty() && s.total_energy().attribution() != v1::ATTRIBUTION_NONE) {
+  if (!layer_mj.empty() && has_energy) {
     std::vector<std::string> parts;
     for (auto& [layer, mj] : top(layer_mj, 5)) {
       parts.push_back(absl::StrCat(layer < 0 ? std::string("outside layers") : absl::StrCat("layer ", layer), " ", Energy(mj)));
