@@ -89,6 +89,44 @@ INSTANTIATE_TEST_SUITE_P(
                 R"({"use_parallel_residual":false,"qk_layernorm":false,"use_qkv_bias":false})", 12}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// Before, a generation that crossed original_max_position_embeddings kept the earlier keys
+// rotated with the short factors, where transformers drops the cache and recomputes every
+// position with the long ones: greedy tokens differed from the first step past the boundary.
+// Now each KV-cached step equals a full forward over the sequence so far, on both sides of it.
+TEST(FamilyTest, Phi3LongropeRecomputesTheCacheWhenTheSequenceCrossesTheOriginalLength) {
+  TempDir dir;
+  MakeModelOptions o;
+  o.family = Family::kPhi3;
+  o.out_dir = dir.path();
+  o.seed = 9;
+  auto cached = Build(o);
+  ASSERT_NE(cached, nullptr);
+  auto fresh = Model::Load(dir.path(), {});
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  const int64_t original = cached->config().rope.original_max_position_embeddings;
+  ASSERT_EQ(cached->config().rope.type, "longrope");
+  const int total = static_cast<int>(original) + 6;
+  const std::vector<int32_t> ids = Ids(total, 3);
+  const size_t V = cached->config().vocab_size;
+  std::vector<float> step;
+  const int prefill = static_cast<int>(original) - 4;
+  EPROF_ASSERT_OK(cached->Forward({ids.begin(), ids.begin() + prefill}, false, &step));
+  double worst_after = 0;
+  for (int i = prefill; i < total; ++i) {
+    EPROF_ASSERT_OK(cached->Forward({ids[i]}, false, &step));
+    std::vector<float> full;
+    (*fresh)->ResetCache();
+    EPROF_ASSERT_OK((*fresh)->Forward({ids.begin(), ids.begin() + i + 1}, false, &full));
+    ASSERT_EQ(step.size(), V);
+    double worst = 0;
+    for (size_t j = 0; j < V; ++j) worst = std::max(worst, double(std::fabs(step[j] - full[j])));
+    EXPECT_LT(worst, 1e-4) << "position " << i << " (original length " << original << ")";
+    if (i >= original) worst_after = std::max(worst_after, worst);
+  }
+  EXPECT_EQ(cached->cache_length(), total);
+  EXPECT_LT(worst_after, 1e-4);
+}
+
 // With window W = 8 and 2 layers, position p sees back at most 2·7 tokens: changing token 0 of
 // a 30-token prompt cannot change the last logits (exactly), while a full-attention model does.
 TEST(FamilyTest, SlidingWindowLimitsHowFarBackALayerSees) {

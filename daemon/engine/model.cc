@@ -102,6 +102,8 @@ struct Model::Impl {
   at::ScalarType dtype = at::kFloat;
   int64_t max_seq = 0;
   int64_t cache_len = 0;
+  // The token ids the KV cache holds, in order (for longrope's recomputation, see Forward).
+  std::vector<int32_t> history;
   int64_t weight_bytes_per_token = 0;
   at::Tensor embed;        // [V, H]
   at::Tensor embed_scale;  // 0-dim, model dtype (Gemma)
@@ -611,7 +613,10 @@ std::string Model::compute_dtype() const {
 int64_t Model::weight_bytes_per_token() const { return impl_->weight_bytes_per_token; }
 int64_t Model::max_seq_len() const { return impl_->max_seq; }
 int64_t Model::cache_length() const { return impl_->cache_len; }
-void Model::ResetCache() { impl_->cache_len = 0; }
+void Model::ResetCache() {
+  impl_->cache_len = 0;
+  impl_->history.clear();
+}
 
 void Model::SetObserver(Observer* observer, DetailLevel level) {
   Impl& m = *impl_;
@@ -638,16 +643,40 @@ absl::Status Model::Forward(const std::vector<int32_t>& ids, bool all_positions,
                                                      m.config.vocab_size, ")"));
     }
   }
+  // Longrope (Phi-3): positions use the short factors while the sequence fits
+  // original_max_position_embeddings and the long ones beyond. When a step takes the sequence
+  // across that length, the cached keys were rotated with the short factors: transformers then
+  // drops the cache and recomputes every position with the long factors
+  // (Phi3ForCausalLM.prepare_inputs_for_generation), and so does this.
+  const int64_t original = m.config.rope.original_max_position_embeddings;
+  const bool recompute = m.config.rope.type == "longrope" && m.cache_len > 0 &&
+                         m.cache_len <= original && m.cache_len + T > original;
+  std::vector<int32_t> whole;
+  const std::vector<int32_t>* feed = &ids;
+  if (recompute) {
+    whole = m.history;
+    whole.insert(whole.end(), ids.begin(), ids.end());
+    feed = &whole;
+    m.cache_len = 0;  // the whole sequence is computed again, from position 0
+    m.history.clear();
+  }
+  const int64_t fed = static_cast<int64_t>(feed->size());
   try {
     at::NoGradGuard no_grad;
-    at::Tensor id_tensor =
-        at::from_blob(const_cast<int32_t*>(ids.data()), {T}, at::TensorOptions().dtype(at::kInt))
-            .to(m.device, at::kLong);
+    at::Tensor id_tensor = at::from_blob(const_cast<int32_t*>(feed->data()), {fed},
+                                         at::TensorOptions().dtype(at::kInt))
+                               .to(m.device, at::kLong);
     at::Tensor out = m.Forward(id_tensor, m.cache_len, all_positions);
+    if (recompute && all_positions) out = out.narrow(0, fed - T, T);  // the new positions only
     // The pass's matrix products are done: the pool's workers sleep through what comes until
     // the next pass (sampling, the caller's bookkeeping) instead of spinning on the other core.
     if (GemvPool::UseForGemv() || GemvPool::UseForGemm()) GemvPool::Get().Park();
-    m.cache_len += T;
+    m.cache_len += fed;
+    if (recompute) {
+      m.history = std::move(whole);
+    } else {
+      m.history.insert(m.history.end(), ids.begin(), ids.end());
+    }
     at::Tensor host = out.to(at::kCPU, at::kFloat).contiguous();
     logits->resize(static_cast<size_t>(host.numel()));
     std::memcpy(logits->data(), host.data_ptr<float>(), sizeof(float) * host.numel());

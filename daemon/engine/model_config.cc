@@ -383,6 +383,10 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& json_text,
     const double attn_cap_default = f == Family::kGemma2 ? 50.0 : 0.0;
     const double final_cap_default = f == Family::kGemma2 ? 30.0 : 0.0;
     EPROF_ASSIGN_OR_RETURN(c.attn_softcap, r.Num("attn_logit_softcapping", attn_cap_default));
+    // transformers' Gemma3Attention keeps attn_logit_softcapping but passes no softcap to its
+    // attention function: only Gemma 2 caps attention logits. The key is read (a wrong type is
+    // still an error) and ignored for Gemma 3. Its final softcap does apply.
+    if (f == Family::kGemma3) c.attn_softcap = 0;
     EPROF_ASSIGN_OR_RETURN(c.final_softcap, r.Num("final_logit_softcapping", final_cap_default));
     // An explicit null means "no softcap".
     if (cfg->contains("attn_logit_softcapping") && (*cfg)["attn_logit_softcapping"].is_null()) c.attn_softcap = 0;

@@ -71,6 +71,16 @@ TEST(ModelConfigTest, Gemma3PatternAndLocalRope) {
   EXPECT_DOUBLE_EQ(c.final_softcap, 0.0);
 }
 
+// transformers' Gemma3Attention passes no softcap, whatever the config says; Gemma 2's does.
+TEST(ModelConfigTest, Gemma3IgnoresAttentionSoftcapAsTransformersDoes) {
+  ModelConfig g3 = Parse(R"({"model_type":"gemma3_text","attn_logit_softcapping":50.0,
+                             "final_logit_softcapping":30.0})");
+  EXPECT_DOUBLE_EQ(g3.attn_softcap, 0.0);
+  EXPECT_DOUBLE_EQ(g3.final_softcap, 30.0);
+  ModelConfig g2 = Parse(R"({"model_type":"gemma2","attn_logit_softcapping":50.0})");
+  EXPECT_DOUBLE_EQ(g2.attn_softcap, 50.0);
+}
+
 TEST(ModelConfigTest, Gemma3MultimodalReadsTextConfig) {
   ModelConfig c = Parse(R"({"model_type":"gemma3","architectures":["Gemma3ForConditionalGeneration"],
                             "text_config":{"hidden_size":2560,"num_hidden_layers":34}})");
