@@ -33,7 +33,10 @@
 
 namespace eprof::daemon {
 
-// Idle power per channel (median over the idle span's windows), mW.
+// Idle power per channel, mW: for each channel the median, over the windows lying entirely
+// inside the idle span (those overlapping it when none does), of the channel's window power
+// energy / duration; an even count takes the mean of the middle two (profiler.proto,
+// ChannelPower.baseline_power_mw, says the same to users).
 struct Baseline {
   // Same order as PowerTimeline::channels(); empty when no baseline was measured.
   std::vector<double> power_mw;

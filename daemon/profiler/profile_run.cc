@@ -620,13 +620,16 @@ ProfileRunResult ProfileRun::Execute() {
     while (clock_->NowNs() < until && !Cancelled()) {
       clock_->SleepUntilNs(std::min(until, clock_->NowNs() + 20 * kNsPerMs));
     }
-    int64_t idle_end = clock_->NowNs();
-    // The baseline needs the samples covering the idle span; the machine stays idle meanwhile,
-    // and that wait belongs to the idle phase.
-    AwaitCoverage(idle_end);
+    // The baseline is the median over the windows lying inside the idle phase as it is stored
+    // (profiler.proto, ChannelPower.baseline_power_mw), so the phase ends where the samples
+    // that have arrived end: wait (the machine still idle) for the window covering the end of
+    // the sleep, then close the phase at the end of the last window in, so that every window
+    // inside the phase is one the baseline saw.
+    AwaitCoverage(until);
     DrainSamples();
+    const int64_t idle_end = std::min(clock_->NowNs(), std::max(until, timeline_.covered_until_ns()));
+    EndPhaseAt(idle_end);
     baseline_ = timeline_.MedianPower(idle_start, idle_end);
-    EndPhase();
     if (baseline_.empty() && !timeline_.channels().empty()) {
       Warn("no_idle_baseline",
            "no power sample covered the idle baseline: dynamic energy equals total energy");

@@ -67,6 +67,7 @@ void FillRunFigures(const PowerTimeline& timeline, const Baseline& baseline,
   whole.ToProto(baseline, channels, summary->mutable_total_energy());
   summary->set_power_gap_s(static_cast<double>(whole.uncovered_ns) / kNsPerS);
   summary->set_baseline_power_mw(baseline.empty() ? 0.0 : baseline.total_power_mw);
+  summary->set_baseline_window_count(baseline.empty() ? 0u : static_cast<uint32_t>(baseline.window_count));
   summary->set_grid_intensity_g_per_kwh(grid_intensity_g_per_kwh);
   summary->set_carbon_g_co2e(whole.total_mj / kMjPerKwh * grid_intensity_g_per_kwh);
 

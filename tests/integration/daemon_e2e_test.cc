@@ -12,11 +12,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
+#include <vector>
+
+#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -167,6 +172,82 @@ TEST_F(DaemonE2eTest, AShorterIntervalTakesEffectAtOnceForTheNextRun) {
   int samples = 0;
   for (const v1::ProfileEvent& e : events) samples += e.has_power_sample();
   EXPECT_GE(samples, 5) << "the 20 ms interval was not in effect";
+}
+
+// The idle baseline, recomputed from the run's JSON export alone with the rule profiler.proto
+// states (ChannelPower.baseline_power_mw), equals the stored one, and equals the known median
+// of a stepped two-channel trace. Before, the stored baseline was the median over the windows
+// of a shorter span than the stored idle phase (the phase went on while the last samples came
+// in), so a recomputation from the export could not reproduce it: a gpu baseline of 800 mW
+// (the mean of the middle two of an even count) where the phase's windows had a median of 400.
+TEST_F(DaemonE2eTest, IdleBaselineIsReproducibleFromTheExport) {
+  // 100 ms windows: gpu 400 mW in three windows of four and 1200 mW in the fourth, so that any
+  // run of three or more consecutive windows has a median of 400; cpu a steady 2000 mW.
+  const fs::path trace = h_.dir() / "stepped.jsonl";
+  {
+    std::ofstream out(trace);
+    for (int64_t k = 0; k < 600; ++k) {
+      const int64_t w = 100'000'000;
+      const double gpu = k % 4 == 3 ? 1200.0 : 400.0;
+      out << "{\"seq\":" << k << ",\"t_end_ns\":" << (k + 1) * w << ",\"window_ns\":" << w
+          << ",\"channels\":{\"cpu\":{\"energy_mj\":" << 2000.0 * 0.1 << ",\"power_mw\":2000},"
+          << "\"gpu\":{\"energy_mj\":" << gpu * 0.1 << ",\"power_mw\":" << gpu << "}}}\n";
+    }
+  }
+  ASSERT_TRUE(h_.StartHelper("replay:" + trace.string()));
+  StartDaemon();
+  v1::ProfileRequest r = Request(3, v1::DETAIL_LEVEL_TOKENS, /*idle_ms=*/1000);
+  r.set_power_interval_ms(100);
+  std::vector<v1::ProfileEvent> events;
+  ASSERT_TRUE(Profile(r, &events).ok());
+  const std::string id = events.back().run_id();
+
+  grpc::ClientContext ctx;
+  v1::ExportRunRequest ex;
+  ex.set_run_id(id);
+  ex.set_format(v1::EXPORT_FORMAT_JSON);
+  auto reader = stub_->ExportRun(&ctx, ex);
+  std::string json;
+  v1::ExportRunChunk chunk;
+  while (reader->Read(&chunk)) json += chunk.data();
+  ASSERT_TRUE(reader->Finish().ok());
+  v1::GetRunResponse run;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &run).ok());
+
+  const v1::PhaseRecord* idle = nullptr;
+  for (const v1::PhaseRecord& p : run.phases()) {
+    if (p.phase() == v1::PHASE_IDLE_BASELINE) idle = &p;
+  }
+  ASSERT_NE(idle, nullptr);
+  // The rule, applied to the export: windows entirely inside [start, end), power = energy / time.
+  std::map<std::string, std::vector<double>> powers;
+  for (const v1::PowerSample& s : run.power_samples()) {
+    if (s.t_end_ns() - s.window_ns() < idle->start_ns() || s.t_end_ns() > idle->end_ns()) continue;
+    for (const v1::Reading& reading : s.readings()) {
+      powers[reading.channel()].push_back(reading.energy_mj() / (s.window_ns() * 1e-9));
+    }
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  };
+  ASSERT_EQ(powers.size(), 2u);
+  const v1::RunSummary& s = run.summary();
+  EXPECT_EQ(s.baseline_window_count(), powers["gpu"].size());
+  ASSERT_GE(powers["gpu"].size(), 3u);
+  double total = 0;
+  for (const v1::ChannelPower& p : s.power()) {
+    const double recomputed = median(powers[p.channel()]);
+    EXPECT_NEAR(p.baseline_power_mw(), recomputed, 1e-6) << p.channel();
+    total += recomputed;
+  }
+  EXPECT_NEAR(s.baseline_power_mw(), total, 1e-6);
+  // And the known medians of the trace.
+  for (const v1::ChannelPower& p : s.power()) {
+    EXPECT_NEAR(p.baseline_power_mw(), p.channel() == "gpu" ? 400.0 : 2000.0, 1e-6) << p.channel();
+  }
+  EXPECT_NEAR(s.baseline_power_mw(), 2400.0, 1e-6);
 }
 
 TEST_F(DaemonE2eTest, HelperKilledMidRunLeavesAGapAndAWarning) {
