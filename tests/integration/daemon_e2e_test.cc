@@ -395,6 +395,20 @@ TEST_F(DaemonE2eTest, BadRequestsAreRejectedWithTheReason) {
   v1::ProfileRequest empty = Request(5, v1::DETAIL_LEVEL_TOKENS);
   empty.set_prompt("");
   EXPECT_EQ(Profile(empty, nullptr).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // Over the stated limit: eprofd's own message with the limit, not gRPC's "Received message
+  // larger than max" (which a prompt over 4 MiB used to get).
+  v1::ProfileRequest huge = Request(5, v1::DETAIL_LEVEL_TOKENS, 0);
+  huge.set_prompt(std::string(5 << 20, 'x'));
+  s = Profile(huge, nullptr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("at most 1048576 bytes (1 MiB)"));
+  // Not UTF-8: it cannot be parsed as a ProfileRequest; the message says what to look at (it
+  // used to say only "no ProfileRequest was received").
+  v1::ProfileRequest latin1 = Request(5, v1::DETAIL_LEVEL_TOKENS, 0);
+  latin1.set_prompt("caf\xe9");
+  s = Profile(latin1, nullptr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("valid UTF-8"));
 }
 
 }  // namespace
