@@ -96,9 +96,14 @@ TEST(UdsServerChild, Call) {
     v1::DescribeResponse refused;
     EXPECT_EQ(CallDescribe(socket, &refused).error_code(), grpc::StatusCode::UNAVAILABLE);
     for (int fd : held) close(fd);
-    usleep(300'000);  // gRPC notices the closed connections
-    v1::DescribeResponse served;
-    grpc::Status again = CallDescribe(socket, &served);
+    // Served again once gRPC has noticed the closed connections (and closed their fds).
+    grpc::Status again;
+    for (int i = 0; i < 40; ++i) {
+      usleep(100'000);
+      v1::DescribeResponse served;
+      again = CallDescribe(socket, &served);
+      if (again.ok()) break;
+    }
     EXPECT_TRUE(again.ok()) << again.error_message();
     return;
   }
