@@ -1,4 +1,5 @@
 // eprofctl: the command-line client of eprofd.
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -36,6 +37,9 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 eprofd unreachable, 4 not found, 5 request
 
 int main(int argc, char** argv) {
   eprof::InitProcess("eprofctl");
+  // eprofctl makes its socket itself (uds_client.h): a server that goes away mid-call must give
+  // a message and an exit code, not a SIGPIPE death (macOS sends without MSG_NOSIGNAL).
+  signal(SIGPIPE, SIG_IGN);
   using namespace eprof::cli;
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string socket;

@@ -17,7 +17,17 @@ absl::Status Refuse(const std::string& dir, const std::string& why) {
   return absl::FailedPreconditionError(absl::StrCat(
       "refusing to use ", dir, ": ", why,
       ". Another local user may have made it to intercept or block eprof's socket: remove it "
-      "(it is not eprof's), or choose another socket path (--socket, or set XDG_RUNTIME_DIR)"));
+      "if it is a directory eprof made for you (not one such as /tmp), or choose another socket "
+      "path (--socket, or set XDG_RUNTIME_DIR)"));
+}
+
+absl::Status RefuseShared(const std::string& dir, mode_t mode) {
+  return absl::FailedPreconditionError(absl::StrFormat(
+      "refusing to use %s: others may write to it (mode %04o), so any local user could replace "
+      "the socket or plant its lock file. Put the socket in a directory only you can write to "
+      "(the default, $XDG_RUNTIME_DIR/eprof, or --socket in such a directory); if %s is an "
+      "eprof directory someone else opened up, remove it",
+      dir, mode, dir));
 }
 
 }  // namespace
@@ -76,9 +86,7 @@ absl::Status PrepareSocketDirectory(const std::string& dir, mode_t mode, bool se
     return Refuse(dir, absl::StrCat("it is owned by ", DescribeUser(st.st_uid), ", not by you (",
                                     DescribeUser(::geteuid()), ")"));
   }
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    return Refuse(dir, absl::StrFormat("others may write to it (mode %04o)", st.st_mode & 07777));
-  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) return RefuseShared(dir, st.st_mode & 07777);
   if (set_mode && st.st_uid == ::geteuid() && (st.st_mode & 07777) != mode) {
     if (::chmod(dir.c_str(), mode) != 0) {
       return ErrnoToStatus(errno, absl::StrFormat("cannot chmod %o %s", mode, dir));

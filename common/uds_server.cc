@@ -223,7 +223,8 @@ int UdsServer::OpenConnectionsOf(uid_t uid) {
   int open = 0;
   for (auto it = peers_.begin(); it != peers_.end();) {
     struct stat st;
-    if (::fstat(it->first, &st) != 0 || st.st_ino != it->second.inode) {
+    if (::fstat(it->first, &st) != 0 || st.st_ino != it->second.inode ||
+        st.st_dev != it->second.device) {
       it = peers_.erase(it);  // closed by gRPC (the fd may since hold another file)
       continue;
     }
@@ -258,7 +259,9 @@ void UdsServer::HandleConnection(int fd) {
     return;
   }
   struct stat fd_st;
-  ino_t inode = ::fstat(fd, &fd_st) == 0 ? fd_st.st_ino : 0;
+  const bool stat_ok = ::fstat(fd, &fd_st) == 0;
+  const ino_t inode = stat_ok ? fd_st.st_ino : 0;
+  const dev_t device = stat_ok ? fd_st.st_dev : 0;
 #if !defined(__linux__)
   if (absl::Status s = SetNonBlockingCloexec(fd); !s.ok()) {
     EPROF_LOG(WARNING) << options_.server_name << ": " << s;
@@ -272,7 +275,7 @@ void UdsServer::HandleConnection(int fd) {
 #endif
   {
     absl::MutexLock lock(&peers_mu_);
-    peers_[fd] = Connection{*peer, inode};
+    peers_[fd] = Connection{*peer, inode, device};
   }
   accepted_.fetch_add(1);
   EPROF_LOG(DEBUG) << options_.server_name << ": accepted " << DescribePeer(*peer) << " on fd "

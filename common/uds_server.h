@@ -152,7 +152,9 @@ class UdsServer {
 
   struct Connection {
     PeerCredentials peer;
-    ino_t inode = 0;  // of the socket: tells it from a later file that reuses the fd number
+    // Of the socket: tell it from a later file that reuses the fd number.
+    ino_t inode = 0;
+    dev_t device = 0;
   };
   mutable absl::Mutex peers_mu_;
   // fd → the connection accepted on it. fd numbers are reused after gRPC closes them, but every

@@ -653,6 +653,7 @@ absl::Status Model::Forward(const std::vector<int32_t>& ids, bool all_positions,
                          m.cache_len <= original && m.cache_len + T > original;
   std::vector<int32_t> whole;
   const std::vector<int32_t>* feed = &ids;
+  const int64_t cache_len_before = m.cache_len;
   if (recompute) {
     whole = m.history;
     whole.insert(whole.end(), ids.begin(), ids.end());
@@ -681,6 +682,10 @@ absl::Status Model::Forward(const std::vector<int32_t>& ids, bool all_positions,
     logits->resize(static_cast<size_t>(host.numel()));
     std::memcpy(logits->data(), host.data_ptr<float>(), sizeof(float) * host.numel());
   } catch (const std::exception& e) {
+    if (recompute) {  // the cache still holds what it held (the failed pass wrote past it)
+      m.cache_len = cache_len_before;
+      m.history.assign(whole.begin(), whole.end() - T);
+    }
     return absl::InternalError(absl::StrCat("libtorch error in the forward pass: ", e.what()));
   }
   return absl::OkStatus();

@@ -250,10 +250,18 @@ std::vector<v1::ModelInfo> ModelCatalog::List() const {
       if (by_name.count(name) > 0) continue;  // the first root wins
       // Resolve applies the same rules the Profile path will.
       absl::StatusOr<std::string> resolved = Resolve(name);
-      v1::ModelInfo info = Inspect(resolved.ok() ? *resolved : it->path().string(), name);
       if (!resolved.ok() && !absl::IsNotFound(resolved.status())) {
-        info.set_problem(std::string(resolved.status().message()));
-      } else if (info.problem().empty() && !IsModelDir(it->path())) {
+        // Refused (e.g. a link out of the root): nothing of it is read, only its name is shown.
+        v1::ModelInfo refused;
+        refused.set_name(name);
+        refused.set_problem(absl::StrCat("model '", name, "' is refused: it leads outside the "
+                                         "model root (through a symbolic link); move the model "
+                                         "inside the root"));
+        by_name[name] = std::move(refused);
+        continue;
+      }
+      v1::ModelInfo info = Inspect(resolved.ok() ? *resolved : it->path().string(), name);
+      if (info.problem().empty() && !IsModelDir(it->path())) {
         info.set_problem("not a usable model directory");
       }
       by_name[name] = std::move(info);

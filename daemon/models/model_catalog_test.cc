@@ -168,6 +168,14 @@ TEST_F(ModelCatalogTest, ResolveStaysInsideTheRoots) {
   fs::create_directory_symlink(outside, root_ / "escape");
   EXPECT_THAT(catalog.Resolve("escape"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("outside the model root")));
+  // Listed by name with the refusal, and nothing of the model outside is read or shown.
+  for (const v1::ModelInfo& m : catalog.List()) {
+    if (m.name() != "escape") continue;
+    EXPECT_THAT(m.problem(), HasSubstr("refused"));
+    EXPECT_THAT(m.problem(), ::testing::Not(HasSubstr(outside.string())));
+    EXPECT_EQ(m.path(), "");
+    EXPECT_EQ(m.num_layers(), 0u);
+  }
   // A symlink that stays inside the root is fine.
   fs::create_directory_symlink(root_ / "sharded", root_ / "alias");
   EXPECT_THAT(catalog.Resolve("alias"), IsOkAndHolds(fs::canonical(root_ / "sharded").string()));

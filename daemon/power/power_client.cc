@@ -120,6 +120,8 @@ std::string PowerClient::RunStream(uint32_t interval_ms) {
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return "stopped";
+    // SetInterval while Describe ran found no call to cancel: subscribe at the new interval.
+    if (interval_ms_ != interval_ms) return "";
     call_ = &ctx;
   }
   auto reader = stub->StreamSamples(&ctx, request);

@@ -4,9 +4,11 @@
 
 namespace eprof::daemon {
 
-void SampleHub::Publish(const v1::PowerSample& sample) {
+void SampleHub::Publish(const v1::PowerSample& published) {
+  v1::PowerSample sample = published;
   {
     absl::MutexLock lock(&mu_);
+    sample.set_seq(next_seq_++);
     if (ring_.empty() || sample.t_end_ns() - sample.window_ns() >= ring_.back().t_end_ns()) {
       ring_.push_back(sample);
       if (ring_.size() > capacity_) {

@@ -25,7 +25,10 @@ class SampleHub {
 
   // Adds `sample` to the ring (dropping the oldest beyond capacity) and hands it to listeners.
   // A sample whose window starts before the newest one ends (a resubscription restarting a
-  // window) is not kept in the ring, but listeners still see it.
+  // window) is not kept in the ring, but listeners still see it. The hub gives every sample its
+  // own `seq`, +1 per sample published: the helper numbers samples per stream from 0, so two
+  // subscriptions (a new interval, a reconnection) would otherwise give one run two samples with
+  // one number, and the store keys a run's samples by it.
   void Publish(const v1::PowerSample& sample);
   // Tells state listeners the source was lost (connected = false, with why) or is back.
   void PublishState(bool connected, const std::string& error);
@@ -46,6 +49,7 @@ class SampleHub {
   mutable absl::Mutex mu_;
   std::deque<v1::PowerSample> ring_ ABSL_GUARDED_BY(mu_);
   uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   mutable absl::Mutex listeners_mu_;
   int next_id_ ABSL_GUARDED_BY(listeners_mu_) = 1;

@@ -45,8 +45,8 @@ void SensorFeed::SetInterval(uint32_t interval_ms) {
   const int64_t next = Clamp(interval_ms == 0 ? info_.default_interval_ns() : interval_ms * 1'000'000LL);
   const int64_t previous = interval_ns_.exchange(next);
   // A shorter interval takes effect at once: end the sleep through the current (possibly
-  // minute-long) window; Loop restarts the sensor.
-  if (next < previous) sensor_->Interrupt();
+  // minute-long) window (Sensor::Wake).
+  if (next < previous) sensor_->Wake();
 }
 
 PowerFeedState SensorFeed::state() const {
@@ -69,8 +69,10 @@ void SensorFeed::Loop() {
   power::SensorSample next;  // reused: the sensor fills it in place
   while (!stopping_) {
     absl::Status status = sensor_->NextInto(interval_ns_.load(), &next);
+    if (status.code() == absl::StatusCode::kAborted) continue;  // woken: the new interval now
     if (!status.ok() && status.code() == absl::StatusCode::kCancelled && !stopping_) {
-      sensor_->Stop();  // SetInterval shortened the interval: start again at the new one
+      // A sensor whose cadence is fixed at Start: start it again at the new interval.
+      sensor_->Stop();
       status = sensor_->Start(interval_ns_.load());
       if (status.ok()) continue;
     }

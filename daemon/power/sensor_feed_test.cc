@@ -1,6 +1,7 @@
 #include "daemon/power/sensor_feed.h"
 
 #include "common/clock.h"
+#include "daemon/power/sample_hub.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "power_helper/sensors/estimate_sensor.h"
@@ -51,6 +52,25 @@ TEST(SensorFeed, AShorterIntervalTakesEffectAtOnce) {
       << "no sample at the new interval within 2 s";
   EXPECT_TRUE((*feed)->state().connected);
   EXPECT_LT((*feed)->SamplesSince(t0).back().window_ns(), 1'000'000'000);
+}
+
+// The helper numbers samples per stream from 0: after a resubscription one run would hold two
+// samples numbered alike, and the store (keyed by run, seq) kept only one of them.
+TEST(SampleHub, NumbersEverySampleItself) {
+  SampleHub hub(16);
+  std::vector<uint64_t> heard;
+  hub.AddListener([&](const v1::PowerSample& s) { heard.push_back(s.seq()); }, nullptr);
+  for (int64_t end : {10, 20, 30}) {  // two streams: 0, 1, then 0 again
+    v1::PowerSample s;
+    s.set_seq(end == 30 ? 0 : static_cast<uint64_t>(end / 10 - 1));
+    s.set_t_end_ns(end);
+    s.set_window_ns(10);
+    hub.Publish(s);
+  }
+  EXPECT_THAT(heard, ::testing::ElementsAre(0u, 1u, 2u));
+  std::vector<v1::PowerSample> ring = hub.SamplesSince(0);
+  ASSERT_EQ(ring.size(), 3u);
+  EXPECT_EQ(ring[2].seq(), 2u);
 }
 
 }  // namespace

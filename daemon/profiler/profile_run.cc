@@ -625,7 +625,7 @@ ProfileRunResult ProfileRun::Execute() {
     // that have arrived end: wait (the machine still idle) for the window covering the end of
     // the sleep, then close the phase at the end of the last window in, so that every window
     // inside the phase is one the baseline saw.
-    AwaitCoverage(until);
+    AwaitCoverage(Cancelled() ? clock_->NowNs() : until);  // a cancelled run waits no longer
     DrainSamples();
     const int64_t idle_end = std::min(clock_->NowNs(), std::max(until, timeline_.covered_until_ns()));
     EndPhaseAt(idle_end);

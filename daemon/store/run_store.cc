@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <filesystem>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -224,8 +225,13 @@ absl::StatusOr<std::unique_ptr<RunStore>> RunStore::Open(const std::string& path
   std::optional<LockFile> db_lock;
   if (path != ":memory:") {
     EPROF_RETURN_IF_ERROR(MakeParentDirs(path));
+    // The lock goes beside the real file, so that two names for one database (a symbolic link)
+    // take one lock.
+    std::error_code ec;
+    std::filesystem::path real = std::filesystem::weakly_canonical(path, ec);
+    const std::string lock_path = (ec ? path : real.string()) + ".lock";
     EPROF_ASSIGN_OR_RETURN(
-        db_lock, LockFile::Acquire(path + ".lock",
+        db_lock, LockFile::Acquire(lock_path,
                                 absl::StrCat("it has database ", path,
                                              " open (one database, one eprofd): stop that "
                                              "eprofd first, or give this one another --db")));

@@ -7,6 +7,7 @@
 namespace eprof::power {
 absl::Status PolledSensor::Start(int64_t interval_ns) {
   interrupt_.Reset();
+  woken_.store(false);
   last_end_ns_ = clock_->NowNs();
   EPROF_RETURN_IF_ERROR(ReadBaseline(last_end_ns_));
   started_ = true;
@@ -19,6 +20,10 @@ absl::Status PolledSensor::NextInto(int64_t interval_ns, SensorSample* sample) {
   if (!started_) return absl::FailedPreconditionError("Next() before Start()");
   const int64_t deadline_ns = last_end_ns_ + std::max<int64_t>(interval_ns, 1);
   if (!clock_->SleepUntilNs(deadline_ns, &interrupt_)) {
+    if (woken_.exchange(false)) {
+      interrupt_.Reset();
+      return absl::AbortedError("woken for a new interval; the window goes on");
+    }
     return absl::CancelledError("sensor interrupted");
   }
   sample->t_end_ns = clock_->NowNs();

@@ -6,6 +6,7 @@
 #ifndef EPROF_POWER_HELPER_SENSORS_POLLED_SENSOR_H_
 #define EPROF_POWER_HELPER_SENSORS_POLLED_SENSOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -22,6 +23,11 @@ class PolledSensor : public Sensor {
   absl::Status Start(int64_t interval_ns) final;
   absl::Status NextInto(int64_t interval_ns, SensorSample* sample) final;
   void Interrupt() final { interrupt_.Interrupt(); }
+  // NextInto returns ABORTED now; the current window goes on (nothing is lost).
+  void Wake() final {
+    woken_.store(true);
+    interrupt_.Interrupt();
+  }
   void Stop() final;
 
  protected:
@@ -39,6 +45,7 @@ class PolledSensor : public Sensor {
  private:
   Clock* const clock_;
   SleepInterrupt interrupt_;
+  std::atomic<bool> woken_{false};  // the interrupt is a Wake, not a cancellation
   bool started_ = false;
   int64_t last_end_ns_ = 0;
 };

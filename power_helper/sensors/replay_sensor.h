@@ -43,6 +43,8 @@ class ReplaySensor final : public Sensor {
   absl::Status Start(int64_t interval_ns) override;
   absl::Status NextInto(int64_t interval_ns, SensorSample* sample) override;
   void Interrupt() override { interrupt_.Interrupt(); }
+  // The recording's windows are what they are: a new interval changes nothing here.
+  void Wake() override {}
   void Stop() override {}
 
   const std::vector<SensorSample>& recorded() const { return recorded_; }

@@ -75,6 +75,12 @@ class Sensor {
   // Makes a blocked Next() return CANCELLED soon (within ~20 ms), and every later Next() too
   // until the next Start(). Any thread.
   virtual void Interrupt() = 0;
+  // Asks a sampling sensor to serve a new, shorter interval at once. The default is Interrupt()
+  // (NextInto returns CANCELLED and the caller restarts the sensor: a sensor whose cadence is
+  // fixed at Start, such as powermetrics). A polled sensor overrides it: its NextInto returns
+  // ABORTED, the window goes on, and the next NextInto uses the caller's interval. A sensor that
+  // ignores the interval (replay) overrides it with nothing. May be called from any thread.
+  virtual void Wake() { Interrupt(); }
 
   // Stops sampling and releases what Start() took (for powermetrics: stops the child). Idempotent.
   virtual void Stop() = 0;

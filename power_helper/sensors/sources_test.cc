@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
@@ -169,6 +170,27 @@ TEST(NvmlTest, RealLibraryMissingIsUnavailableNotError) {
 }
 
 using ReplayTest = TempDir;
+// Waking a polled sensor for a shorter interval ends its sleep but not its window: the energy
+// since the last read is still in the next sample.
+TEST(PolledSensorTest, WakeEndsTheSleepAndKeepsTheWindow) {
+  auto sensor = EstimateSensor::Create({});
+  ASSERT_TRUE(sensor->Describe().available());
+  const int64_t t0 = Clock::Real()->NowNs();
+  ASSERT_THAT(sensor->Start(60'000'000'000), IsOk());
+  std::thread waker([&] {
+    usleep(50'000);
+    sensor->Wake();
+  });
+  SensorSample sample;
+  EXPECT_THAT(sensor->NextInto(60'000'000'000, &sample), StatusIs(absl::StatusCode::kAborted));
+  waker.join();
+  ASSERT_THAT(sensor->NextInto(10'000'000, &sample), IsOk());
+  EXPECT_GE(sample.t_end_ns - sample.window_ns, t0) << "the window started at Start";
+  EXPECT_GE(sample.window_ns, 50'000'000) << "the time before the wake is in the window";
+  EXPECT_LT(Clock::Real()->NowNs() - t0, 5'000'000'000);
+  sensor->Stop();
+}
+
 TEST_F(ReplayTest, JsonTraceRealTimeIsRebasedAndExact) {
   Write(dir_ / "t.jsonl",
         "{\"seq\":0,\"t_end_ns\":5000000000,\"window_ns\":100000000,\"channels\":{\"cpu\":"

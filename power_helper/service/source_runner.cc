@@ -18,7 +18,7 @@ bool SourceRunner::Subscribe(std::shared_ptr<Subscriber> subscriber) {
   // A subscriber that wants samples sooner than the sensor runs must not wait out the current
   // (possibly minute-long) window: restart the sensor at once at the shorter interval.
   if (running_interval_ns_ > 0 && subscriber->interval_ns() < running_interval_ns_) {
-    sensor_->Interrupt();
+    sensor_->Wake();
   }
   subscribers_.push_back(std::move(subscriber));
   if (!thread_.joinable()) {
@@ -89,6 +89,12 @@ void SourceRunner::Loop() {
       ++starts_;
     }
     absl::Status started = sensor_->Start(interval_ns);
+    {
+      // A subscriber that came while the sensor started (Start clears a pending wake) and wants
+      // a shorter interval than it was started at.
+      absl::MutexLock lock(&mu_);
+      if (started.ok() && !subscribers_.empty() && wanted_interval() < interval_ns) sensor_->Wake();
+    }
     if (!started.ok()) {
       EPROF_LOG(WARNING) << "source " << info_.name() << " failed to start: " << started;
       sensor_->Stop();
@@ -106,11 +112,11 @@ void SourceRunner::Loop() {
         absl::MutexLock lock(&mu_);
         if (shutdown_ || subscribers_.empty()) break;
         interval_ns = wanted_interval();
-        running_interval_ns_ = interval_ns;
       }
       absl::Status next = sensor_->NextInto(interval_ns, &sample);
       if (!next.ok()) {
-        if (absl::IsCancelled(next)) break;  // shutdown, no subscriber, or a shorter interval
+        if (absl::IsAborted(next)) continue;  // woken: serve the shorter interval now
+        if (absl::IsCancelled(next)) break;   // shutdown, no subscriber, or a restart
         if (absl::IsOutOfRange(next)) {
           EPROF_LOG(INFO) << "source " << info_.name() << ": " << next.message();
           EndAll(absl::OkStatus());
