@@ -263,13 +263,29 @@ class Gateway::Impl {
   int port() const { return port_; }
 
  private:
+  // A refusal: the HTTP status and a line of text, and for a gRPC-web call also its gRPC form
+  // (a gRPC-web content type, grpc-status and grpc-message, no body), which grpc-web's client
+  // needs to report it rather than "Unknown Content-type received".
+  static void Refuse(const httplib::Request& req, httplib::Response& res, int http_status,
+                     int grpc_code, const std::string& message) {
+    res.status = http_status;
+    absl::StatusOr<WebContentType> type = ParseContentType(req.get_header_value("Content-Type"));
+    if (req.method == "POST" && type.ok()) {
+      res.set_header("grpc-status", std::to_string(grpc_code));
+      res.set_header("grpc-message", PercentEncode(message));
+      res.set_content("", type->text ? "application/grpc-web-text+proto"
+                                     : "application/grpc-web+proto");
+      return;
+    }
+    res.set_content(absl::StrCat(http_status, " ", message, "\n"), "text/plain");
+  }
+
   // Host, token, Origin (see gateway.h). Writes the refusal and returns false, or returns true.
   bool Admit(const httplib::Request& req, httplib::Response& res) {
     const std::string host = absl::AsciiStrToLower(req.get_header_value("Host"));
     if (allowed_hosts_.count(host) == 0) {
-      res.status = 403;
-      res.set_content("403 forbidden: this is eprof-web, reached by another name than its own\n",
-                      "text/plain");
+      Refuse(req, res, 403, grpc::StatusCode::PERMISSION_DENIED,
+             "forbidden: this is eprof-web, reached by another name than its own");
       return false;
     }
     const std::string query_token = req.get_param_value("token");
@@ -278,16 +294,15 @@ class Gateway::Impl {
         ConstantTimeEquals(CookieValue(req.get_header_value("Cookie"), kCookieName), options_.token);
     const bool by_header = ConstantTimeEquals(req.get_header_value("x-eprof-token"), options_.token);
     if (!by_query && !by_cookie && !by_header) {
-      res.status = 401;
-      res.set_content("401 unauthorized: open the URL eprof-web printed when it started\n",
-                      "text/plain");
+      Refuse(req, res, 401, grpc::StatusCode::UNAUTHENTICATED,
+             "unauthorized: open the URL eprof-web printed when it started");
       return false;
     }
     const std::string origin = req.get_header_value("Origin");
     if (!origin.empty() && allowed_origins_.count(absl::AsciiStrToLower(origin)) == 0 &&
         allowed_origins_.count(origin) == 0) {
-      res.status = 403;
-      res.set_content("403 forbidden: requests from this origin are not allowed\n", "text/plain");
+      Refuse(req, res, 403, grpc::StatusCode::PERMISSION_DENIED,
+             "forbidden: requests from this origin are not allowed");
       return false;
     }
     if (by_query && req.method == "GET") {
