@@ -320,6 +320,61 @@ TEST_F(GatewayTest, TwentyStreamsAtOnce) {
   EXPECT_EQ(Call("GetStatus", v1::GetStatusRequest()).grpc_status(), 0) << "still serving";
 }
 
+// grpc-timeout is the call's deadline: a Profile that cannot finish in 300 ms ends with
+// DEADLINE_EXCEEDED (and eprofd cancels the run).
+TEST_F(GatewayTest, GrpcTimeoutBecomesTheDeadline) {
+  httplib::Headers headers = Auth();
+  headers.emplace("grpc-timeout", "300m");
+  const absl::Time t0 = absl::Now();
+  WebReply r = Call("Profile", Request(50, /*idle_ms=*/3000), false, headers);
+  EXPECT_LT(absl::Now() - t0, absl::Seconds(2));
+  EXPECT_EQ(r.grpc_status(), 4) << r.grpc_message();  // DEADLINE_EXCEEDED
+}
+
+// Only files inside the dashboard directory are served: not through "..", not through a link.
+TEST(GatewayFilesTest, OnlyFilesInsideTheDashboardAreServed) {
+  DaemonHarness h;
+  ASSERT_TRUE(h.Prepare());
+  const fs::path ui = h.dir() / "ui";
+  fs::create_directories(ui / "assets");
+  std::ofstream(ui / "index.html") << "<!doctype html><title>dashboard</title>";
+  std::ofstream(ui / "assets" / "app.js") << "console.log(1)";
+  std::ofstream(h.dir() / "secret.txt") << "secret";
+  fs::create_symlink(h.dir() / "secret.txt", ui / "leak.txt");
+  std::ofstream(h.dir() / "token") << kToken << "\n";
+  fs::permissions(h.dir() / "token", fs::perms::owner_read | fs::perms::owner_write);
+  const fs::path log = h.dir() / "web.log";
+  Subprocess web({DaemonHarness::Bin("eprof-web"), "--socket", h.socket(), "--port", "0",
+                  "--token-file", (h.dir() / "token").string(), "--dashboard-dir", ui.string()},
+                 log.string());
+  int port = 0;
+  for (int i = 0; i < 200 && port == 0; ++i) {
+    std::ifstream in(log);
+    for (std::string line; std::getline(in, line);) {
+      if (size_t at = line.find("http://127.0.0.1:"); at != std::string::npos) port = std::stoi(line.substr(at + 17));
+    }
+    if (port == 0) absl::SleepFor(absl::Milliseconds(25));
+  }
+  ASSERT_NE(port, 0);
+  httplib::Client client("127.0.0.1", port);
+  const httplib::Headers auth = {{"x-eprof-token", kToken}};
+  auto index = client.Get("/", auth);
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->status, 200);
+  EXPECT_THAT(index->body, HasSubstr("dashboard"));
+  auto js = client.Get("/assets/app.js", auth);
+  ASSERT_TRUE(js);
+  EXPECT_EQ(js->status, 200);
+  EXPECT_THAT(js->get_header_value("Content-Type"), HasSubstr("text/javascript"));
+  for (const char* bad : {"/leak.txt", "/../secret.txt", "/assets/../../secret.txt", "/missing.js"}) {
+    auto r = client.Get(bad, auth);
+    ASSERT_TRUE(r) << bad;
+    EXPECT_EQ(r->status, 404) << bad;
+    EXPECT_THAT(r->body, ::testing::Not(HasSubstr("secret"))) << bad;
+  }
+  h.Stop(/*keep=*/false);
+}
+
 // SIGTERM ends the streams in progress (each with its trailer) and exits.
 TEST_F(GatewayTest, SigtermEndsOpenStreamsAndExits) {
   WebReply reply;
