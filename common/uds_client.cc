@@ -1,6 +1,7 @@
 #include "common/uds_client.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -39,7 +40,23 @@ absl::StatusOr<int> ConnectToTrustedServer(const std::string& socket_path, bool 
   std::memcpy(addr.sun_path, socket_path.data(), socket_path.size());
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return ErrnoToStatus(errno, "socket()");
-  if (::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0) {
+  // Non-blocking from the start: a server whose backlog is full must not hold the caller.
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return ErrnoToStatus(err, "fcntl(O_NONBLOCK)");
+  }
+  int rc = ::connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
+  if (rc != 0 && errno == EINPROGRESS) {  // macOS may say so; wait for it, briefly
+    struct pollfd p = {fd, POLLOUT, 0};
+    int so_error = ETIMEDOUT;
+    socklen_t len = sizeof so_error;
+    if (::poll(&p, 1, 2000) == 1) ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len);
+    errno = so_error;
+    rc = so_error == 0 ? 0 : -1;
+  }
+  if (rc != 0) {
     const int err = errno;
     ::close(fd);
     switch (err) {
@@ -49,6 +66,11 @@ absl::StatusOr<int> ConnectToTrustedServer(const std::string& socket_path, bool 
       case ECONNREFUSED:
         return absl::UnavailableError(
             absl::StrCat("nothing listens there: ", server_name, " has stopped"));
+      case EAGAIN:
+      case ETIMEDOUT:
+        return absl::UnavailableError(absl::StrCat(
+            server_name, " is not accepting connections now (its queue of new connections is "
+            "full): try again"));
       case EACCES:
       case EPERM:
         return absl::PermissionDeniedError(absl::StrCat(
@@ -82,12 +104,6 @@ absl::StatusOr<int> ConnectToTrustedServer(const std::string& socket_path, bool 
   int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
-  int flags = ::fcntl(fd, F_GETFL);
-  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return ErrnoToStatus(err, "fcntl(O_NONBLOCK)");
-  }
   return fd;
 }
 

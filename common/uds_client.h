@@ -21,8 +21,8 @@
 namespace eprof {
 
 // A connected, non-blocking, close-on-exec socket to `socket_path`, whose peer passed the check.
-// UNAVAILABLE with what to do when nothing is there or nothing listens ("no socket there",
-// "nothing listens there"); PERMISSION_DENIED when the socket may not be connected to (another
+// UNAVAILABLE with what to do when nothing is there, nothing listens ("no socket there",
+// "nothing listens there") or the server's backlog is full (never blocks on it); PERMISSION_DENIED when the socket may not be connected to (another
 // user's, without --allow-uid for this one); FAILED_PRECONDITION when the directory or the
 // server is not trusted (naming the owner or the server's uid); the errno-derived error
 // otherwise. `server_name` names the server in messages ("eprofd").

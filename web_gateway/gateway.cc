@@ -32,7 +32,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr char kCookieName[] = "eprof-web-token";
+// The cookie carries the port: browsers send a host's cookies to all its ports, and two
+// gateways on one machine must not overwrite each other's.
+std::string CookieName(int port) { return absl::StrCat("eprof-web-token-", port); }
 
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
@@ -84,6 +86,17 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
     StartCall();
   }
 
+  void OnReadInitialMetadataDone(bool ok) override {
+    if (!ok) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [k, v] : context_.GetServerInitialMetadata()) {
+      initial_.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
+    }
+  }
+
+  // Backpressure: the next message is read only while less than max_buffered_ bytes wait for
+  // the browser, so one that stops reading holds at most that much (and a message); its writes
+  // then time out and the call is cancelled.
   void OnReadDone(bool ok) override {
     if (!ok) return;  // no more messages; OnDone follows
     std::vector<grpc::Slice> slices;
@@ -91,20 +104,16 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
     if (reply_.Dump(&slices).ok()) {
       for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
     }
-    bool overflow = false;
+    bool read_on;
     {
       std::lock_guard<std::mutex> lock(mu_);
       buffered_ += bytes.size();
       queue_.push_back(std::move(bytes));
-      overflow = buffered_ > max_buffered_;
-      if (overflow) overflowed_ = true;
+      read_on = buffered_ < max_buffered_;
+      paused_ = !read_on;
     }
     cv_.notify_all();
-    if (overflow) {
-      context_.TryCancel();  // the browser stopped reading: do not hold its replies without bound
-      return;
-    }
-    StartRead(&reply_);
+    if (read_on) StartRead(&reply_);
   }
 
   void OnDone(const grpc::Status& status) override {
@@ -115,9 +124,6 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
       for (const auto& [k, v] : context_.GetServerTrailingMetadata()) {
         trailers_.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
       }
-      for (const auto& [k, v] : context_.GetServerInitialMetadata()) {
-        initial_.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
-      }
       done_ = true;
     }
     cv_.notify_all();
@@ -125,27 +131,28 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
 
   // The next event within `timeout`: a message, the end (status() then valid), or nothing yet.
   Event Next(std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || done_; });
     Event e;
-    if (!queue_.empty()) {
-      e.kind = Event::kMessage;
-      e.message = std::move(queue_.front());
-      queue_.pop_front();
-      buffered_ -= e.message.size();
-    } else if (done_) {
-      e.kind = Event::kDone;
+    bool resume = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || done_; });
+      if (!queue_.empty()) {
+        e.kind = Event::kMessage;
+        e.message = std::move(queue_.front());
+        queue_.pop_front();
+        buffered_ -= e.message.size();
+        resume = paused_ && buffered_ < max_buffered_ && !done_;
+        if (resume) paused_ = false;
+      } else if (done_) {
+        e.kind = Event::kDone;
+      }
     }
+    if (resume) StartRead(&reply_);
     return e;
   }
 
   grpc::Status status() {
     std::lock_guard<std::mutex> lock(mu_);
-    if (overflowed_) {
-      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("the browser stopped reading and the call's replies passed ",
-                                       max_buffered_, " bytes: eprof-web cancelled the call"));
-    }
     return status_;
   }
   std::multimap<std::string, std::string> trailers() {
@@ -172,7 +179,7 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
   std::condition_variable cv_;
   std::deque<std::string> queue_;
   size_t buffered_ = 0;
-  bool overflowed_ = false;
+  bool paused_ = false;  // no read in flight: the browser has max_buffered_ bytes to take
   bool done_ = false;
   grpc::Status status_;
   std::multimap<std::string, std::string> trailers_;
@@ -239,14 +246,22 @@ class Gateway::Impl {
           " (in use, or not an address of this machine): choose another with --port"));
     }
     port_ = port;
+    const std::string listen = options_.listen_address.find(':') != std::string::npos &&
+                                       options_.listen_address[0] != '['
+                                   ? absl::StrCat("[", options_.listen_address, "]")
+                                   : options_.listen_address;  // as browsers write IPv6 hosts
     for (const std::string& host : {std::string("127.0.0.1"), std::string("localhost"),
-                                    std::string("[::1]"), options_.listen_address}) {
+                                    std::string("[::1]"), listen}) {
       const std::string h = absl::AsciiStrToLower(host);
       allowed_hosts_.insert(absl::StrCat(h, ":", port_));
       allowed_origins_.insert(absl::StrCat("http://", h, ":", port_));
     }
     for (const std::string& o : options_.allowed_origins) allowed_origins_.insert(o);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // Stop() is a no-op until the server runs: do not return before it does.
+    for (int i = 0; i < 500 && !server_.is_running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     return absl::OkStatus();
   }
 
@@ -269,6 +284,8 @@ class Gateway::Impl {
   static void Refuse(const httplib::Request& req, httplib::Response& res, int http_status,
                      int grpc_code, const std::string& message) {
     res.status = http_status;
+    // Its body was not read: on a kept-alive connection it would be taken for the next request.
+    if (req.method == "POST") res.set_header("Connection", "close");
     absl::StatusOr<WebContentType> type = ParseContentType(req.get_header_value("Content-Type"));
     if (req.method == "POST" && type.ok()) {
       res.set_header("grpc-status", std::to_string(grpc_code));
@@ -291,7 +308,7 @@ class Gateway::Impl {
     const std::string query_token = req.get_param_value("token");
     const bool by_query = !query_token.empty() && ConstantTimeEquals(query_token, options_.token);
     const bool by_cookie =
-        ConstantTimeEquals(CookieValue(req.get_header_value("Cookie"), kCookieName), options_.token);
+        ConstantTimeEquals(CookieValue(req.get_header_value("Cookie"), CookieName(port_)), options_.token);
     const bool by_header = ConstantTimeEquals(req.get_header_value("x-eprof-token"), options_.token);
     if (!by_query && !by_cookie && !by_header) {
       Refuse(req, res, 401, grpc::StatusCode::UNAUTHENTICATED,
@@ -308,7 +325,7 @@ class Gateway::Impl {
     if (by_query && req.method == "GET") {
       // Exchange the URL's token for a cookie and drop it from the address bar.
       res.status = 303;
-      res.set_header("Set-Cookie", absl::StrCat(kCookieName, "=", options_.token,
+      res.set_header("Set-Cookie", absl::StrCat(CookieName(port_), "=", options_.token,
                                                 "; HttpOnly; SameSite=Strict; Path=/"));
       res.set_header("Location", req.path.empty() ? "/" : req.path);
       res.set_header("Cache-Control", "no-store");
@@ -355,19 +372,24 @@ class Gateway::Impl {
 
   // The channel to eprofd: made afresh (connect, check the server's uid) when there is none or
   // the last one failed, since a channel made from an fd never reconnects.
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel() {
-    std::lock_guard<std::mutex> lock(channel_mu_);
-    if (channel_ != nullptr) {
-      grpc_connectivity_state state = channel_->GetState(false);
-      if (state != GRPC_CHANNEL_TRANSIENT_FAILURE && state != GRPC_CHANNEL_SHUTDOWN) return channel_;
-      channel_.reset();
+  // `*reused`: the channel served earlier calls (a failure may mean eprofd restarted since).
+  // (A channel made from an fd is not a client channel: GetState cannot tell its health, so it
+  // is kept until a call on it fails UNAVAILABLE.)
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(bool* reused) {
+    {
+      std::lock_guard<std::mutex> lock(channel_mu_);
+      *reused = channel_ != nullptr;
+      if (channel_ != nullptr) return channel_;
     }
+    // Connected outside the lock: one slow connect must not hold up every other call.
     absl::StatusOr<int> fd =
         ConnectToTrustedServer(options_.daemon_socket, options_.daemon_socket_is_default);
     if (!fd.ok()) return fd.status();
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(-1);
-    channel_ = grpc::CreateCustomInsecureChannelFromFd("eprofd", *fd, args);
+    std::shared_ptr<grpc::Channel> made = grpc::CreateCustomInsecureChannelFromFd("eprofd", *fd, args);
+    std::lock_guard<std::mutex> lock(channel_mu_);
+    if (channel_ == nullptr) channel_ = made;
     return channel_;
   }
   void ForgetChannel(const std::shared_ptr<grpc::Channel>& failed) {
@@ -401,47 +423,67 @@ class Gateway::Impl {
       res.set_content(std::string(message.status().message()) + "\n", "text/plain");
       return;
     }
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = Channel();
-    if (!channel.ok()) {
-      TrailersOnly(res, content_type,
-                   absl::IsPermissionDenied(channel.status()) ? grpc::StatusCode::PERMISSION_DENIED
-                                                              : grpc::StatusCode::UNAVAILABLE,
-                   absl::StrCat("eprof-web cannot reach eprofd at ", options_.daemon_socket, " (",
-                                channel.status().message(),
-                                "): start it with `eprofd` (or deploy/quickstart.sh); eprof-web "
-                                "connects again by itself"));
-      return;
-    }
-    auto call = std::make_shared<ProxyCall>(options_.max_stream_buffer_bytes);
-    grpc::ClientContext& ctx = call->context();
     std::multimap<std::string, std::string> headers(req.headers.begin(), req.headers.end());
-    for (const auto& [k, v] : ForwardableMetadata(headers)) ctx.AddMetadata(k, v);
-    if (std::optional<std::chrono::nanoseconds> timeout =
-            ParseGrpcTimeout(req.get_header_value("grpc-timeout"))) {
-      ctx.set_deadline(std::chrono::system_clock::now() + *timeout);
-    }
-    grpc::GenericStub stub(*channel);
-    {
-      std::lock_guard<std::mutex> lock(calls_mu_);
-      if (stopped_) {
-        TrailersOnly(res, content_type, grpc::StatusCode::UNAVAILABLE, "eprof-web is shutting down");
+    const std::vector<std::pair<std::string, std::string>> metadata = ForwardableMetadata(headers);
+    const std::optional<std::chrono::nanoseconds> timeout =
+        ParseGrpcTimeout(req.get_header_value("grpc-timeout"));
+    std::shared_ptr<ProxyCall> call;
+    std::shared_ptr<grpc::Channel> used;
+    ProxyCall::Event first;
+    // Twice at most: a call that fails UNAVAILABLE before anything on a channel that served
+    // earlier calls found eprofd restarted; it is made again on a new connection.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      bool reused = false;
+      absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = Channel(&reused);
+      if (!channel.ok()) {
+        TrailersOnly(res, content_type,
+                     absl::IsPermissionDenied(channel.status()) ? grpc::StatusCode::PERMISSION_DENIED
+                                                                : grpc::StatusCode::UNAVAILABLE,
+                     absl::StrCat("eprof-web cannot reach eprofd at ", options_.daemon_socket, " (",
+                                  channel.status().message(),
+                                  "): start it with `eprofd` (or deploy/quickstart.sh); eprof-web "
+                                  "connects again by itself"));
         return;
       }
-      calls_.insert(call.get());
-    }
-    call->Start(call, &stub, req.path, *message);
-
-    // The first event decides the response's form: an error before any message is a
-    // trailers-only reply (status in the headers, no body); otherwise the messages stream.
-    ProxyCall::Event first;
-    while ((first = call->Next(std::chrono::milliseconds(200))).kind == ProxyCall::Event::kNothingYet) {
+      used = *channel;
+      call = std::make_shared<ProxyCall>(options_.max_stream_buffer_bytes);
+      grpc::ClientContext& ctx = call->context();
+      for (const auto& [k, v] : metadata) ctx.AddMetadata(k, v);
+      if (timeout) ctx.set_deadline(std::chrono::system_clock::now() + *timeout);
+      grpc::GenericStub stub(used);
+      {
+        std::lock_guard<std::mutex> lock(calls_mu_);
+        if (stopped_) {
+          TrailersOnly(res, content_type, grpc::StatusCode::UNAVAILABLE, "eprof-web is shutting down");
+          return;
+        }
+        calls_.insert(call.get());
+      }
+      call->Start(call, &stub, req.path, *message);
+      // The first event, for at most a second, decides the response's form: an error before any
+      // message is a trailers-only reply (status in the headers, no body); otherwise the
+      // messages stream. A call quiet for longer streams anyway, so that a browser leaving is
+      // noticed (the provider can tell; this thread cannot).
+      first = call->Next(std::chrono::milliseconds(1000));
+      if (first.kind == ProxyCall::Event::kDone &&
+          call->status().error_code() == grpc::StatusCode::UNAVAILABLE) {
+        Unregister(call.get());
+        ForgetChannel(used);
+        if (reused && attempt == 0) continue;
+      }
+      break;
     }
     if (first.kind == ProxyCall::Event::kDone) {
       Unregister(call.get());
       const grpc::Status status = call->status();
-      if (status.error_code() == grpc::StatusCode::UNAVAILABLE) ForgetChannel(*channel);
       if (!status.ok()) {
-        TrailersOnly(res, content_type, status.error_code(), status.error_message());
+        TrailersOnly(res, content_type, status.error_code(),
+                     status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+                             status.error_message().empty()
+                         ? absl::StrCat("eprofd at ", options_.daemon_socket,
+                                        " went away: start it with `eprofd` (or "
+                                        "deploy/quickstart.sh); eprof-web connects again by itself")
+                         : status.error_message());
         for (const auto& [k, v] : call->trailers()) {
           if (!absl::StartsWith(k, "grpc-")) res.set_header(k, MetadataValue(k, v));
         }
@@ -455,29 +497,31 @@ class Gateway::Impl {
     for (const auto& [k, v] : call->initial_metadata()) {
       if (!absl::StartsWith(k, "grpc-") && k != "content-type") res.set_header(k, MetadataValue(k, v));
     }
-    auto pending = std::make_shared<std::string>(DataFrame(first.message, text_out));
-    std::shared_ptr<grpc::Channel> used = *channel;
+    // The first message, if one came within the second (else the call is still quiet).
+    auto pending = std::make_shared<std::string>(
+        first.kind == ProxyCall::Event::kMessage ? DataFrame(first.message, text_out) : "");
     res.set_chunked_content_provider(
         content_type,
         [this, call, pending, text_out, used](size_t, httplib::DataSink& sink) {
-          if (!pending->empty()) {
-            const bool ok = sink.write(pending->data(), pending->size());
-            pending->clear();
-            if (!ok) {
-              call->context().TryCancel();  // the browser went away: cancel the call at once
-              return false;
-            }
-            return true;
-          }
+          // Writes what is there; on the call's end, every queued frame and the trailer in this
+          // one provider call (httplib may stop calling between calls once it shuts down).
+          std::chrono::milliseconds wait(250);
           for (;;) {
-            ProxyCall::Event e = call->Next(std::chrono::milliseconds(250));
+            ProxyCall::Event e;
+            if (!pending->empty()) {
+              e.kind = ProxyCall::Event::kMessage;
+            } else {
+              e = call->Next(wait);
+            }
             if (e.kind == ProxyCall::Event::kMessage) {
-              const std::string frame = DataFrame(e.message, text_out);
+              const std::string frame = pending->empty() ? DataFrame(e.message, text_out) : *pending;
+              pending->clear();
               if (!sink.write(frame.data(), frame.size())) {
-                call->context().TryCancel();
+                call->context().TryCancel();  // the browser went away: cancel the call at once
                 return false;
               }
-              return true;
+              wait = std::chrono::milliseconds(0);  // drain what else is queued, then return
+              continue;
             }
             if (e.kind == ProxyCall::Event::kDone) {
               const grpc::Status status = call->status();
@@ -488,7 +532,8 @@ class Gateway::Impl {
               sink.done();
               return true;
             }
-            if (!sink.is_writable()) {  // nothing to send, and the browser is gone
+            if (wait.count() == 0) return true;  // wrote what was queued; more comes later
+            if (!sink.is_writable()) {           // nothing to send, and the browser is gone
               call->context().TryCancel();
               return false;
             }

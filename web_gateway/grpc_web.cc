@@ -1,5 +1,6 @@
 #include "web_gateway/grpc_web.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <set>
 
@@ -203,10 +204,12 @@ std::optional<std::chrono::nanoseconds> ParseGrpcTimeout(absl::string_view value
     if (c < '0' || c > '9') return std::nullopt;
     n = n * 10 + (c - '0');
   }
+  // Clamped to 100 days: 99999999H in nanoseconds would overflow.
+  constexpr int64_t kMaxSeconds = 100LL * 24 * 3600;
   switch (unit) {
-    case 'H': return std::chrono::hours(n);
-    case 'M': return std::chrono::minutes(n);
-    case 'S': return std::chrono::seconds(n);
+    case 'H': return std::chrono::seconds(std::min<int64_t>(n, kMaxSeconds / 3600) * 3600);
+    case 'M': return std::chrono::seconds(std::min<int64_t>(n, kMaxSeconds / 60) * 60);
+    case 'S': return std::chrono::seconds(std::min<int64_t>(n, kMaxSeconds));
     case 'm': return std::chrono::milliseconds(n);
     case 'u': return std::chrono::microseconds(n);
     case 'n': return std::chrono::nanoseconds(n);

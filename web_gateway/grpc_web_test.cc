@@ -108,6 +108,7 @@ TEST(GrpcWebTest, GrpcTimeout) {
   EXPECT_EQ(ParseGrpcTimeout("2S"), std::chrono::seconds(2));
   EXPECT_EQ(ParseGrpcTimeout("1H"), std::chrono::hours(1));
   EXPECT_EQ(ParseGrpcTimeout("99999999n"), std::chrono::nanoseconds(99999999));
+  EXPECT_EQ(ParseGrpcTimeout("99999999H"), std::chrono::hours(2400)) << "clamped to 100 days";
   for (const char* bad : {"", "m", "10", "123456789m", "1.5S", "-1S", "10x"}) {
     EXPECT_EQ(ParseGrpcTimeout(bad), std::nullopt) << bad;
   }

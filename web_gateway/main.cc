@@ -3,6 +3,7 @@
 //
 //   eprof-web                      # prints http://127.0.0.1:8765/?token=...
 //   eprof-web --help
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,7 +22,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/notification.h"
 #include "common/logging.h"
 #include "common/paths.h"
 #include "common/process_init.h"
@@ -50,11 +50,6 @@ ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 
 namespace {
 
-absl::Notification* g_stop = nullptr;
-void OnSignal(int) {
-  if (g_stop != nullptr && !g_stop->HasBeenNotified()) g_stop->Notify();
-}
-
 // The token from `path`, which must be the user's own and closed to others.
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   struct stat st;
@@ -78,6 +73,13 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
 }
 
 int Main() {
+  // SIGTERM and SIGINT are taken with sigwait below: blocked here, before any thread starts,
+  // so that every thread inherits the mask and no handler runs in the middle of a lock.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   eprof::InitProcess("eprof-web");
   absl::StatusOr<eprof::LogLevel> level = eprof::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
   if (!level.ok()) {
@@ -136,15 +138,9 @@ int Main() {
   EPROF_LOG(INFO) << "eprof-web serving on " << host << ":" << (*gateway)->port()
                   << ", eprofd at " << options.daemon_socket;
 
-  absl::Notification stop;
-  g_stop = &stop;
-  struct sigaction sa = {};
-  sa.sa_handler = OnSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGTERM, &sa, nullptr);
-  sigaction(SIGINT, &sa, nullptr);
   signal(SIGPIPE, SIG_IGN);
-  stop.WaitForNotification();
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
   EPROF_LOG(INFO) << "stopping: ending the calls in progress";
   (*gateway)->Stop();
   EPROF_LOG(INFO) << "stopped";
