@@ -341,8 +341,8 @@ void GemvPool::WorkerLoop(int index, uint32_t seen) {
     const uint64_t t = ticket_.load(std::memory_order_acquire);
     const Job job = job_.Load();
     if (index < job.parts) RunChunks(static_cast<uint32_t>(TicketTag(t)), job, /*caller=*/false);
+    MaybeYield(&yielded_ns);  // still counted active: Quiesce() also waits for this yield
     active_.fetch_sub(1, std::memory_order_release);
-    MaybeYield(&yielded_ns);
   }
 }
 

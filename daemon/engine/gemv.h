@@ -99,8 +99,8 @@ class GemvPool {
   // No job will come for a while (a forward pass has ended): the workers go to sleep now rather
   // than spin. The next Run() wakes them. Cheap (one store); any thread.
   void Park() { park_.store(true, std::memory_order_release); }
-  // Returns once no worker is inside a job: a worker preempted mid-chunk, whose chunk the
-  // caller took over, may still be reading that job's weights. Call before freeing weights the
+  // Returns once no worker is inside a job (or the yield that follows it): a worker preempted
+  // mid-chunk, whose chunk the caller took over, may still be reading that job's weights. Call before freeing weights the
   // pool has been given (Model's destructor).
   void Quiesce();
 

@@ -125,6 +125,10 @@ TEST(GemvPool, YieldsTheCoreAtTheSetIntervalOnly) {
   ExpectNear(y, c, /*bias=*/true, 512);
 
   pool.SetYieldEvery(int64_t{3600} * 1'000'000'000);  // an hour: no thread yields again
+  // A worker still finishing its last job may yield once more after Run() returned, at the
+  // interval it read before the change: count from when every worker is done (Quiesce waits
+  // for that yield too).
+  pool.Quiesce();
   const uint64_t before = pool.yields();
   for (int i = 0; i < 20; ++i) pool.Run(c.w.data(), c.x.data(), nullptr, y.data(), 1024, 512);
   EXPECT_EQ(pool.yields(), before);
