@@ -38,6 +38,7 @@
 #include "daemon/profiler/interrupted_runs.h"
 #include "power_helper/sensors/estimate_sensor.h"
 #include "daemon/power/power_client.h"
+#include "daemon/service/metrics.h"
 #include "daemon/service/profiler_service.h"
 #include "daemon/service/run_manager.h"
 #include "daemon/store/run_store.h"
@@ -106,6 +107,10 @@ ABSL_FLAG(int32_t, profile_batch_ms, 100,
           "live view cannot tell 100 ms. Watch streams always send each event at once.");
 ABSL_FLAG(double, grid_intensity, 400.0,
           "Carbon intensity of the electricity used, g CO2e per kWh, for the carbon estimate.");
+ABSL_FLAG(int32_t, metrics_port, 0,
+          "Serve Prometheus metrics on 127.0.0.1:PORT/metrics (1-65535; 0, the default: off): "
+          "energy, tokens and runs of finished runs, current power, the helper's state, the "
+          "queue.");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
 
 namespace eprof::daemon {
@@ -235,6 +240,28 @@ int Main() {
     }
   }
 
+  const int32_t metrics_port = absl::GetFlag(FLAGS_metrics_port);
+  if (metrics_port < 0 || metrics_port > 65535) {
+    EPROF_LOG(ERROR) << "--metrics-port " << metrics_port << " is outside 0-65535 (0 = off)";
+    return 2;
+  }
+  RunManager* manager_ptr = nullptr;  // set below; read by the metrics' gauges at scrapes
+  std::unique_ptr<DaemonMetrics> metrics;
+  if (metrics_port > 0) {
+    MetricsOptions mo;
+    mo.port = metrics_port;
+    mo.power = power;
+    mo.queue_length = [&manager_ptr] { return manager_ptr ? manager_ptr->queued() : size_t{0}; };
+    mo.run_in_progress = [&manager_ptr] { return manager_ptr && manager_ptr->current() != nullptr; };
+    absl::StatusOr<std::unique_ptr<DaemonMetrics>> m = DaemonMetrics::Start(mo);
+    if (!m.ok()) {
+      EPROF_LOG(ERROR) << m.status().message();
+      return 1;
+    }
+    metrics = std::move(*m);
+    EPROF_LOG(INFO) << "Prometheus metrics on http://127.0.0.1:" << metrics->port() << "/metrics";
+  }
+
   EngineBackend backend(absl::GetFlag(FLAGS_device),
                         InferenceScheduling{.nice = inference_nice,
                                             .yield_every_us = inference_yield_us});
@@ -245,7 +272,19 @@ int Main() {
   manager_options.default_device = absl::GetFlag(FLAGS_device);
   manager_options.run.grid_intensity_g_per_kwh = absl::GetFlag(FLAGS_grid_intensity);
   manager_options.run.default_power_interval_ms = power_options.interval_ms;
+  if (metrics != nullptr) {
+    store::RunStore* run_store = store->get();
+    manager_options.on_run_finished = [&metrics, run_store](const v1::RunSummary& summary) {
+      v1::RunParts parts;
+      parts.set_phases(true);
+      absl::StatusOr<v1::GetRunResponse> run = run_store->GetRun(summary.run_id(), parts);
+      std::vector<v1::PhaseRecord> phases;
+      if (run.ok()) phases.assign(run->phases().begin(), run->phases().end());
+      metrics->RecordRun(summary, phases);
+    };
+  }
   RunManager manager(manager_options, &backend, &catalog, store->get(), power);
+  manager_ptr = &manager;
 
   ProfilerServiceOptions service_options;
   service_options.power_socket = power_options.socket_path;

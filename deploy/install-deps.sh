@@ -23,11 +23,12 @@ DEBIAN_PACKAGES=(
   libcpp-httplib-dev # the web gateway's HTTP server
   libtorch-dev       # the inference engine
   libopenblas0-pthread   # libtorch's BLAS: without it Debian's libtorch uses the ~25x slower reference BLAS
-  nodejs npm         # tokenizer parity harness and the dashboard
+  nodejs npm         # tokenizer parity harness, the browser clients' tests and the dashboard
+  prometheus         # the real Prometheus server the metrics test scrapes eprofd with
 )
 
 BREW_PACKAGES=(cmake ninja ccache pkg-config grpc protobuf abseil sqlite tinyxml2 googletest
-  google-benchmark nlohmann-json pcre2 icu4c prometheus-cpp cpp-httplib pytorch node)
+  google-benchmark nlohmann-json pcre2 icu4c prometheus-cpp cpp-httplib pytorch node prometheus)
 
 say() { printf 'install-deps: %s\n' "$*" >&2; }
 

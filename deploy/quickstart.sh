@@ -12,7 +12,7 @@
 #   data        $XDG_DATA_HOME/eprof (~/.local/share/eprof): models/demo, eprof.db
 #   runtime     eprofd's own socket directory ($XDG_RUNTIME_DIR/eprof, else $TMPDIR/eprof-$UID,
 #               made 0700): the sockets, and quickstart-*.log / quickstart-*.pid per process
-#   web port    $EPROF_WEB_PORT (8765)
+#   web port    $EPROF_WEB_PORT (8765); eprofd's Prometheus metrics: $EPROF_METRICS_PORT (9464)
 # Without root the helper reads the best power source this user can, and the labelled CPU
 # estimate where there is none (a VM, a laptop without readable RAPL): it says which.
 set -euo pipefail
@@ -27,6 +27,7 @@ else
   runtime=${tmp%/}/eprof-$(id -u)
 fi
 port=${EPROF_WEB_PORT:-8765}
+metrics_port=${EPROF_METRICS_PORT:-9464}
 B=$build/bin
 names=(helper eprofd web)
 
@@ -147,13 +148,17 @@ if [ -z "$(running_pid helper)" ]; then
   wait_for "$runtime/power.sock" helper
 fi
 source_line=$(grep -h "sampling every\|listening on\|source" "$(logfile helper)" 2>/dev/null | grep -o "source [a-z]*" | head -1 | cut -d" " -f2 || true)
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 if [ -z "$(running_pid eprofd)" ]; then
+  if port_taken "$metrics_port"; then
+    fail "port $metrics_port (eprofd's metrics) is taken by another program: set EPROF_METRICS_PORT to a free port and run again"
+  fi
   start_one eprofd "$B/eprofd" --model-root "$data/models" --db "$data/eprof.db" \
-    --power-socket "$runtime/power.sock"
+    --power-socket "$runtime/power.sock" --metrics-port "$metrics_port"
   wait_for "$runtime/eprofd.sock" eprofd
 fi
 if [ -z "$(running_pid web)" ]; then
-  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  if port_taken "$port"; then
     fail "port $port is taken by another program: set EPROF_WEB_PORT to a free port and run again"
   fi
   dashboard=()
@@ -178,5 +183,6 @@ else
   say "power source: ${source_line:-see $(logfile helper)}"
 fi
 say "dashboard: $url"
+say "metrics:   http://127.0.0.1:$metrics_port/metrics (for Prometheus)"
 say "try next:  $B/eprofctl runs list    $B/eprofctl status    $B/eprofctl profile --help"
 say "stop with: deploy/quickstart.sh stop"

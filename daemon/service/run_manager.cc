@@ -295,6 +295,7 @@ void RunManager::Execute(const std::shared_ptr<RunHandle>& run) {
   deps.clock = clock_;
   run->result = ExecuteProfileRun(in, deps, options_.run);
   run->status = run->result.summary.status();
+  if (options_.on_run_finished) options_.on_run_finished(run->result.summary);
   EPROF_LOG(INFO) << "run " << run->run_id << " "
                   << v1::RunStatus_Name(run->result.summary.status()) << ": "
                   << run->result.summary.output_tokens() << " tokens"

@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <list>
 #include <memory>
 #include <string>
@@ -51,6 +52,9 @@ struct RunManagerOptions {
   // Device used when a request names none ("" = the backend's default).
   std::string default_device;
   ProfileRunConfig run;
+  // Called on the inference thread with the summary of each run that executed, once it ended
+  // (metrics); may be empty.
+  std::function<void(const v1::RunSummary&)> on_run_finished;
 };
 
 // One accepted run.

@@ -9,13 +9,14 @@ build=$(cd "${1:?usage: quickstart.sh BUILD_DIR}" && pwd)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 home=$(mktemp -d /tmp/eprof-qs-XXXXXX)
 port=$((20000 + RANDOM % 20000))
+metrics_port=$((port + 1))
 passed=0
 failed=0
 check() {  # NAME COMMAND...
   if "${@:2}"; then passed=$((passed + 1)); echo "ok   $1"; else failed=$((failed + 1)); echo "FAIL $1"; fi
 }
 qs() {
-  env HOME="$home" XDG_DATA_HOME="$home/data" XDG_RUNTIME_DIR="$home/run" EPROF_WEB_PORT="$port" \
+  env HOME="$home" XDG_DATA_HOME="$home/data" XDG_RUNTIME_DIR="$home/run" EPROF_WEB_PORT="$port" EPROF_METRICS_PORT="$metrics_port" \
     EPROF_BUILD_DIR="$build" "$root/deploy/quickstart.sh" "$@"
 }
 mkdir -p "$home/run" && chmod 700 "$home/run"
@@ -40,6 +41,12 @@ opens() {
 check "the printed URL opens the dashboard (HTTP 200)" opens
 pids=$(cat "$home/run/eprof/"quickstart-*.pid 2>/dev/null)
 check "three processes run" test "$(echo $pids | wc -w)" -eq 3
+metrics_up() {
+  node -e 'fetch(process.argv[1]).then(async (r) => process.exit(r.status === 200 &&
+      (await r.text()).includes("eprof_runs_total{outcome=\"completed\"} 1") ? 0 : 1)).catch(() => process.exit(1))' \
+    "http://127.0.0.1:$metrics_port/metrics"
+}
+check "eprofd serves its metrics, the run counted" metrics_up
 
 qs >"$home/second.out" 2>&1
 rc=$?
