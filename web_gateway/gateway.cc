@@ -3,7 +3,10 @@
 #include <grpcpp/create_channel_posix.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -23,6 +26,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/logging.h"
+#include "common/random_id.h"
 #include "common/uds_client.h"
 #include "web_gateway/grpc_web.h"
 #include "web_gateway/status_page.h"
@@ -75,12 +79,14 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
 
   grpc::ClientContext& context() { return context_; }
 
-  void Start(const std::shared_ptr<ProxyCall>& self, grpc::GenericStub* stub,
+  // Starts the call on `channel`; the call keeps its stub (and so the channel) until it ends.
+  void Start(const std::shared_ptr<ProxyCall>& self, std::shared_ptr<grpc::Channel> channel,
              const std::string& method, const std::string& request) {
     self_ = self;
+    stub_ = std::make_unique<grpc::GenericStub>(std::move(channel));
     grpc::Slice slice(request);
     request_ = grpc::ByteBuffer(&slice, 1);
-    stub->PrepareBidiStreamingCall(&context_, method, grpc::StubOptions(), this);
+    stub_->PrepareBidiStreamingCall(&context_, method, grpc::StubOptions(), this);
     StartWriteLast(&request_, grpc::WriteOptions());
     StartRead(&reply_);
     StartCall();
@@ -170,6 +176,7 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
 
  private:
   const size_t max_buffered_;
+  std::unique_ptr<grpc::GenericStub> stub_;  // declared before context_: destroyed after it
   grpc::ClientContext context_;
   grpc::ByteBuffer request_;
   grpc::ByteBuffer reply_;
@@ -186,14 +193,27 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
   std::multimap<std::string, std::string> initial_;
 };
 
+// cpp-httplib listens with a backlog of 5, compiled into Debian's library: twenty tabs
+// connecting at once on a busy machine overflowed it, and the kernel reset the connections it
+// had no room for. listen(2) again on the bound socket raises the backlog (Linux and macOS).
+void RaiseListenBacklog(int port) {
+  for (int fd = 0; fd < 4096; ++fd) {
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+    sockaddr_storage addr{};
+    socklen_t addr_len = sizeof addr;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &addr_len) != 0) continue;
+    int bound = -1;
+    if (addr.ss_family == AF_INET) bound = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6) bound = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    if (bound == port) ::listen(fd, 512);
+  }
+}
+
 }  // namespace
 
-std::string NewAccessToken() {
-  std::random_device rd;
-  std::string token;
-  for (int i = 0; i < 4; ++i) absl::StrAppend(&token, absl::StrFormat("%08x", rd()));
-  return token;
-}
+std::string NewAccessToken() { return RandomHex(16); }
 
 class Gateway::Impl {
  public:
@@ -246,6 +266,7 @@ class Gateway::Impl {
           " (in use, or not an address of this machine): choose another with --port"));
     }
     port_ = port;
+    RaiseListenBacklog(port_);
     const std::string listen = options_.listen_address.find(':') != std::string::npos &&
                                        options_.listen_address[0] != '['
                                    ? absl::StrCat("[", options_.listen_address, "]")
@@ -375,21 +396,19 @@ class Gateway::Impl {
   // `*reused`: the channel served earlier calls (a failure may mean eprofd restarted since).
   // (A channel made from an fd is not a client channel: GetState cannot tell its health, so it
   // is kept until a call on it fails UNAVAILABLE.)
+  // Made under the lock, so that calls arriving together share one new channel (making one
+  // each and dropping all but one, unused, tripped an assertion inside gRPC 1.51). The connect
+  // never blocks (uds_client.h), so the lock is held only briefly.
   absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(bool* reused) {
-    {
-      std::lock_guard<std::mutex> lock(channel_mu_);
-      *reused = channel_ != nullptr;
-      if (channel_ != nullptr) return channel_;
-    }
-    // Connected outside the lock: one slow connect must not hold up every other call.
+    std::lock_guard<std::mutex> lock(channel_mu_);
+    *reused = channel_ != nullptr;
+    if (channel_ != nullptr) return channel_;
     absl::StatusOr<int> fd =
         ConnectToTrustedServer(options_.daemon_socket, options_.daemon_socket_is_default);
     if (!fd.ok()) return fd.status();
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(-1);
-    std::shared_ptr<grpc::Channel> made = grpc::CreateCustomInsecureChannelFromFd("eprofd", *fd, args);
-    std::lock_guard<std::mutex> lock(channel_mu_);
-    if (channel_ == nullptr) channel_ = made;
+    channel_ = grpc::CreateCustomInsecureChannelFromFd("eprofd", *fd, args);
     return channel_;
   }
   void ForgetChannel(const std::shared_ptr<grpc::Channel>& failed) {
@@ -450,7 +469,6 @@ class Gateway::Impl {
       grpc::ClientContext& ctx = call->context();
       for (const auto& [k, v] : metadata) ctx.AddMetadata(k, v);
       if (timeout) ctx.set_deadline(std::chrono::system_clock::now() + *timeout);
-      grpc::GenericStub stub(used);
       {
         std::lock_guard<std::mutex> lock(calls_mu_);
         if (stopped_) {
@@ -459,7 +477,7 @@ class Gateway::Impl {
         }
         calls_.insert(call.get());
       }
-      call->Start(call, &stub, req.path, *message);
+      call->Start(call, used, req.path, *message);
       // The first event, for at most a second, decides the response's form: an error before any
       // message is a trailers-only reply (status in the headers, no body); otherwise the
       // messages stream. A call quiet for longer streams anyway, so that a browser leaving is

@@ -37,6 +37,7 @@ constexpr char kService[] = "/eprof.v1.ProfilerService/";
 
 struct WebReply {
   int http_status = 0;
+  httplib::Error error = httplib::Error::Success;
   httplib::Headers headers;
   std::vector<std::string> messages;
   std::multimap<std::string, std::string> trailers;
@@ -63,32 +64,10 @@ class GatewayTest : public ::testing::Test {
     ASSERT_TRUE(h_.Prepare());
     ASSERT_TRUE(h_.StartHelper());
     ASSERT_TRUE(h_.StartDaemon());
-    std::ofstream(h_.dir() / "token") << kToken << "\n";
-    fs::permissions(h_.dir() / "token", fs::perms::owner_read | fs::perms::owner_write);
-    StartGateway();
-  }
-  void TearDown() override {
-    gateway_.reset();
-    h_.Stop(/*keep=*/HasFailure());
-  }
-
-  void StartGateway() {
-    const fs::path log = h_.dir() / "web.log";
-    gateway_ = std::make_unique<Subprocess>(
-        std::vector<std::string>{DaemonHarness::Bin("eprof-web"), "--socket", h_.socket(),
-                                 "--port", "0", "--token-file", (h_.dir() / "token").string()},
-        log.string());
-    for (int i = 0; i < 200 && port_ == 0; ++i) {
-      std::ifstream in(log);
-      std::string line;
-      while (std::getline(in, line)) {
-        const size_t at = line.find("http://127.0.0.1:");
-        if (at != std::string::npos) port_ = std::stoi(line.substr(at + 17));
-      }
-      if (port_ == 0) absl::SleepFor(absl::Milliseconds(25));
-    }
+    port_ = h_.StartWeb(kToken);
     ASSERT_NE(port_, 0) << "eprof-web printed no URL";
   }
+  void TearDown() override { h_.Stop(/*keep=*/HasFailure()); }
 
   httplib::Headers Auth() const { return {{"x-eprof-token", kToken}}; }
 
@@ -129,6 +108,7 @@ class GatewayTest : public ::testing::Test {
     httplib::Response res;
     httplib::Error error;
     client.send(req, res, error);
+    reply.error = error;
     reply.http_status = res.status;
     reply.headers = res.headers;
     return reply;
@@ -145,7 +125,6 @@ class GatewayTest : public ::testing::Test {
   }
 
   DaemonHarness h_;
-  std::unique_ptr<Subprocess> gateway_;
   int port_ = 0;
 };
 
@@ -306,17 +285,22 @@ TEST_F(GatewayTest, EprofdRestartedUnderARunningGateway) {
 
 TEST_F(GatewayTest, TwentyStreamsAtOnce) {
   std::vector<std::thread> threads;
-  std::atomic<int> ok{0};
+  std::vector<WebReply> replies(20);
   for (int i = 0; i < 20; ++i) {
-    threads.emplace_back([&] {
+    threads.emplace_back([&, i] {
       v1::StreamPowerRequest req;
       req.set_interval_ms(10);
-      WebReply r = Call("StreamPower", req, false, {}, /*stop_after=*/5);
-      if (r.messages.size() >= 5) ok.fetch_add(1);
+      replies[i] = Call("StreamPower", req, false, {}, /*stop_after=*/5);
     });
   }
   for (auto& t : threads) t.join();
-  EXPECT_EQ(ok.load(), 20);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_GE(replies[i].messages.size(), 5u)
+        << "stream " << i << ": " << httplib::to_string(replies[i].error) << ", HTTP "
+        << replies[i].http_status << ", grpc-status "
+        << replies[i].grpc_status() << " " << replies[i].grpc_message() << ", "
+        << replies[i].raw.size() << " bytes";
+  }
   EXPECT_EQ(Call("GetStatus", v1::GetStatusRequest()).grpc_status(), 0) << "still serving";
 }
 
@@ -341,20 +325,7 @@ TEST(GatewayFilesTest, OnlyFilesInsideTheDashboardAreServed) {
   std::ofstream(ui / "assets" / "app.js") << "console.log(1)";
   std::ofstream(h.dir() / "secret.txt") << "secret";
   fs::create_symlink(h.dir() / "secret.txt", ui / "leak.txt");
-  std::ofstream(h.dir() / "token") << kToken << "\n";
-  fs::permissions(h.dir() / "token", fs::perms::owner_read | fs::perms::owner_write);
-  const fs::path log = h.dir() / "web.log";
-  Subprocess web({DaemonHarness::Bin("eprof-web"), "--socket", h.socket(), "--port", "0",
-                  "--token-file", (h.dir() / "token").string(), "--dashboard-dir", ui.string()},
-                 log.string());
-  int port = 0;
-  for (int i = 0; i < 200 && port == 0; ++i) {
-    std::ifstream in(log);
-    for (std::string line; std::getline(in, line);) {
-      if (size_t at = line.find("http://127.0.0.1:"); at != std::string::npos) port = std::stoi(line.substr(at + 17));
-    }
-    if (port == 0) absl::SleepFor(absl::Milliseconds(25));
-  }
+  const int port = h.StartWeb(kToken, {"--dashboard-dir", ui.string()});
   ASSERT_NE(port, 0);
   httplib::Client client("127.0.0.1", port);
   const httplib::Headers auth = {{"x-eprof-token", kToken}};
@@ -385,8 +356,8 @@ TEST_F(GatewayTest, SigtermEndsOpenStreamsAndExits) {
   });
   absl::SleepFor(absl::Milliseconds(500));
   const absl::Time t0 = absl::Now();
-  ::kill(gateway_->pid(), SIGTERM);
-  const int status = gateway_->Wait();
+  ::kill(h_.web()->pid(), SIGTERM);
+  const int status = h_.web()->Wait();
   client.join();
   EXPECT_LT(absl::Now() - t0, absl::Seconds(5));
   ASSERT_TRUE(WIFEXITED(status));
