@@ -131,44 +131,64 @@ std::string Table(const std::vector<std::vector<std::string>>& rows, const std::
   return out;
 }
 
+namespace {
+
+// The length of the valid UTF-8 character at b[0..n) and its code point, or 0 when the bytes
+// there are not one.
+size_t Utf8Char(const unsigned char* b, size_t n, uint32_t* cp) {
+  const unsigned char c = b[0];
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
+  const size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+  if (len == 0 || len > n) return 0;
+  uint32_t v = len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+  for (size_t k = 1; k < len; ++k) {
+    if ((b[k] & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (b[k] & 0x3F);
+  }
+  if ((len == 3 && v < 0x800) || (len == 4 && (v < 0x10000 || v > 0x10FFFF)) ||
+      (v >= 0xD800 && v <= 0xDFFF)) {
+    return 0;
+  }
+  *cp = v;
+  return len;
+}
+
+}  // namespace
+
+size_t FirstInvalidUtf8(const std::string& text) {
+  const auto* b = reinterpret_cast<const unsigned char*>(text.data());
+  uint32_t cp;
+  for (size_t i = 0; i < text.size();) {
+    const size_t len = Utf8Char(b + i, text.size() - i, &cp);
+    if (len == 0) return i;
+    i += len;
+  }
+  return std::string::npos;
+}
+
 std::string TerminalSafe(const std::string& text) {
   std::string out;
   out.reserve(text.size());
   const auto* b = reinterpret_cast<const unsigned char*>(text.data());
-  const size_t n = text.size();
-  for (size_t i = 0; i < n;) {
-    const unsigned char c = b[i];
-    if (c < 0x80) {
-      if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
-        absl::StrAppend(&out, absl::StrFormat("\\x%02x", c));
-      } else {
-        out.push_back(static_cast<char>(c));
-      }
+  for (size_t i = 0; i < text.size();) {
+    uint32_t cp = 0;
+    const size_t len = Utf8Char(b + i, text.size() - i, &cp);
+    if (len == 0) {  // not UTF-8
+      absl::StrAppend(&out, absl::StrFormat("\\x%02x", b[i]));
       ++i;
-      continue;
-    }
-    // A UTF-8 sequence: its length from the lead byte, then continuation bytes, no overlong
-    // forms, no surrogates, at most U+10FFFF.
-    size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? (c <= 0xEF ? 3 : 0) : c >= 0xC2 ? 2 : 0;
-    uint32_t cp = len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
-    bool valid = len > 0 && i + len <= n;
-    for (size_t k = 1; valid && k < len; ++k) {
-      valid = (b[i + k] & 0xC0) == 0x80;
-      cp = (cp << 6) | (b[i + k] & 0x3F);
-    }
-    valid = valid && !(len == 3 && cp < 0x800) && !(len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) &&
-            !(cp >= 0xD800 && cp <= 0xDFFF);
-    if (!valid) {
-      absl::StrAppend(&out, absl::StrFormat("\\x%02x", c));
-      ++i;
-      continue;
-    }
-    if (cp >= 0x80 && cp <= 0x9F) {
+    } else if ((cp < 0x20 && cp != '\n' && cp != '\t') || cp == 0x7f) {
+      absl::StrAppend(&out, absl::StrFormat("\\x%02x", cp));
+      i += len;
+    } else if (cp >= 0x80 && cp <= 0x9F) {
       absl::StrAppend(&out, absl::StrFormat("\\u%04x", cp));  // C1 controls (CSI is U+009B)
+      i += len;
     } else {
       out.append(text, i, len);
+      i += len;
     }
-    i += len;
   }
   return out;
 }

@@ -33,6 +33,11 @@ std::string Table(const std::vector<std::vector<std::string>>& rows, const std::
 // the exact text instead.
 std::string TerminalSafe(const std::string& text);
 
+// Offset of the first byte of `text` that does not start a valid UTF-8 character (overlong
+// forms, surrogates and values past U+10FFFF are invalid), or std::string::npos when it is all
+// valid.
+size_t FirstInvalidUtf8(const std::string& text);
+
 // Parses a detail level name; false when unknown.
 bool ParseDetail(const std::string& name, v1::DetailLevel* out);
 

@@ -24,5 +24,13 @@ TEST(TerminalSafeTest, BytesThatAreNotUtf8AreEscaped) {
   EXPECT_EQ(TerminalSafe("\xED\xA0\x80"), "\\xed\\xa0\\x80") << "surrogate";
 }
 
+TEST(FirstInvalidUtf8Test, FindsTheFirstByteThatIsNotUtf8) {
+  EXPECT_EQ(FirstInvalidUtf8("café €, 能量 🔋"), std::string::npos);
+  EXPECT_EQ(FirstInvalidUtf8("caf\xe9"), 3u);
+  EXPECT_EQ(FirstInvalidUtf8("ok\xC0\x80"), 2u) << "overlong";
+  EXPECT_EQ(FirstInvalidUtf8("\xED\xA0\x80"), 0u) << "surrogate";
+  EXPECT_EQ(FirstInvalidUtf8("ab\xF0\x9F"), 2u) << "truncated";
+}
+
 }  // namespace
 }  // namespace eprof::cli

@@ -20,6 +20,7 @@
 #include "client_cli/commands.h"
 #include "client_cli/format.h"
 #include "client_cli/summary_view.h"
+#include "common/api_limits.h"
 #include "common/clock.h"
 
 namespace eprof::cli {
@@ -156,31 +157,6 @@ class LiveView {
 
 bool ParseUint(const std::string& s, uint32_t* out) { return absl::SimpleAtoi(s, out); }
 
-// The largest prompt eprofd takes (profiler.proto, ProfileRequest.prompt), bytes.
-constexpr size_t kMaxPromptBytes = 1 << 20;
-
-// Offset of the first byte of `s` that does not start or continue a valid UTF-8 character, or
-// npos when it is all valid.
-size_t FirstInvalidUtf8(const std::string& s) {
-  const auto* b = reinterpret_cast<const unsigned char*>(s.data());
-  for (size_t i = 0; i < s.size();) {
-    const unsigned char c = b[i];
-    size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return i;
-    uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
-    for (size_t k = 1; k < len; ++k) {
-      if ((b[i + k] & 0xC0) != 0x80) return i;
-      cp = (cp << 6) | (b[i + k] & 0x3F);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return i;
-    }
-    i += len;
-  }
-  return std::string::npos;
-}
 
 }  // namespace
 

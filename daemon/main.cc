@@ -18,15 +18,13 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
+#include "common/flags_main.h"
 #include "common/logging.h"
 #include "common/paths.h"
 #include "common/process_init.h"
@@ -349,28 +347,11 @@ int Main() {
 }  // namespace eprof::daemon
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  eprof::ParseCommandLineWithDashes(
+      argc, argv,
       "eprofd: the eprof daemon. Runs profiled LLM generations and serves their energy "
       "figures.\n\nUsage: eprofd [flags]\n\nEvery flag is listed below; write them with dashes "
-      "or underscores (--model-root or --model_root). --helpfull also lists the libraries' own.");
-  // Abseil's --help lists the flags of a file named after the program (eprofd.cc); ours are in
-  // daemon/main.cc.
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "daemon/main.cc");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage);
-  // Flags are written with dashes (--model-root); Abseil's names use underscores.
-  std::vector<std::string> storage(argv, argv + argc);
-  std::vector<char*> args;
-  for (std::string& a : storage) {
-    if (a.rfind("--", 0) == 0) {
-      size_t end = a.find('=');
-      std::replace(a.begin() + 2, end == std::string::npos ? a.end() : a.begin() + end, '-', '_');
-    }
-    args.push_back(a.data());
-  }
-  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+      "or underscores (--model-root or --model_root). --helpfull also lists the libraries' own.",
+      "daemon/main.cc");
   return eprof::daemon::Main();
 }

@@ -16,12 +16,10 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/flags_main.h"
 #include "common/logging.h"
 #include "common/paths.h"
 #include "common/process_init.h"
@@ -150,24 +148,10 @@ int Main() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  eprof::ParseCommandLineWithDashes(
+      argc, argv,
       "serves eprof's dashboard and carries its gRPC-web calls to eprofd.\n\nUsage: eprof-web "
-      "[flags]\n\nWrite flags with dashes or underscores (--dashboard-dir or --dashboard_dir).");
-  absl::FlagsUsageConfig usage;
-  usage.contains_help_flags = [](absl::string_view file) {
-    return absl::EndsWith(file, "web_gateway/main.cc");
-  };
-  usage.contains_helpshort_flags = usage.contains_help_flags;
-  absl::SetFlagsUsageConfig(usage);
-  std::vector<std::string> storage(argv, argv + argc);
-  std::vector<char*> args;
-  for (std::string& a : storage) {
-    if (a.rfind("--", 0) == 0) {
-      size_t end = a.find('=');
-      std::replace(a.begin() + 2, end == std::string::npos ? a.end() : a.begin() + end, '-', '_');
-    }
-    args.push_back(a.data());
-  }
-  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+      "[flags]\n\nWrite flags with dashes or underscores (--dashboard-dir or --dashboard_dir).",
+      "web_gateway/main.cc");
   return Main();
 }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/logging.h"
+#include "common/random_id.h"
 
 namespace eprof::daemon {
 namespace {
@@ -33,12 +34,7 @@ uint64_t RandomSeed() {
 
 }  // namespace
 
-std::string NewRunId() {
-  std::random_device rd;
-  std::string id;
-  for (int i = 0; i < 4; ++i) absl::StrAppend(&id, absl::StrFormat("%08x", rd()));
-  return id;
-}
+std::string NewRunId() { return RandomHex(16); }
 
 RunManager::RunManager(RunManagerOptions options, InferenceBackend* backend,
                        const ModelCatalog* catalog, store::RunStore* store, PowerFeed* power,

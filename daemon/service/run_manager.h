@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "common/api_limits.h"
 #include "daemon/models/model_catalog.h"
 #include "daemon/power/power_feed.h"
 #include "daemon/profiler/inference_backend.h"
@@ -37,9 +38,6 @@
 #include "daemon/store/run_store.h"
 
 namespace eprof::daemon {
-
-// The largest prompt a request may carry, bytes (profiler.proto, ProfileRequest.prompt).
-inline constexpr size_t kMaxPromptBytes = 1 << 20;
 
 struct RunManagerOptions {
   // Runs allowed to wait behind the one executing.

@@ -30,29 +30,6 @@ namespace {
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 
-// A transaction that rolls back unless committed.
-class Transaction {
- public:
-  explicit Transaction(Database* db) : db_(db) {}
-  ~Transaction() {
-    if (open_ && !committed_) (void)db_->Exec("ROLLBACK");
-  }
-  absl::Status Begin() {
-    EPROF_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
-    open_ = true;
-    return absl::OkStatus();
-  }
-  absl::Status Commit() {
-    EPROF_RETURN_IF_ERROR(db_->Exec("COMMIT"));
-    committed_ = true;
-    return absl::OkStatus();
-  }
-
- private:
-  Database* db_;
-  bool open_ = false;
-  bool committed_ = false;
-};
 
 // mkdir -p for the database's directory.
 absl::Status MakeParentDirs(const std::string& path) {
@@ -80,58 +57,6 @@ bool CutToPreview(std::string* text) {
   while (end > 0 && (static_cast<unsigned char>((*text)[end]) & 0xC0) == 0x80) --end;
   text->resize(end);
   return true;
-}
-
-// Schema 1 → 2: every (run, token)'s layer_metrics rows become one token_layers row, then
-// layer_metrics goes. Runs inside the migration's transaction: a failure leaves version 1.
-absl::Status MoveLayerRowsToTokenLayers(Database* d) {
-  EPROF_ASSIGN_OR_RETURN(
-      Statement q,
-      d->Prepare("SELECT run_id, token_idx, layer, duration_ns, total_mj, dynamic_mj, attribution, "
-                 "detail FROM layer_metrics "
-                 // per token: transformer layers in order, the outside-layers part (-1) last
-                 "ORDER BY run_id, token_idx, layer < 0, layer"));
-  EPROF_ASSIGN_OR_RETURN(
-      Statement ins, d->Prepare("INSERT INTO token_layers(run_id, token_idx, layers) VALUES (?,?,?)"));
-  std::string run_id;
-  int64_t token_idx = -1;
-  v1::TokenRecord token;
-  TokenLayers scratch;
-  std::string bytes;
-  auto flush = [&]() -> absl::Status {
-    if (token.layers_size() == 0) return absl::OkStatus();
-    EncodeTokenLayers(token, &scratch, &bytes);
-    ins.Bind(1, run_id);
-    ins.Bind(2, token_idx);
-    ins.BindBlob(3, bytes);
-    token.clear_layers();
-    return ins.Run();
-  };
-  for (;;) {
-    EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    std::string row_run = q.ColumnText(0);
-    const int64_t row_token = q.ColumnInt(1);
-    if (row_run != run_id || row_token != token_idx) {
-      EPROF_RETURN_IF_ERROR(flush());
-      run_id = std::move(row_run);
-      token_idx = row_token;
-    }
-    v1::LayerMetrics* l = token.add_layers();
-    if (!q.ColumnIsNull(7) && !l->ParseFromString(q.ColumnText(7))) {
-      return absl::DataLossError(absl::StrCat("run ", run_id, ": stored metrics of token ",
-                                              token_idx, " layer ", q.ColumnInt(2),
-                                              " are unreadable"));
-    }
-    l->set_layer(static_cast<int32_t>(q.ColumnInt(2)));
-    l->set_duration_ns(q.ColumnInt(3));
-    l->mutable_energy()->set_total_mj(q.ColumnDouble(4));
-    l->mutable_energy()->set_dynamic_mj(q.ColumnDouble(5));
-    l->mutable_energy()->set_attribution(static_cast<v1::Attribution>(q.ColumnInt(6)));
-  }
-  EPROF_RETURN_IF_ERROR(flush());
-  q.Reset();
-  return d->Exec("DROP TABLE layer_metrics");
 }
 
 void BindSummaryColumns(Statement& st, const v1::RunSummary& s, int first) {
@@ -252,61 +177,7 @@ absl::StatusOr<std::unique_ptr<RunStore>> RunStore::Open(const std::string& path
   return store;
 }
 
-absl::Status RunStore::Migrate() {
-  Database* d = db_.get();
-  {
-    // A database without eprof's version table that holds tables of its own belongs to another
-    // application: adding eprof's tables to it would change someone else's file.
-    EPROF_ASSIGN_OR_RETURN(
-        Statement q, d->Prepare("SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
-                                "AND name = 'schema_version'), (SELECT group_concat(name, ', ') "
-                                "FROM (SELECT name FROM sqlite_master WHERE type = 'table' AND "
-                                "name NOT LIKE 'sqlite_%' LIMIT 5))"));
-    EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (row && q.ColumnInt(0) == 0 && !q.ColumnIsNull(1) && !q.ColumnText(1).empty()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          path_, " is a SQLite database of another application (its tables: ", q.ColumnText(1),
-          "), not eprof's; eprofd leaves it unchanged: give --db a new file or an eprof "
-          "database"));
-    }
-  }
-  EPROF_RETURN_IF_ERROR(d->Exec(
-      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"));
-  EPROF_ASSIGN_OR_RETURN(Statement q, d->Prepare("SELECT MAX(version) FROM schema_version"));
-  EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
-  int version = row && !q.ColumnIsNull(0) ? static_cast<int>(q.ColumnInt(0)) : 0;
-  q.Reset();
-  const auto& migrations = Migrations();
-  if (version > static_cast<int>(migrations.size())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "database ", path_, " has schema version ", version, ", newer than this eprofd knows (",
-        migrations.size(), "): upgrade eprof, or choose another --db"));
-  }
-  for (int v = version; v < static_cast<int>(migrations.size()); ++v) {
-    // Fresh databases run every migration at once and quietly; an existing one says so, since
-    // rewriting its rows (version 2 re-encodes every token's layers) can take seconds.
-    if (version > 0) {
-      EPROF_LOG(INFO) << "database " << path_ << ": migrating from schema version " << v << " to "
-                      << v + 1;
-    }
-    Transaction tx(d);
-    EPROF_RETURN_IF_ERROR(tx.Begin());
-    absl::Status step = d->Exec(migrations[v]);
-    if (step.ok() && v + 1 == 2) step = MoveLayerRowsToTokenLayers(d);
-    if (!step.ok()) {  // the transaction rolls back: nothing of this step stays
-      return absl::Status(
-          step.code(),
-          absl::StrCat("database ", path_, ": migration to schema version ", v + 1,
-                       " failed and changed nothing (the database stays at version ", v,
-                       ", its runs intact): ", step.message(),
-                       ". Use it with the eprofd that wrote it, or start eprofd with another --db"));
-    }
-    EPROF_RETURN_IF_ERROR(d->Exec("DELETE FROM schema_version"));
-    EPROF_RETURN_IF_ERROR(d->Exec(absl::StrCat("INSERT INTO schema_version VALUES (", v + 1, ")")));
-    EPROF_RETURN_IF_ERROR(tx.Commit());
-  }
-  return absl::OkStatus();
-}
+absl::Status RunStore::Migrate() { return MigrateToLatest(db_.get(), path_); }
 
 absl::StatusOr<bool> RunStore::RunExists(const std::string& run_id) {
   EPROF_ASSIGN_OR_RETURN(Statement q, db_->Prepare("SELECT 1 FROM runs WHERE id = ?"));

@@ -20,12 +20,22 @@
 #ifndef EPROF_DAEMON_STORE_SCHEMA_H_
 #define EPROF_DAEMON_STORE_SCHEMA_H_
 
+#include <string>
 #include <vector>
+
+#include "absl/status/status.h"
+#include "daemon/store/sqlite.h"
 
 namespace eprof::store {
 
 // kMigrations[i] brings the schema from version i to i + 1.
 const std::vector<const char*>& Migrations();
+
+// Brings database `d` (at `path`, for messages) to the latest version, each migration in its own
+// transaction. FAILED_PRECONDITION, changing nothing, for a database of another application (no
+// schema_version table, tables of its own) or a newer schema; a failed migration leaves the
+// database at the version before it, saying so.
+absl::Status MigrateToLatest(Database* d, const std::string& path);
 
 }  // namespace eprof::store
 

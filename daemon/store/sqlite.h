@@ -85,6 +85,31 @@ class Database {
   sqlite3* db_;
 };
 
+// A BEGIN IMMEDIATE transaction that rolls back unless committed. Not thread-safe: one per
+// connection at a time, under the caller's lock.
+class Transaction {
+ public:
+  explicit Transaction(Database* db) : db_(db) {}
+  ~Transaction() {
+    if (open_ && !committed_) (void)db_->Exec("ROLLBACK");
+  }
+  absl::Status Begin() {
+    if (absl::Status s = db_->Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+    open_ = true;
+    return absl::OkStatus();
+  }
+  absl::Status Commit() {
+    if (absl::Status s = db_->Exec("COMMIT"); !s.ok()) return s;
+    committed_ = true;
+    return absl::OkStatus();
+  }
+
+ private:
+  Database* db_;
+  bool open_ = false;
+  bool committed_ = false;
+};
+
 }  // namespace eprof::store
 
 #endif  // EPROF_DAEMON_STORE_SQLITE_H_

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -17,26 +18,37 @@
 namespace eprof::power {
 namespace {
 
+// Reads `fd` to its end and closes it. FAILED_PRECONDITION when more than `max_bytes` come (a
+// file that grew while read); the errno-derived error for a failed read.
+absl::StatusOr<std::string> ReadAndClose(int fd, const std::string& path, size_t max_bytes) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      close(fd);
+      return ErrnoToStatus(e, absl::StrCat("read ", path));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max_bytes) {
+      close(fd);
+      return absl::FailedPreconditionError(
+          absl::StrCat(path, " grew past the ", max_bytes, " bytes a trace may have"));
+    }
+  }
+  close(fd);
+  return out;
+}
+
 class RealFileSystem final : public FileSystem {
  public:
   absl::StatusOr<std::string> ReadFile(const std::string& path) const override {
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return ErrnoToStatus(errno, absl::StrCat("open ", path));
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      ssize_t n = read(fd, buf, sizeof(buf));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int e = errno;
-        close(fd);
-        return ErrnoToStatus(e, absl::StrCat("read ", path));
-      }
-      if (n == 0) break;
-      out.append(buf, static_cast<size_t>(n));
-    }
-    close(fd);
-    return out;
+    return ReadAndClose(fd, path, std::numeric_limits<size_t>::max());
   }
 
   absl::StatusOr<std::string> ReadDocument(const std::string& path,
@@ -66,27 +78,7 @@ class RealFileSystem final : public FileSystem {
       return absl::FailedPreconditionError(absl::StrCat(
           path, " is ", st.st_size, " bytes, more than the ", max_bytes, " a trace may have"));
     }
-    std::string out;
-    out.reserve(static_cast<size_t>(st.st_size));
-    char buf[65536];
-    for (;;) {
-      ssize_t n = read(fd, buf, sizeof(buf));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int e = errno;
-        close(fd);
-        return ErrnoToStatus(e, absl::StrCat("read ", path));
-      }
-      if (n == 0) break;
-      out.append(buf, static_cast<size_t>(n));
-      if (out.size() > max_bytes) {  // it grew while being read
-        close(fd);
-        return absl::FailedPreconditionError(
-            absl::StrCat(path, " grew past the ", max_bytes, " bytes a trace may have"));
-      }
-    }
-    close(fd);
-    return out;
+    return ReadAndClose(fd, path, max_bytes);
   }
 
   absl::StatusOr<std::vector<std::string>> ListDir(const std::string& path) const override {

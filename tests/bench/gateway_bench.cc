@@ -122,23 +122,10 @@ int Main(int argc, char** argv) {
                  h.dir().c_str());
     return 1;
   }
-  std::ofstream(h.dir() / "token") << kToken << "\n";
-  std::filesystem::permissions(h.dir() / "token",
-                               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  const std::string web_log = (h.dir() / "web.log").string();
-  Subprocess web({DaemonHarness::Bin("eprof-web"), "--socket", h.socket(), "--port", "0",
-                  "--token-file", (h.dir() / "token").string(), "--log-level", "warning"},
-                 web_log);
-  int port = 0;
-  for (int i = 0; i < 200 && port == 0; ++i) {
-    std::ifstream in(web_log);
-    for (std::string line; std::getline(in, line);) {
-      if (size_t at = line.find("http://127.0.0.1:"); at != std::string::npos) port = std::stoi(line.substr(at + 17));
-    }
-    if (port == 0) absl::SleepFor(absl::Milliseconds(25));
-  }
+  const int port = h.StartWeb(kToken, {"--log-level", "warning"});
   if (port == 0) {
-    std::fprintf(stderr, "gateway_bench: eprof-web printed no URL (see %s)\n", web_log.c_str());
+    std::fprintf(stderr, "gateway_bench: eprof-web printed no URL (see %s/web.log)\n",
+                 h.dir().c_str());
     return 1;
   }
   auto channel = grpc::CreateChannel("unix:" + h.socket(), grpc::InsecureChannelCredentials());

@@ -10,6 +10,9 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
 
 #include "absl/strings/str_cat.h"
 #include "tests/testing/subprocess.h"
@@ -71,8 +74,33 @@ class DaemonHarness {
     return WaitForPath(dir_ / "d.sock");
   }
 
+  // eprof-web on eprofd's socket and a free port, with `token` in a token file (mode 0600);
+  // `extra` flags are added. Returns the port it printed, or 0 when it printed none in 5 s.
+  int StartWeb(const std::string& token, const std::vector<std::string>& extra = {}) {
+    const std::filesystem::path token_file = dir_ / "web.token";
+    std::ofstream(token_file) << token << "\n";
+    std::filesystem::permissions(token_file, std::filesystem::perms::owner_read |
+                                                 std::filesystem::perms::owner_write);
+    const std::filesystem::path log = dir_ / "web.log";
+    std::filesystem::remove(log);
+    std::vector<std::string> argv = {Bin("eprof-web"), "--socket", socket(), "--port", "0",
+                                     "--token-file", token_file.string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    web_ = std::make_unique<Subprocess>(argv, log.string());
+    for (int i = 0; i < 200; ++i) {
+      std::ifstream in(log);
+      for (std::string line; std::getline(in, line);) {
+        const size_t at = line.find("http://127.0.0.1:");
+        if (at != std::string::npos) return std::stoi(line.substr(at + 17));
+      }
+      absl::SleepFor(absl::Milliseconds(25));
+    }
+    return 0;
+  }
+
   // Stops the processes; removes the directory unless `keep` (for the logs of a failed test).
   void Stop(bool keep) {
+    web_.reset();
     daemon_.reset();
     helper_.reset();
     if (!keep && !dir_.empty()) std::filesystem::remove_all(dir_);
@@ -82,12 +110,14 @@ class DaemonHarness {
   std::string socket() const { return (dir_ / "d.sock").string(); }
   Subprocess* helper() { return helper_.get(); }
   Subprocess* daemon() { return daemon_.get(); }
+  Subprocess* web() { return web_.get(); }
   void ResetDaemon() { daemon_.reset(); }
 
  private:
   std::filesystem::path dir_;
   std::unique_ptr<Subprocess> helper_;
   std::unique_ptr<Subprocess> daemon_;
+  std::unique_ptr<Subprocess> web_;
 };
 
 }  // namespace eprof::testing
