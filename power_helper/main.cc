@@ -1,8 +1,8 @@
 // eprof-power-helper: the root helper that reads the machine's power sensors.
 //
 //   eprof-power-helper serve [--socket PATH] [--allow-uid U[,U]] [--allow-gid G[,G]]
-//                            [--socket-mode 0660] [--source S] [--sysfs-root DIR]
-//                            [--proc-root DIR] [--tdp-w W] [--idle-w W] [--fast]
+//                            [--socket-mode 0660] [--socket-group G] [--source S]
+//                            [--sysfs-root DIR] [--proc-root DIR] [--tdp-w W] [--idle-w W] [--fast]
 //                            [--powermetrics-path PATH] [--log-level L]
 //   eprof-power-helper probe [--source S] [--samples N|all] [--interval-ms M] [--fast] [--json]
 //
@@ -24,6 +24,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/logging.h"
 #include "common/process_init.h"
 #include "common/socket_activation.h"
@@ -37,11 +38,14 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: eprof-power-helper serve [--socket PATH] [--allow-uid U[,U..]] [--allow-gid G[,G..]]\n"
-    "                                [--socket-mode MODE] [--source S] [--sysfs-root DIR]\n"
+    "                                [--socket-mode MODE] [--socket-group G] [--source S]\n"
+    "                                [--sysfs-root DIR]\n"
     "                                [--proc-root DIR] [--tdp-w W] [--idle-w W] [--fast]\n"
     "                                [--powermetrics-path PATH] [--log-level LEVEL]\n"
     "                                [--write-spacing-ms MS]  (default 200: short intervals are\n"
     "                                 batched, at most one write per MS to each subscriber)\n"
+    "  --socket-group G: group (name or gid) given the socket file, so that with mode 0660 its\n"
+    "                    members may connect; default: the helper's own group\n"
     "       eprof-power-helper probe [--source S] [--samples N|all] [--interval-ms M] [--fast]\n"
     "                                [--json] [--sysfs-root DIR] [--proc-root DIR] ...\n"
     "S: auto | rapl | nvml | hwmon | estimate | powermetrics | replay:FILE\n";
@@ -167,7 +171,8 @@ absl::Status ParseIds(const std::vector<std::string>& values, bool gid, std::set
 
 int Serve(int argc, char** argv) {
   std::set<std::string> known = kSourceFlags;
-  known.insert({"socket", "allow-uid", "allow-gid", "socket-mode", "write-spacing-ms"});
+  known.insert(
+      {"socket", "allow-uid", "allow-gid", "socket-mode", "socket-group", "write-spacing-ms"});
   absl::StatusOr<Flags> f = ParseFlags(argc, argv, known, {"fast"});
   if (!f.ok()) return Fail(absl::StrCat(f.status().message(), "\n", kUsage));
   if (absl::Status s = ApplyLogLevel(*f); !s.ok()) return Fail(std::string(s.message()));
@@ -198,6 +203,14 @@ int Serve(int argc, char** argv) {
                                 true, &gids);
       !s.ok()) {
     return Fail(absl::StrCat("--allow-gid: ", s.message()));
+  }
+  if (auto sg = f->values.find("socket-group"); sg != f->values.end()) {
+    std::set<uint32_t> group;
+    if (absl::Status s = ParseIds({sg->second.back()}, true, &group); !s.ok() || group.size() != 1) {
+      return Fail(absl::StrCat("--socket-group takes one group name or gid",
+                               s.ok() ? "" : absl::StrCat(": ", s.message())));
+    }
+    uds.socket_gid = static_cast<gid_t>(*group.begin());
   }
   uds.policy.allow_root = true;
   uds.policy.allowed_uids.insert(uids.begin(), uids.end());
@@ -236,7 +249,9 @@ int Serve(int argc, char** argv) {
     b.RegisterService(&service);
   };
   absl::StatusOr<std::unique_ptr<UdsServer>> server = UdsServer::Start(std::move(uds));
-  if (!server.ok()) return Fail(std::string(server.status().message()));
+  if (!server.ok()) {  // the server's messages begin with its name already
+    return Fail(std::string(absl::StripPrefix(server.status().message(), "eprof-power-helper: ")));
+  }
   EPROF_LOG(INFO) << "serving on " << (*server)->socket_path() << " (allowed: "
                   << "root" << (uids.empty() ? "" : ", uids") << (gids.empty() ? "" : ", gids")
                   << ")";
