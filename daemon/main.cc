@@ -55,10 +55,13 @@ ABSL_FLAG(int32_t, max_connections_per_user, 128,
           "Connections one user (uid) may hold open to eprofd at once (1-100000); more are "
           "closed as they come, so one user cannot use up eprofd's file descriptors.");
 ABSL_FLAG(std::string, db, "",
-          "SQLite database of runs (default $EPROF_DB, else $XDG_DATA_HOME/eprof/eprof.db).");
+          "SQLite database of runs (default $EPROF_DB, else eprof.db in the data directory: "
+          "$XDG_DATA_HOME/eprof, else ~/.local/share/eprof; on macOS "
+          "~/Library/Application Support/eprof).");
 ABSL_FLAG(std::vector<std::string>, model_root, {},
           "Directories holding Hugging Face model directories, comma-separated (default "
-          "$EPROF_MODELS, else $XDG_DATA_HOME/eprof/models). Requests name models relative to these.");
+          "$EPROF_MODELS, else models/ in the data directory, beside eprof.db). Requests name models "
+          "relative to these.");
 ABSL_FLAG(std::string, power_socket, eprof::kDefaultPowerSocket,
           "Socket of eprof-power-helper.");
 ABSL_FLAG(std::string, power_fallback, "none",

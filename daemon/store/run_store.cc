@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "common/errno_status.h"
 #include "common/logging.h"
+#include "common/paths.h"
 #include "common/status_macros.h"
 #include "daemon/store/schema.h"
 #include "daemon/store/sqlite.h"
@@ -128,15 +129,7 @@ void AccumulateLayers(const v1::TokenRecord& token, std::map<int, v1::LayerMetri
 std::string RunStore::ResolvePath(const std::string& flag) {
   if (!flag.empty()) return flag;
   if (const char* env = std::getenv("EPROF_DB"); env != nullptr && *env != '\0') return env;
-  const char* home = std::getenv("HOME");
-  std::string home_dir = home != nullptr ? home : "/tmp";
-#if defined(__APPLE__)
-  return home_dir + "/Library/Application Support/eprof/eprof.db";
-#else
-  const char* xdg = std::getenv("XDG_DATA_HOME");
-  std::string base = (xdg != nullptr && *xdg == '/') ? xdg : home_dir + "/.local/share";
-  return base + "/eprof/eprof.db";
-#endif
+  return DefaultDataDir() + "/eprof.db";
 }
 
 int RunStore::LatestSchemaVersion() { return static_cast<int>(Migrations().size()); }

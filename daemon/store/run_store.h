@@ -53,9 +53,8 @@ struct RunRows {
 
 class RunStore {
  public:
-  // Where the database lives when no --db flag is given: $EPROF_DB, else
-  // $XDG_DATA_HOME/eprof/eprof.db (~/.local/share/eprof/eprof.db; on macOS
-  // ~/Library/Application Support/eprof/eprof.db). `flag` wins when non-empty.
+  // Where the database lives when no --db flag is given: $EPROF_DB, else eprof.db in
+  // DefaultDataDir() (common/paths.h), beside the models. `flag` wins when non-empty.
   static std::string ResolvePath(const std::string& flag);
 
   // Opens or creates the database at `path` (creating its directory), applies pending

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/paths.h"
 #include "common/status_matchers.h"
 #include "daemon/store/schema.h"
 #include "daemon/store/sqlite.h"
@@ -651,9 +652,7 @@ TEST(RunStorePath, FlagThenEnvironmentThenDataDirectory) {
   EXPECT_EQ(RunStore::ResolvePath(""), "/env/e.db");
   unsetenv("EPROF_DB");
   setenv("XDG_DATA_HOME", "/xdg", 1);
-#if !defined(__APPLE__)
   EXPECT_EQ(RunStore::ResolvePath(""), "/xdg/eprof/eprof.db");
-#endif
   unsetenv("XDG_DATA_HOME");
   setenv("HOME", "/home/u", 1);
 #if defined(__APPLE__)
@@ -661,6 +660,8 @@ TEST(RunStorePath, FlagThenEnvironmentThenDataDirectory) {
 #else
   EXPECT_EQ(RunStore::ResolvePath(""), "/home/u/.local/share/eprof/eprof.db");
 #endif
+  // The database and the models share one directory (the models go to DefaultDataDir()/models).
+  EXPECT_EQ(RunStore::ResolvePath(""), DefaultDataDir() + "/eprof.db");
 }
 
 }  // namespace
