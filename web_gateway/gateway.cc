@@ -234,6 +234,9 @@ class Gateway::Impl {
     server_.new_task_queue = [n = options_.threads] { return new httplib::ThreadPool(n); };
     server_.set_payload_max_length(options_.max_body_bytes);
     server_.set_keep_alive_max_count(1000);
+    // Headers and body leave in separate writes: without TCP_NODELAY the body waits for the
+    // ACK of the headers, which the browser delays on a kept-alive connection (delayed ACK).
+    server_.set_tcp_nodelay(true);
     server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       return Admit(req, res) ? httplib::Server::HandlerResponse::Unhandled
                              : httplib::Server::HandlerResponse::Handled;

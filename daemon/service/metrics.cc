@@ -127,6 +127,9 @@ class DaemonMetrics::Impl {
   // eprofd); prometheus-cpp renders the text format.
   absl::Status Init() {
     server_.new_task_queue = [] { return new httplib::ThreadPool(2); };
+    // Headers and body leave in separate writes: without TCP_NODELAY the body waits for the
+    // ACK of the headers, which a kept-alive scraper delays (delayed ACK), at every scrape.
+    server_.set_tcp_nodelay(true);
     server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       std::vector<prometheus::MetricFamily> families = registry_->Collect();
       std::vector<prometheus::MetricFamily> live = gauges_->Collect();
