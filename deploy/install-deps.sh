@@ -25,6 +25,8 @@ DEBIAN_PACKAGES=(
   libopenblas0-pthread   # libtorch's BLAS: without it Debian's libtorch uses the ~25x slower reference BLAS
   nodejs npm         # tokenizer parity harness, the browser clients' tests and the dashboard
   prometheus         # the real Prometheus server the metrics test scrapes eprofd with
+  systemd            # systemd-analyze verify, which checks the service units (tests/suites.d/deploy.sh)
+  python3            # plistlib, which checks the launchd plists (tests/suites.d/deploy.sh)
 )
 
 BREW_PACKAGES=(cmake ninja ccache pkg-config grpc protobuf abseil sqlite tinyxml2 googletest

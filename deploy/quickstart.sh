@@ -9,7 +9,8 @@
 #
 # Where things go (each overridable by the environment):
 #   build       $EPROF_BUILD_DIR, else ./build in the checkout
-#   data        $XDG_DATA_HOME/eprof (~/.local/share/eprof): models/demo, eprof.db
+#   data        $XDG_DATA_HOME/eprof, else ~/.local/share/eprof (macOS: ~/Library/Application
+#               Support/eprof): models/demo, eprof.db
 #   runtime     eprofd's own socket directory ($XDG_RUNTIME_DIR/eprof, else $TMPDIR/eprof-$UID,
 #               made 0700): the sockets, and quickstart-*.log / quickstart-*.pid per process
 #   web port    $EPROF_WEB_PORT (8765); eprofd's Prometheus metrics: $EPROF_METRICS_PORT (9464)
@@ -19,13 +20,10 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${EPROF_BUILD_DIR:-$root/build}
-data=${XDG_DATA_HOME:-$HOME/.local/share}/eprof
-if [ -n "${XDG_RUNTIME_DIR:-}" ] && [ "${XDG_RUNTIME_DIR:0:1}" = / ]; then
-  runtime=$XDG_RUNTIME_DIR/eprof
-else
-  tmp=${TMPDIR:-/tmp}
-  runtime=${tmp%/}/eprof-$(id -u)
-fi
+# shellcheck source=deploy/lib.sh
+. "$root/deploy/lib.sh"
+data=$(eprof_data_dir "$HOME")
+runtime=$(eprof_runtime_dir)
 port=${EPROF_WEB_PORT:-8765}
 metrics_port=${EPROF_METRICS_PORT:-9464}
 B=$build/bin
@@ -112,12 +110,7 @@ command -v c++ >/dev/null || fail "no C++ compiler (c++) after installing the de
 
 # 2. Build (nothing to do when it is up to date).
 say "[2/5] build in $build (log $qlog)"
-if [ ! -f "$build/build.ninja" ]; then
-  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >>"$qlog" 2>&1 ||
-    { tail -20 "$qlog" >&2; fail "configuring the build failed: see $qlog"; }
-fi
-cmake --build "$build" --target eprofd eprofctl eprof_power_helper eprof_web eprof_llm >>"$qlog" 2>&1 ||
-  { tail -20 "$qlog" >&2; fail "the build failed: see $qlog"; }
+eprof_build "$root" "$build" "$qlog" || exit 1
 
 # 3. The demo model (random weights of a SmolLM-135M shape), made once.
 say "[3/5] demo model in $data/models/demo"
@@ -164,7 +157,7 @@ if [ -z "$(running_pid web)" ]; then
   dashboard=()
   [ -f "$root/web_gateway/ui/dist/index.html" ] && dashboard=(--dashboard-dir "$root/web_gateway/ui/dist")
   : >"$(logfile web)"
-  start_one web "$B/eprof-web" --port "$port" "${dashboard[@]}"
+  start_one web "$B/eprof-web" --port "$port" ${dashboard[@]+"${dashboard[@]}"}
   for _ in $(seq 100); do grep -q 'token=' "$(logfile web)" 2>/dev/null && break; sleep 0.1; done
   grep -q 'token=' "$(logfile web)" || { tail -5 "$(logfile web)" >&2; fail "eprof-web did not start: see $(logfile web)"; }
 fi
