@@ -7,9 +7,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "client_cli/args.h"
 #include "client_cli/commands.h"
 #include "client_cli/format.h"
+#include "common/command_args.h"
 
 namespace eprof::cli {
 
@@ -64,7 +64,7 @@ parameters, dtype, size on disk, whether it is loaded, and why it cannot be used
 
 int ModelsCommand(Client& client, const std::vector<std::string>& argv) {
   if (WantsHelp(argv, kModelsHelp)) return kExitOk;
-  Args args;
+  CommandArgs args;
   absl::Status s = args.Parse(argv, {{"json", 0, false}});
   if (!s.ok() || !args.positionals().empty()) return Error(kExitUsage, "usage: eprofctl models [--json]");
   auto ctx = client.UnaryContext();
@@ -96,7 +96,7 @@ With --json, one JSON object per sample.
 
 int PowerCommand(Client& client, const std::vector<std::string>& argv) {
   if (WantsHelp(argv, kPowerHelp)) return kExitOk;
-  Args args;
+  CommandArgs args;
   absl::Status s = args.Parse(argv, {{"interval-ms", 0, true}, {"samples", 0, true}, {"json", 0, false}});
   if (!s.ok()) return Error(kExitUsage, absl::StrCat(s.message(), " (see eprofctl power --help)"));
   uint32_t interval = 500, samples = 0;
@@ -152,7 +152,7 @@ in progress and the queue, loaded models, the database and the model roots.
 
 int StatusCommand(Client& client, const std::vector<std::string>& argv) {
   if (WantsHelp(argv, kStatusHelp)) return kExitOk;
-  Args args;
+  CommandArgs args;
   absl::Status s = args.Parse(argv, {{"json", 0, false}});
   if (!s.ok() || !args.positionals().empty()) return Error(kExitUsage, "usage: eprofctl status [--json]");
   auto ctx = client.UnaryContext();

@@ -15,13 +15,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "client_cli/args.h"
 #include "client_cli/client.h"
 #include "client_cli/commands.h"
 #include "client_cli/format.h"
 #include "client_cli/summary_view.h"
 #include "common/api_limits.h"
 #include "common/clock.h"
+#include "common/command_args.h"
 
 namespace eprof::cli {
 namespace {
@@ -161,7 +161,7 @@ bool ParseUint(const std::string& s, uint32_t* out) { return absl::SimpleAtoi(s,
 }  // namespace
 
 int ProfileCommand(Client& client, const std::vector<std::string>& argv) {
-  Args args;
+  CommandArgs args;
   absl::Status parsed = args.Parse(
       argv, {{"model", 'm', true}, {"prompt", 'p', true}, {"prompt-file", 0, true},
              {"max-new-tokens", 'n', true}, {"detail", 0, true}, {"temperature", 0, true},

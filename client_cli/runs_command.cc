@@ -9,10 +9,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "client_cli/args.h"
 #include "client_cli/commands.h"
 #include "client_cli/format.h"
 #include "client_cli/summary_view.h"
+#include "common/command_args.h"
 
 namespace eprof::cli {
 namespace {
@@ -91,7 +91,7 @@ int ResolveRunId(Client& client, const std::string& given, std::string* id) {
 }
 
 int List(Client& client, const std::vector<std::string>& argv) {
-  Args args;
+  CommandArgs args;
   absl::Status s = args.Parse(argv, {{"model", 'm', true}, {"tag", 0, true}, {"experiment", 0, true},
                                      {"since", 0, true}, {"sort", 0, true}, {"asc", 0, false},
                                      {"limit", 0, true}, {"json", 0, false}});
@@ -154,7 +154,7 @@ int List(Client& client, const std::vector<std::string>& argv) {
 }
 
 int Show(Client& client, const std::vector<std::string>& argv) {
-  Args args;
+  CommandArgs args;
   absl::Status s = args.Parse(argv, {{"json", 0, false}});
   if (!s.ok() || args.positionals().size() != 1) return Error(kExitUsage, "usage: eprofctl runs show ID [--json]");
   v1::GetRunRequest req;
@@ -178,7 +178,7 @@ int Show(Client& client, const std::vector<std::string>& argv) {
 }
 
 int Compare(Client& client, const std::vector<std::string>& argv) {
-  Args args;
+  CommandArgs args;
   absl::Status s = args.Parse(argv, {{"json", 0, false}});
   if (!s.ok() || args.positionals().size() < 2 || args.positionals().size() > 10) {
     return Error(kExitUsage, "usage: eprofctl runs compare ID ID… (2 to 10 runs) [--json]");
@@ -219,7 +219,7 @@ int Compare(Client& client, const std::vector<std::string>& argv) {
 }
 
 int Export(Client& client, const std::vector<std::string>& argv) {
-  Args args;
+  CommandArgs args;
   absl::Status s = args.Parse(argv, {{"format", 'f', true}, {"output", 'o', true}});
   if (!s.ok() || args.positionals().size() != 1) {
     return Error(kExitUsage, "usage: eprofctl runs export ID --format csv|json [-o FILE]");
@@ -257,7 +257,7 @@ int Export(Client& client, const std::vector<std::string>& argv) {
 }
 
 int Remove(Client& client, const std::vector<std::string>& argv) {
-  Args args;
+  CommandArgs args;
   absl::Status s = args.Parse(argv, {{"json", 0, false}});
   if (!s.ok() || args.positionals().empty()) return Error(kExitUsage, "usage: eprofctl runs rm ID…");
   int code = kExitOk;

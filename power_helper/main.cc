@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/command_args.h"
 #include "common/logging.h"
 #include "common/process_init.h"
 #include "common/socket_activation.h"
@@ -55,52 +56,34 @@ int Fail(const std::string& message) {
   return 2;
 }
 
-struct Flags {
-  std::map<std::string, std::vector<std::string>> values;
-  std::set<std::string> bools;
-  std::string Get(const std::string& name, const std::string& def) const {
-    auto it = values.find(name);
-    return it == values.end() ? def : it->second.back();
+// Parses a subcommand's flags (--name value, --name=value; switches take no value). Returns
+// false, having printed what is wrong or (for --help) the usage, with the exit status in *exit.
+bool ParseCommand(int argc, char** argv, const std::vector<std::string>& with_values,
+                  const std::vector<std::string>& switches, CommandArgs* args, int* exit) {
+  std::vector<OptionSpec> specs;
+  for (const std::string& n : with_values) specs.push_back({n, 0, true});
+  for (const std::string& n : switches) specs.push_back({n, 0, false});
+  absl::Status s = args->Parse(argc, argv, specs);
+  if (s.ok()) s = args->NoPositionals();
+  if (!s.ok()) {
+    *exit = Fail(absl::StrCat(s.message(), "\n", kUsage));
+    return false;
   }
-};
-
-// --name value, --name=value; boolean flags take no value.
-absl::StatusOr<Flags> ParseFlags(int argc, char** argv, const std::set<std::string>& known,
-                                 const std::set<std::string>& boolean) {
-  Flags f;
-  for (int i = 0; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", arg, "\""));
-    }
-    std::string name = arg.substr(2), value;
-    bool has_value = false;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      has_value = true;
-    }
-    if (boolean.count(name)) {
-      f.bools.insert(name);
-      continue;
-    }
-    if (!known.count(name)) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
-    if (!has_value) {
-      if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
-      value = argv[++i];
-    }
-    f.values[name].push_back(value);
+  if (args->Has("help")) {
+    std::cout << kUsage;
+    *exit = 0;
+    return false;
   }
-  return f;
+  return true;
 }
 
-absl::StatusOr<SourceOptions> SourceOptionsFrom(const Flags& f) {
+absl::StatusOr<SourceOptions> SourceOptionsFrom(const CommandArgs& f) {
   SourceOptions o;
   o.source = f.Get("source", "auto");
   o.sysfs_root = f.Get("sysfs-root", "/sys");
   o.proc_root = f.Get("proc-root", "/proc");
   o.powermetrics_path = f.Get("powermetrics-path", "");
-  o.fast = f.bools.count("fast") > 0;
+  o.fast = f.Has("fast");
   if (!absl::SimpleAtod(f.Get("tdp-w", "65"), &o.tdp_w) ||
       !absl::SimpleAtod(f.Get("idle-w", "10"), &o.idle_w)) {
     return absl::InvalidArgumentError("--tdp-w and --idle-w take watts, e.g. --tdp-w 45");
@@ -108,28 +91,29 @@ absl::StatusOr<SourceOptions> SourceOptionsFrom(const Flags& f) {
   return o;
 }
 
-absl::Status ApplyLogLevel(const Flags& f) {
-  if (!f.values.count("log-level")) return absl::OkStatus();
+absl::Status ApplyLogLevel(const CommandArgs& f) {
+  if (!f.Has("log-level")) return absl::OkStatus();
   absl::StatusOr<LogLevel> level = ParseLogLevel(f.Get("log-level", "info"));
   if (!level.ok()) return level.status();
   SetMinLogLevel(*level);
   return absl::OkStatus();
 }
 
-const std::set<std::string> kSourceFlags = {"source", "sysfs-root", "proc-root", "tdp-w",
-                                            "idle-w", "powermetrics-path", "log-level"};
+const std::vector<std::string> kSourceFlags = {"source", "sysfs-root", "proc-root", "tdp-w",
+                                               "idle-w", "powermetrics-path", "log-level"};
 
 int Probe(int argc, char** argv) {
-  std::set<std::string> known = kSourceFlags;
-  known.insert({"samples", "interval-ms"});
-  absl::StatusOr<Flags> f = ParseFlags(argc, argv, known, {"fast", "json"});
-  if (!f.ok()) return Fail(absl::StrCat(f.status().message(), "\n", kUsage));
+  std::vector<std::string> known = kSourceFlags;
+  known.insert(known.end(), {"samples", "interval-ms"});
+  CommandArgs args;
+  const CommandArgs* f = &args;
+  if (int exit = 0; !ParseCommand(argc, argv, known, {"fast", "json"}, &args, &exit)) return exit;
   if (absl::Status s = ApplyLogLevel(*f); !s.ok()) return Fail(std::string(s.message()));
   absl::StatusOr<SourceOptions> so = SourceOptionsFrom(*f);
   if (!so.ok()) return Fail(std::string(so.status().message()));
   so->powermetrics_require_root = so->powermetrics_path.empty();
   ProbeOptions po;
-  po.json = f->bools.count("json") > 0;
+  po.json = f->Has("json");
   std::string samples = f->Get("samples", "5");
   if (samples == "all") {
     po.samples = -1;
@@ -170,11 +154,12 @@ absl::Status ParseIds(const std::vector<std::string>& values, bool gid, std::set
 }
 
 int Serve(int argc, char** argv) {
-  std::set<std::string> known = kSourceFlags;
-  known.insert(
-      {"socket", "allow-uid", "allow-gid", "socket-mode", "socket-group", "write-spacing-ms"});
-  absl::StatusOr<Flags> f = ParseFlags(argc, argv, known, {"fast"});
-  if (!f.ok()) return Fail(absl::StrCat(f.status().message(), "\n", kUsage));
+  std::vector<std::string> known = kSourceFlags;
+  known.insert(known.end(), {"socket", "allow-uid", "allow-gid", "socket-mode", "socket-group",
+                             "write-spacing-ms"});
+  CommandArgs args;
+  const CommandArgs* f = &args;
+  if (int exit = 0; !ParseCommand(argc, argv, known, {"fast"}, &args, &exit)) return exit;
   if (absl::Status s = ApplyLogLevel(*f); !s.ok()) return Fail(std::string(s.message()));
   absl::StatusOr<SourceOptions> so = SourceOptionsFrom(*f);
   if (!so.ok()) return Fail(std::string(so.status().message()));
@@ -192,21 +177,16 @@ int Serve(int argc, char** argv) {
   }
   uds.socket_mode = static_cast<mode_t>(mode);
   std::set<uint32_t> uids, gids;
-  auto uv = f->values.find("allow-uid");
-  auto gv = f->values.find("allow-gid");
-  if (absl::Status s = ParseIds(uv == f->values.end() ? std::vector<std::string>{} : uv->second,
-                                false, &uids);
-      !s.ok()) {
+  if (absl::Status s = ParseIds(f->GetAll("allow-uid"), false, &uids); !s.ok()) {
     return Fail(absl::StrCat("--allow-uid: ", s.message()));
   }
-  if (absl::Status s = ParseIds(gv == f->values.end() ? std::vector<std::string>{} : gv->second,
-                                true, &gids);
-      !s.ok()) {
+  if (absl::Status s = ParseIds(f->GetAll("allow-gid"), true, &gids); !s.ok()) {
     return Fail(absl::StrCat("--allow-gid: ", s.message()));
   }
-  if (auto sg = f->values.find("socket-group"); sg != f->values.end()) {
+  if (f->Has("socket-group")) {
     std::set<uint32_t> group;
-    if (absl::Status s = ParseIds({sg->second.back()}, true, &group); !s.ok() || group.size() != 1) {
+    if (absl::Status s = ParseIds({f->Get("socket-group")}, true, &group);
+        !s.ok() || group.size() != 1) {
       return Fail(absl::StrCat("--socket-group takes one group name or gid",
                                s.ok() ? "" : absl::StrCat(": ", s.message())));
     }
@@ -275,7 +255,7 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   if (command == "serve") return eprof::power::Serve(argc - 2, argv + 2);
   if (command == "probe") return eprof::power::Probe(argc - 2, argv + 2);
-  if (command == "--help" || command == "help") {
+  if (command == "--help" || command == "-h" || command == "help") {
     std::cout << eprof::power::kUsage;
     return 0;
   }

@@ -25,10 +25,11 @@
 
 #include "absl/strings/str_split.h"
 #include "common/clock.h"
+#include "common/command_args.h"
 #include "daemon/engine/generator.h"
 #include "daemon/engine/model.h"
 #include "daemon/engine/threading.h"
-#include "daemon/tools/command_args.h"
+#include "daemon/tools/tool_common.h"
 #include "nlohmann/json.hpp"
 
 namespace {
@@ -154,24 +155,31 @@ int RunBenchCommand(int argc, char** argv) {
     std::fprintf(stderr, "bench: %s\n", std::string(s.message()).c_str());
     return 1;
   };
-  auto args = tools::CommandArgs::Parse(
-      argc, argv,
-      {"model", "prompt-tokens", "new-tokens", "detail", "repeat", "dtype", "device",
-       "torch-threads", "blas-threads", "gemv-threads", "matmul", "bandwidth-mb", "max-seq-len"},
-      {"json", "rounds-from-stdin"});
-  if (!args.ok()) return fail(args.status());
-  if (!args->Has("model")) {
+  eprof::CommandArgs args;
+  if (absl::Status parsed = args.Parse(
+          argc, argv,
+          {{"model"}, {"prompt-tokens"}, {"new-tokens"}, {"detail"}, {"repeat"}, {"dtype"}, {"device"},
+           {"torch-threads"}, {"blas-threads"}, {"gemv-threads"}, {"matmul"}, {"bandwidth-mb"},
+           {"max-seq-len"}, {"json", 0, false}, {"rounds-from-stdin", 0, false}});
+      !parsed.ok() || !(parsed = args.NoPositionals()).ok()) {
+    return fail(parsed);
+  }
+  if (args.Has("help")) {
+    eprof::tools::PrintCommandUsage("bench", stdout);
+    return 0;
+  }
+  if (!args.Has("model")) {
     std::fprintf(stderr, "bench: --model is required\n");
     return 2;
   }
-  auto prompt_tokens = args->GetInt("prompt-tokens", 64);
-  auto new_tokens = args->GetInt("new-tokens", 32);
-  auto repeat = args->GetInt("repeat", 3);
-  auto torch_threads = args->GetInt("torch-threads", 1);
-  auto blas_threads = args->GetInt("blas-threads", 0);
-  auto gemv_threads = args->GetInt("gemv-threads", 0);
-  auto bw_mb = args->GetInt("bandwidth-mb", 256);
-  auto max_seq_len = args->GetInt("max-seq-len", 0);
+  auto prompt_tokens = args.GetInt("prompt-tokens", 64);
+  auto new_tokens = args.GetInt("new-tokens", 32);
+  auto repeat = args.GetInt("repeat", 3);
+  auto torch_threads = args.GetInt("torch-threads", 1);
+  auto blas_threads = args.GetInt("blas-threads", 0);
+  auto gemv_threads = args.GetInt("gemv-threads", 0);
+  auto bw_mb = args.GetInt("bandwidth-mb", 256);
+  auto max_seq_len = args.GetInt("max-seq-len", 0);
   for (const absl::Status& s : {prompt_tokens.status(), new_tokens.status(), repeat.status(),
                                 torch_threads.status(), blas_threads.status(), gemv_threads.status(),
                                 bw_mb.status(), max_seq_len.status()}) {
@@ -192,7 +200,7 @@ int RunBenchCommand(int argc, char** argv) {
   std::vector<LevelResult> levels;
   bool have_none = false;
   for (absl::string_view name :
-       absl::StrSplit(args->Get("detail", "none,phases,layers,components,deep"), ',', absl::SkipEmpty())) {
+       absl::StrSplit(args.Get("detail", "none,phases,layers,components,deep"), ',', absl::SkipEmpty())) {
     auto it = kLevels.find(std::string(name));
     if (it == kLevels.end()) {
       std::fprintf(stderr, "bench: unknown detail level '%s' (none, phases, tokens, layers, components, deep)\n",
@@ -204,7 +212,7 @@ int RunBenchCommand(int argc, char** argv) {
   }
   if (!have_none) levels.insert(levels.begin(), {"none", engine::DetailLevel::kNone});
 
-  const std::string matmul = args->Get("matmul", "eprof");
+  const std::string matmul = args.Get("matmul", "eprof");
   if (matmul != "eprof" && matmul != "libtorch") {
     std::fprintf(stderr, "bench: --matmul must be eprof (eprof's pool) or libtorch\n");
     return 2;
@@ -213,8 +221,8 @@ int RunBenchCommand(int argc, char** argv) {
       {static_cast<int>(*torch_threads), static_cast<int>(*blas_threads),
        static_cast<int>(*gemv_threads), matmul == "eprof"});
   engine::LoadOptions lo;
-  lo.dtype = args->Get("dtype", "float32");
-  lo.device = args->Get("device", "cpu");
+  lo.dtype = args.Get("dtype", "float32");
+  lo.device = args.Get("device", "cpu");
   // Interleaved decode (below) gives every level new_tokens steps in one generation. The KV
   // cache holds exactly that unless --max-seq-len asks for more: a server (eprofd) sizes it for
   // the model's context, and comparing with one must use the same cache.
@@ -227,7 +235,7 @@ int RunBenchCommand(int argc, char** argv) {
     return 2;
   }
   lo.max_seq_len = *max_seq_len != 0 ? *max_seq_len : needed;
-  auto loaded = engine::Model::Load(args->Get("model"), lo);
+  auto loaded = engine::Model::Load(args.Get("model"), lo);
   if (!loaded.ok()) return fail(loaded.status());
   engine::Model* model = loaded->get();
   threading = engine::CurrentThreading();  // now that libtorch has mapped its BLAS
@@ -293,7 +301,7 @@ int RunBenchCommand(int argc, char** argv) {
   // seconds, so each round's decode (level none) is compared with the roofline of the higher of
   // the two measurements around it (the stricter), and the fraction reported is the median over
   // the rounds.
-  if (args->Has("rounds-from-stdin")) {
+  if (args.Has("rounds-from-stdin")) {
     LevelResult warm{"none", engine::DetailLevel::kNone};
     if (absl::Status s = prefill_once(warm, false); !s.ok()) return fail(s);
     std::printf("{\"ready\": true}\n");
@@ -359,9 +367,9 @@ int RunBenchCommand(int argc, char** argv) {
                           : n_fr % 2 ? sorted_fractions[n_fr / 2]
                                      : (sorted_fractions[n_fr / 2 - 1] + sorted_fractions[n_fr / 2]) / 2;
 
-  if (args->Has("json")) {
+  if (args.Has("json")) {
     nlohmann::json j;
-    j["model"] = args->Get("model");
+    j["model"] = args.Get("model");
     j["family"] = engine::FamilyName(model->config().family);
     j["device"] = model->device();
     j["dtype"] = model->compute_dtype();
@@ -394,7 +402,7 @@ int RunBenchCommand(int argc, char** argv) {
   std::printf("model %s (%s, %lld layers), %s %s, prompt %lld tokens, %lld new tokens per level "
               "per round, KV cache of %lld positions, %lld rounds (prefill: best round; decode: "
               "levels interleaved token by token, all rounds)\n",
-              args->Get("model").c_str(), engine::FamilyName(model->config().family),
+              args.Get("model").c_str(), engine::FamilyName(model->config().family),
               static_cast<long long>(model->config().num_layers), model->device().c_str(),
               model->compute_dtype().c_str(), static_cast<long long>(*prompt_tokens),
               static_cast<long long>(*new_tokens), static_cast<long long>(model->max_seq_len()),

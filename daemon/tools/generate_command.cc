@@ -3,10 +3,11 @@
 #include <string>
 
 #include "common/clock.h"
+#include "common/command_args.h"
 #include "daemon/engine/generator.h"
 #include "daemon/engine/model.h"
 #include "daemon/engine/threading.h"
-#include "daemon/tools/command_args.h"
+#include "daemon/tools/tool_common.h"
 #include "nlohmann/json.hpp"
 #ifdef EPROF_HAVE_TOKENIZER
 #include "daemon/engine/tokenizer/tokenizer.h"
@@ -18,46 +19,52 @@ int RunGenerateCommand(int argc, char** argv) {
     std::fprintf(stderr, "generate: %s\n", std::string(s.message()).c_str());
     return 1;
   };
-  auto args = tools::CommandArgs::Parse(
-      argc, argv,
-      {"model", "prompt", "ids", "max-new-tokens", "temperature", "top-k", "top-p", "seed",
-       "dtype", "device"},
-      {"json"});
-  if (!args.ok()) return fail(args.status());
-  if (!args->Has("model") || (args->Has("prompt") == args->Has("ids"))) {
+  eprof::CommandArgs args;
+  if (absl::Status parsed = args.Parse(
+          argc, argv,
+          {{"model"}, {"prompt"}, {"ids"}, {"max-new-tokens"}, {"temperature"}, {"top-k"}, {"top-p"},
+           {"seed"}, {"dtype"}, {"device"}, {"json", 0, false}});
+      !parsed.ok() || !(parsed = args.NoPositionals()).ok()) {
+    return fail(parsed);
+  }
+  if (args.Has("help")) {
+    eprof::tools::PrintCommandUsage("generate", stdout);
+    return 0;
+  }
+  if (!args.Has("model") || (args.Has("prompt") == args.Has("ids"))) {
     std::fprintf(stderr, "generate: --model and exactly one of --prompt or --ids are required\n");
     return 2;
   }
-  const std::string dir = args->Get("model");
+  const std::string dir = args.Get("model");
   std::vector<int32_t> prompt;
 #ifdef EPROF_HAVE_TOKENIZER
   std::unique_ptr<tokenizer::Tokenizer> tok;
-  if (args->Has("prompt")) {
+  if (args.Has("prompt")) {
     auto t = tokenizer::Tokenizer::FromFile(dir + "/tokenizer.json");
     if (!t.ok()) return fail(t.status());
     tok = std::move(*t);
-    auto enc = tok->Encode(args->Get("prompt"), /*add_special_tokens=*/true);
+    auto enc = tok->Encode(args.Get("prompt"), /*add_special_tokens=*/true);
     if (!enc.ok()) return fail(enc.status());
     prompt = *enc;
   }
 #else
-  if (args->Has("prompt")) {
+  if (args.Has("prompt")) {
     std::fprintf(stderr,
                  "generate: --prompt needs the tokenizer, which this build does not have; "
                  "pass token ids with --ids 1,2,3\n");
     return 2;
   }
 #endif
-  if (args->Has("ids")) {
-    auto ids = tools::ParseIds(args->Get("ids"));
+  if (args.Has("ids")) {
+    auto ids = tools::ParseIds(args.Get("ids"));
     if (!ids.ok()) return fail(ids.status());
     prompt = *ids;
   }
-  auto max_new = args->GetInt("max-new-tokens", 32);
-  auto temperature = args->GetDouble("temperature", 0.0);
-  auto top_k = args->GetInt("top-k", 0);
-  auto top_p = args->GetDouble("top-p", 1.0);
-  auto seed = args->GetInt("seed", 0);
+  auto max_new = args.GetInt("max-new-tokens", 32);
+  auto temperature = args.GetDouble("temperature", 0.0);
+  auto top_k = args.GetInt("top-k", 0);
+  auto top_p = args.GetDouble("top-p", 1.0);
+  auto seed = args.GetInt("seed", 0);
   for (const absl::Status& s : {max_new.status(), temperature.status(), top_k.status(),
                                 top_p.status(), seed.status()}) {
     if (!s.ok()) return fail(s);
@@ -65,8 +72,8 @@ int RunGenerateCommand(int argc, char** argv) {
   engine::ThreadingInfo threading = engine::ConfigureThreading({});
   Clock* clock = Clock::Real();
   engine::LoadOptions lo;
-  lo.dtype = args->Get("dtype", "auto");
-  lo.device = args->Get("device", "cpu");
+  lo.dtype = args.Get("dtype", "auto");
+  lo.device = args.Get("device", "cpu");
   lo.max_seq_len = static_cast<int64_t>(prompt.size()) + *max_new + 1;
   const int64_t t_load_ns = clock->NowNs();
   auto model = engine::Model::Load(dir, lo);
@@ -93,7 +100,7 @@ int RunGenerateCommand(int argc, char** argv) {
     have_text = true;
   }
 #endif
-  if (args->Has("json")) {
+  if (args.Has("json")) {
     nlohmann::json j = {{"model", dir},
                         {"device", (*model)->device()},
                         {"dtype", (*model)->compute_dtype()},
