@@ -25,7 +25,7 @@ namespace eprof {
 
 // Ends an interruptible sleep (Clock::SleepUntilNs(deadline, &interrupt)) early: a sampler
 // thread sleeps until its next tick in one wait and still stops at once when told to, instead of
-// waking every few ms to check a flag (each wake-up costs 50-100 us on a VM).
+// waking every few ms to check a flag (each wake-up costs CPU, most of all on a VM).
 //
 // Thread safety: Interrupt() from any thread; Reset() and the sleep from the sleeping thread.
 class SleepInterrupt {

@@ -18,6 +18,11 @@ void ParseCommandLineWithDashes(int argc, char** argv, absl::string_view usage,
   const std::string file(main_file);
   config.contains_help_flags = [file](absl::string_view f) { return absl::EndsWith(f, file); };
   config.contains_helpshort_flags = config.contains_help_flags;
+  // Abseil names each flag's file by the path it was compiled from (the build machine's): name
+  // it by its place in the source tree instead.
+  config.normalize_filename = [file](absl::string_view f) {
+    return absl::EndsWith(f, file) ? file : std::string(f);
+  };
   absl::SetFlagsUsageConfig(config);
   // Abseil's flag names use underscores.
   std::vector<std::string> storage(argv, argv + argc);

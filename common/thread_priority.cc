@@ -24,8 +24,8 @@ absl::Status MakeCurrentThreadBackground() {
   // SCHED_IDLE: the thread runs when a core would otherwise idle (between two forward passes,
   // while the engine's workers sleep) and never preempts an ordinary thread. Nice 19 alone still
   // took a share against the inference threads at nice 10: eprofd's store writer preempted one
-  // for ~1.3 ms every 16 tokens. It is not starved: SCHED_IDLE keeps a small weight (~0.3% of a
-  // nice-0 thread's), so on a core another process keeps busy the work still ends.
+  // at every batch. It is not starved: SCHED_IDLE keeps a small weight, so on a core another
+  // process keeps busy the work still ends.
   struct sched_param param = {};
   if (sched_setscheduler(static_cast<pid_t>(tid), SCHED_IDLE, &param) != 0) {
     return ErrnoToStatus(errno, "sched_setscheduler(SCHED_IDLE)");

@@ -33,8 +33,8 @@ absl::Status MakeCurrentThreadBackground();
 // Asks the scheduler to let the calling thread run as soon as it wakes, by giving it a short time
 // slice: Linux's EEVDF scheduler (6.12 and later) takes a per-thread slice from
 // sched_attr.sched_runtime, and a thread that wakes with a shorter slice than the running one
-// preempts it at once instead of waiting for that one's slice to run out (up to ~1.5 ms plus a
-// 4 ms tick on a 2-core machine at HZ=250). For threads that wake for a moment to pass data on,
+// preempts it at once instead of waiting for that one's slice to run out (and for the next
+// scheduler tick). For threads that wake for a moment to pass data on,
 // where the delay is what a user sees (a live stream's writer and reader); not for threads that
 // compute. Unprivileged; the nice value is kept. Returns the thread's previous slice in ns (0: the
 // default), for ScopedThreadSlice. On kernels without per-thread slices the call succeeds and

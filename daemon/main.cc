@@ -77,35 +77,19 @@ ABSL_FLAG(int, max_queued, 4,
 ABSL_FLAG(int, model_cache_mb, 8192, "Memory for keeping loaded models between runs, MiB.");
 ABSL_FLAG(std::string, device, "cpu", "Device for requests that name none: cpu, cuda, cuda:N, mps.");
 ABSL_FLAG(int32_t, inference_nice, 0,
-          "Nice value (0-19, Linux) for the threads that run the model. At 0 inference shares "
-          "the cores with every other thread as an equal. Above 0 it yields to all of them at "
-          "once: live views' clients get a core sooner, but decode also stops for anything else "
-          "that wakes, here or in another process (measured before --inference-yield-us, 10 "
-          "watchers on the 2-core CI VM, build/bin/daemon_bench: Watch p99 from a token's end "
-          "3.8-5.1 ms at 10, 4.5-5.2 ms at 0; decode speed against the engine alone, pooled: "
-          "0.962 at 10 over 163 rounds, 0.979 at 0 over 215). The default keeps the measured "
-          "inference closest to the engine alone; --inference-yield-us gets the live views their "
-          "core without slowing it.");
+          "Nice value of the threads that run the model, 0-19 (Linux; default 0). Above 0, live "
+          "views' clients get a core sooner, but decode also stops for anything else that "
+          "wakes; --inference-yield-us serves the live views without that cost.");
 ABSL_FLAG(int32_t, inference_yield_us, 500,
-          "The threads that run the model offer their core (sched_yield) to any thread waiting "
-          "for it at least every this many microseconds, between two pieces of a matrix product "
-          "(0-100000; 0: never). While inference keeps every core busy, a thread that woke "
-          "without preempting it, or was preempted, otherwise waits for the scheduler's next "
-          "tick (4 ms at HZ=250): live views' events reach their clients that much later. 10 "
-          "watchers on the 2-core CI VM (build/bin/daemon_bench --rounds 1): Watch p99 from a "
-          "token's end 2.1-5.0 ms per run at 500 (pooled 3.9 and 4.2 ms over two sets of 6 "
-          "runs), 4.5-5.4 ms at 0 (pooled 4.9 and 5.3), measured before the engine's caller "
-          "took over building a token's event that no worker had taken within 1 ms; since, at "
-          "500: 1.6-4.0 ms per run, pooled 2.5 ms over 6. A yield with nobody waiting costs "
-          "~0.5 us; two eprofd side by side, 500 against 0, decoded at 0.990 and 0.995 of the "
-          "other's speed (medians of 30 and 40 alternating 128-token runs: no cost this VM's "
-          "noise can show).");
+          "The threads that run the model offer their core (sched_yield) to a thread waiting "
+          "for it at least this often, in microseconds, between pieces of a matrix product "
+          "(0-100000, 0: never; default 500), so that live views' events do not wait for the "
+          "scheduler's next tick.");
 ABSL_FLAG(int32_t, profile_batch_ms, 100,
           "A Profile stream (the run's own client, e.g. eprofctl profile) sends the events of "
-          "this many ms together, just after the next token completes (0-1000; 0: each at "
-          "once). Each send costs eprofd and the client CPU that the run competes with; sent "
-          "between two tokens, it runs while the engine's workers sleep. A person reading the "
-          "live view cannot tell 100 ms. Watch streams always send each event at once.");
+          "this many ms together, just after the next token completes (0-1000, 0: each at "
+          "once; default 100): fewer sends take less CPU from the run. Watch streams always "
+          "send each event at once.");
 ABSL_FLAG(double, grid_intensity, 400.0,
           "Carbon intensity of the electricity used, g CO2e per kWh, for the carbon estimate.");
 ABSL_FLAG(int32_t, metrics_port, 0,
@@ -352,7 +336,7 @@ int Main() {
 int main(int argc, char** argv) {
   eprof::ParseCommandLineWithDashes(
       argc, argv,
-      "eprofd: the eprof daemon. Runs profiled LLM generations and serves their energy "
+      "the eprof daemon. Runs profiled LLM generations and serves their energy "
       "figures.\n\nUsage: eprofd [flags]\n\nEvery flag is listed below; write them with dashes "
       "or underscores (--model-root or --model_root). --helpfull also lists the libraries' own.",
       "daemon/main.cc");

@@ -25,8 +25,9 @@ int64_t SteadyNowNs() {
 }
 
 // A worker spins this long after its last job, then yields the core between checks until
-// kSpinFor, then sleeps: decode calls Run() every 20-100 µs, so the pool stays awake through a
-// step and between steps, and other threads of the process (eprofd's service) still get a core.
+// kSpinFor, then sleeps: decode calls Run() many times per step, microseconds apart, so the pool
+// stays awake through a step and between steps, and other threads of the process (eprofd's
+// service) still get a core.
 constexpr auto kPauseFor = std::chrono::microseconds(100);
 constexpr auto kSpinFor = std::chrono::milliseconds(2);
 // Below this many weights one thread does it all: waking others costs more than it saves.
@@ -45,7 +46,7 @@ constexpr auto kCallerSpinFor = std::chrono::microseconds(30);
 
 #if defined(__x86_64__)
 // One row at a time, so each thread reads its share of w front to back as a single stream (the
-// hardware prefetcher's best case; interleaving 4 or 8 rows measured 20-40% slower). Four
+// hardware prefetcher's best case; interleaving 4 or 8 rows was slower). Four
 // accumulators hide the FMA latency.
 // Rows [r0, r1) of the product into out[0, r1 - r0).
 __attribute__((target("avx2,fma"))) void RowsAvx2(const float* w, const float* x, const float* b,

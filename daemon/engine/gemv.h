@@ -1,48 +1,23 @@
 // The engine's own thread pool for its matrix products: single-token matrix-vector products (the
 // whole of a decode step's weight traffic) with a kernel written for memory bandwidth, and
 // prefill's matrix-matrix products as single-threaded BLAS sgemm calls on slices of the weight.
-//
-// Decode is bound by reading every weight once per token. OpenBLAS's sgemv reached 24-27 GB/s
-// on the demo model's shapes on the 2-core CI machine while a plain read of memory reached
-// 28-33 GB/s (and up to ~55 when the host is quiet); this kernel reads each thread's rows as one
-// sequential stream and reached 32-51 GB/s on the same shapes in the same process
-// (measured side by side; `eprof-llm bench` shows the effect on tokens/s).
+// Why each choice below was made, and what it was measured to buy: daemon/engine/README.md.
 //
 //   if (GemvPool::UseForGemv()) GemvPool::Get().Run(w, x, b, y, rows, cols);
 //   if (GemvPool::UseForGemm()) GemvPool::Get().RunGemm(x, tokens, w, b, y, rows, cols);
 //
-// The pool has `threads() - 1` workers and the calling thread works too; rows are split in
-// chunks taken on demand. In decode, a chunk a worker has claimed and not finished soon after
-// the caller ran out of chunks is computed by the caller too, and the first to finish commits
-// it: a worker preempted mid-chunk (by another process, or by eprofd's service threads, which
-// outrank inference) no longer stalls the product, and the caller's core no longer idles until
-// the scheduler moves the worker over (inside eprofd the caller used to sleep ~once per token
-// for such a worker; daemon_bench's decode ratio went from 0.924 to 0.94-0.96).
+// The pool has `threads() - 1` workers and the calling thread works too; each thread reads its
+// rows as one sequential stream, in chunks taken on demand. In decode, a chunk a worker has
+// claimed and not finished soon after the caller ran out of chunks is computed by the caller
+// too, and the first to finish commits it, so a preempted worker does not stall the product.
 //
-// Workers spin briefly between calls (decode calls it ~200 times per token, microseconds
-// apart) and then sleep on a futex, so an idle engine costs nothing. At the end of a forward
-// pass the engine calls Park(): the workers sleep at once instead of spinning through the gap
-// between tokens, so that the core is free for what the caller does there (sampling, and in
-// eprofd the token's bookkeeping and its live streams, whose threads would otherwise preempt
-// the caller itself).
-//
-// A sleeping worker wakes late, though (a halted vCPU, a deep C-state: ~0.1-0.4 ms measured in
-// eprofd), and the caller then starts the next pass alone. RunBeside() gives the gap's work to a
-// worker instead: eprofd's caller starts the next pass right after sampling, and the worker,
-// woken at that moment, does the token's bookkeeping and then joins the pass (`perf sched`,
-// 256-token components run: the worker's time off-CPU went from ~410 to ~230 µs per token).
-// When no worker takes it within 1 ms (another process's thread holding the worker's core), the
-// caller runs it at its next product: eprofd's token events then leave at most ~1.2 ms after the
-// token's end instead of up to ~6 ms (daemon_bench).
-//
-// While every core computes, a thread that is runnable but not running (one preempted mid-work,
-// or woken without preempting) waits for the scheduler's next tick: up to 4 ms at HZ=250, as
-// Linux only reschedules a busy core at a tick, a wake-up that preempts, or a thread's own
-// syscall. SetYieldEvery() makes the caller and the workers offer the core (sched_yield) at least
-// that often, before or after a job: eprofd's live streams' clients then get a core within about
-// that time (daemon_bench, 10 watchers, pooled Watch p99 from a token's end: 3.9-4.2 ms every
-// 0.5 ms, 4.9-5.3 ms without; see eprofd --inference-yield-us). A yield with nobody waiting
-// costs ~0.5 µs.
+// Workers spin briefly between calls, then sleep on a futex: an idle engine costs nothing. At
+// the end of a forward pass the engine calls Park() so that the workers sleep at once and leave
+// the core to what the caller does between tokens. RunBeside() gives that between-token work to
+// a worker woken at the start of the next pass instead; when no worker takes it soon, the caller
+// runs it at its next product. SetYieldEvery() makes the caller and the workers offer their core
+// (sched_yield) at least that often between jobs, so that other threads waiting for a core get
+// one without waiting for the scheduler's tick.
 //
 // Thread safety: Run() and SetThreads() may be called from any thread; calls are serialised.
 #ifndef EPROF_DAEMON_ENGINE_GEMV_H_

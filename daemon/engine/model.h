@@ -92,9 +92,8 @@ class Model {
 };
 
 // softmax(logits)[id]: the probability the model gave token `id`, computed stably (exp of the
-// logits less their max): with SoftmaxAtAvx2 where the CPU has AVX2 (~27 µs for a 49k-entry
-// vocabulary), else with libtorch's vectorized kernels (~55 µs; a plain double loop of exp took
-// ~0.5-1 ms). 0 when `id` is outside the logits.
+// logits less their max): with SoftmaxAtAvx2 where the CPU has AVX2, else with libtorch's
+// vectorized kernels. 0 when `id` is outside the logits.
 double TokenProbability(const std::vector<float>& logits, int32_t id);
 // The portable path of TokenProbability (libtorch), for CPUs without AVX2 and as the baseline of
 // softmax_bench.

@@ -1,7 +1,7 @@
-// Kernels over a vocabulary's logits, run after every decode step. softmax(x)[id] for the
-// probability of a sampled token, with an AVX2 kernel: libtorch's max / subtract / exp / sum over
-// a 49k-entry vocabulary took ~55 µs per decode step on the inference thread, this takes ~27 µs
-// (it is bound by the ~22 vector instructions per 8 exps). And the argmax of greedy sampling.
+// Kernels over a vocabulary's logits, run on the inference thread after every decode step:
+// softmax(x)[id] for the probability of a sampled token, with an AVX2 kernel faster than
+// libtorch's max / subtract / exp / sum (daemon/engine/README.md), and the argmax of greedy
+// sampling.
 //
 //   std::optional<double> p = SoftmaxAtAvx2(logits.data(), logits.size(), id);
 //   if (!p) p = /* the portable path */;
@@ -22,9 +22,9 @@ namespace eprof::engine {
 // falls back to its portable path, which defines those cases.
 std::optional<double> SoftmaxAtAvx2(const float* x, size_t n, size_t id);
 
-// The index of the first largest of x[0..n), as std::max_element finds it, for greedy sampling:
-// its scalar loop took ~150 µs per decode step over 49k logits (a compare-and-select per element
-// on a loop-carried dependency), this ~10 µs. nullopt when this CPU has no AVX2, n is 0, or x
+// The index of the first largest of x[0..n), as std::max_element finds it, for greedy sampling,
+// without std::max_element's compare-and-select per element on a loop-carried dependency.
+// nullopt when this CPU has no AVX2, n is 0, or x
 // holds a NaN (where std::max_element's answer depends on the NaN's position): the caller falls
 // back to std::max_element. -0.0 and +0.0 are equal, as for std::max_element.
 std::optional<size_t> ArgmaxAvx2(const float* x, size_t n);

@@ -425,9 +425,8 @@ absl::Status ProfileRun::GenerateTokens(LoadedModel* model, bool measured,
         FinalizeCoveredTokens(false);
       } else {
         // Sending the live event from this thread instead wakes the streams onto this core,
-        // where they preempt the next step: the caller was off its core ~100 µs more per token
-        // and decode ran 2-7% slower, while the event reached watchers no sooner at the p99
-        // (it waits ~0.1 ms for the worker, p99 0.5-2.8 ms; the watchers' wake-ups, ~4-5 ms).
+        // where they preempt the next step: decode ran slower, and the event reached watchers
+        // no sooner at the p99 (the watchers' wake-ups, not the wait for the worker, decide it).
         pending_ = PendingToken{rec, *token, token_start};
       }
     }

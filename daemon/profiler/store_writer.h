@@ -6,10 +6,10 @@
 //   writer.Enqueue(std::move(rows));      // cheap: moves into a queue
 //   EPROF_RETURN_IF_ERROR(writer.Flush()); // writes what is left; returns the first error, if any
 //
-// The writer thread runs at background priority (SCHED_IDLE on Linux): its ~60-90 us of CPU per
-// token at detail components would otherwise preempt the inference it is recording, on a machine
-// whose cores inference keeps busy (at nice 19 alone it still took ~1.3 ms at a time from an
-// inference thread every 16 tokens). It writes in the idle moments (between tokens, while the
+// The writer thread runs at background priority (SCHED_IDLE on Linux): its CPU per token at
+// detail components would otherwise preempt the inference it is recording, on a machine whose
+// cores inference keeps busy (at nice 19 alone it still took slices from an inference thread).
+// It writes in the idle moments (between tokens, while the
 // engine's workers sleep, in single-threaded stretches of the forward pass, during the idle
 // baseline); on such a machine it may fall behind until the run ends. Flush() writes the batches
 // still queued on the calling thread, in order, so that a busy machine cannot hold the end of a

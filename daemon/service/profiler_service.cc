@@ -17,7 +17,7 @@ namespace eprof::daemon {
 namespace {
 
 constexpr absl::Duration kPoll = absl::Milliseconds(50);
-// The shortest slice Linux takes: a stream's thread runs ~50 us per event.
+// The shortest slice Linux takes: a stream's thread runs for a moment per event.
 constexpr absl::Duration kStreamSlice = absl::Microseconds(100);
 
 std::string UserName() {

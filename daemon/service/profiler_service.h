@@ -3,8 +3,8 @@
 // the PowerFeed. Streams run on gRPC's handler threads and read the run's RunEventLog. Profile and
 // Watch send each event's wire form from the log (LoggedEvent::bytes): serialized once for every
 // stream, not once per stream. They are registered as "split streaming" methods with a raw
-// (ByteBuffer) response, which keeps gRPC's synchronous path — on this project's reference
-// machine a callback-API stream cost more CPU per event (~440 us against ~280 us) in gRPC 1.51.
+// (ByteBuffer) response, which keeps gRPC's synchronous path: in gRPC 1.51 a callback-API
+// stream cost more CPU per event.
 //
 // Thread safety: all handlers may run concurrently.
 #ifndef EPROF_DAEMON_SERVICE_PROFILER_SERVICE_H_

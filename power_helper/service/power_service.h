@@ -36,11 +36,9 @@ struct PowerServiceOptions {
   size_t max_batch = 256;
   // A subscriber gets at most one write per this many ns (default 200 ms): shorter intervals are
   // batched, which keeps the helper's CPU cost per sample low; the latency this adds is at most
-  // this spacing. 0 writes every sample at once. Why 200 ms: one gRPC write costs the helper
-  // 100-200 us on its own thread and as much again in gRPC's (measured by eprof-power-helper-bench's
-  // per-thread figures), so at 100 Hz writing every 50 ms cost more than the sampling itself;
-  // at 200 ms the helper stays under 1% of a core. Five updates a second is still live for a
-  // display, and samples carry their own timestamps. `serve --write-spacing-ms` sets it.
+  // this spacing. 0 writes every sample at once. A gRPC write costs the helper more CPU than
+  // sampling does (eprof-power-helper-bench prints both); five updates a second is still live
+  // for a display, and samples carry their own timestamps. `serve --write-spacing-ms` sets it.
   int64_t min_write_spacing_ns = 200'000'000;
   Clock* clock = nullptr;  // default Clock::Real(); not owned
 };
