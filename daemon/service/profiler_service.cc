@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/grpc_status.h"
 #include "common/thread_priority.h"
 #include "daemon/service/run_compare.h"
 #include "daemon/service/run_export.h"
@@ -48,11 +49,6 @@ constexpr int kProfileMethod = 2;
 constexpr int kWatchMethod = 3;
 
 }  // namespace
-
-grpc::Status ToGrpc(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
-}
 
 std::vector<v1::ProfileEvent> EventsOfStoredRun(const v1::GetRunResponse& run) {
   std::vector<v1::ProfileEvent> events;
@@ -201,7 +197,7 @@ grpc::Status ProfilerServiceImpl::StreamedProfile(grpc::ServerContext* ctx,
                         "text field, the prompt included, valid UTF-8?)");
   }
   absl::StatusOr<std::shared_ptr<RunHandle>> submitted = manager_->Submit(std::move(request));
-  if (!submitted.ok()) return ToGrpc(submitted.status());
+  if (!submitted.ok()) return ToGrpcStatus(submitted.status());
   std::shared_ptr<RunHandle> run = *submitted;
   if (!StreamLog(ctx, run->log.get(), 0, stream, options_.profile_batch)) {
     // The client left. Unless it asked otherwise, its run stops and is saved as cancelled.
@@ -211,7 +207,7 @@ grpc::Status ProfilerServiceImpl::StreamedProfile(grpc::ServerContext* ctx,
     return grpc::Status(grpc::StatusCode::CANCELLED, "the client disconnected");
   }
   run->done.WaitForNotification();
-  return ToGrpc(run->result.status);
+  return ToGrpcStatus(run->result.status);
 }
 
 grpc::Status ProfilerServiceImpl::StreamedWatch(grpc::ServerContext* ctx, WatchStreamer* stream) {
@@ -230,7 +226,7 @@ grpc::Status ProfilerServiceImpl::StreamedWatch(grpc::ServerContext* ctx, WatchS
                         "no run is in progress: give a run id to watch a finished run");
   }
   absl::StatusOr<v1::GetRunResponse> stored = store_->GetRun(request.run_id(), v1::RunParts());
-  if (!stored.ok()) return ToGrpc(stored.status());
+  if (!stored.ok()) return ToGrpcStatus(stored.status());
   if (request.live_only()) return grpc::Status::OK;  // finished: nothing live will come
   for (v1::ProfileEvent& e : EventsOfStoredRun(*stored)) {
     if (!stream->Write(WireOf(std::make_shared<const LoggedEvent>(std::move(e))))) break;
@@ -242,7 +238,7 @@ grpc::Status ProfilerServiceImpl::CancelRun(grpc::ServerContext*, const v1::Canc
                                             v1::CancelRunResponse* response) {
   absl::StatusOr<v1::RunStatus> status =
       manager_->Cancel(request->run_id(), "cancelled by a CancelRun request");
-  if (!status.ok()) return ToGrpc(status.status());
+  if (!status.ok()) return ToGrpcStatus(status.status());
   response->set_status(*status);
   return grpc::Status::OK;
 }
@@ -250,7 +246,7 @@ grpc::Status ProfilerServiceImpl::CancelRun(grpc::ServerContext*, const v1::Canc
 grpc::Status ProfilerServiceImpl::ListRuns(grpc::ServerContext*, const v1::ListRunsRequest* request,
                                            v1::ListRunsResponse* response) {
   absl::StatusOr<v1::ListRunsResponse> runs = store_->ListRuns(*request);
-  if (!runs.ok()) return ToGrpc(runs.status());
+  if (!runs.ok()) return ToGrpcStatus(runs.status());
   *response = std::move(*runs);
   return grpc::Status::OK;
 }
@@ -259,7 +255,7 @@ grpc::Status ProfilerServiceImpl::GetRun(grpc::ServerContext*, const v1::GetRunR
                                          v1::GetRunResponse* response) {
   if (request->run_id().empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "run_id is empty");
   absl::StatusOr<v1::GetRunResponse> run = store_->GetRun(request->run_id(), request->parts());
-  if (!run.ok()) return ToGrpc(run.status());
+  if (!run.ok()) return ToGrpcStatus(run.status());
   *response = std::move(*run);
   return grpc::Status::OK;
 }
@@ -276,11 +272,11 @@ grpc::Status ProfilerServiceImpl::CompareRuns(grpc::ServerContext*,
   std::vector<v1::GetRunResponse> runs;
   for (const std::string& id : request->run_ids()) {
     absl::StatusOr<v1::GetRunResponse> run = store_->GetRun(id, parts);
-    if (!run.ok()) return ToGrpc(run.status());
+    if (!run.ok()) return ToGrpcStatus(run.status());
     runs.push_back(std::move(*run));
   }
   absl::StatusOr<v1::CompareRunsResponse> compared = daemon::CompareRuns(runs);
-  if (!compared.ok()) return ToGrpc(compared.status());
+  if (!compared.ok()) return ToGrpcStatus(compared.status());
   *response = std::move(*compared);
   return grpc::Status::OK;
 }
@@ -292,9 +288,9 @@ grpc::Status ProfilerServiceImpl::ExportRun(grpc::ServerContext* ctx, const v1::
                         "ExportRun needs a format: EXPORT_FORMAT_CSV or EXPORT_FORMAT_JSON");
   }
   absl::StatusOr<v1::GetRunResponse> run = store_->GetRun(request->run_id(), request->parts());
-  if (!run.ok()) return ToGrpc(run.status());
+  if (!run.ok()) return ToGrpcStatus(run.status());
   absl::StatusOr<std::vector<v1::ExportRunChunk>> chunks = ExportRunChunks(*run, request->format());
-  if (!chunks.ok()) return ToGrpc(chunks.status());
+  if (!chunks.ok()) return ToGrpcStatus(chunks.status());
   for (const v1::ExportRunChunk& c : *chunks) {
     if (ctx->IsCancelled() || !writer->Write(c)) break;
   }
@@ -309,7 +305,7 @@ grpc::Status ProfilerServiceImpl::DeleteRun(grpc::ServerContext*, const v1::Dele
                         absl::StrCat("run ", request->run_id(),
                                      " is still queued or running: cancel it first (CancelRun)"));
   }
-  return ToGrpc(store_->DeleteRun(request->run_id()));
+  return ToGrpcStatus(store_->DeleteRun(request->run_id()));
 }
 
 grpc::Status ProfilerServiceImpl::StreamPower(grpc::ServerContext* ctx,

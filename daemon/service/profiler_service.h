@@ -80,9 +80,6 @@ class ProfilerServiceImpl final : public v1::ProfilerService::Service {
   const int64_t started_ns_;
 };
 
-// absl::Status → grpc::Status (the codes are the same numbers).
-grpc::Status ToGrpc(const absl::Status& status);
-
 // The events a finished, stored run would have streamed: RunStarted, each phase's start and end,
 // each token, the summary.
 std::vector<v1::ProfileEvent> EventsOfStoredRun(const v1::GetRunResponse& run);

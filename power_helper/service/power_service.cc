@@ -10,16 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "common/grpc_status.h"
 #include "common/logging.h"
 
 namespace eprof::power {
 namespace {
 
 using Response = v1::StreamSamplesResponse;
-
-grpc::Status ToGrpc(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
 
 // A stream that fails before it starts.
 class FailedStream final : public grpc::ServerWriteReactor<Response> {
@@ -72,7 +69,7 @@ class SampleStream final : public grpc::ServerWriteReactor<Response> {
       if (to_write) to_write->StartWrite(&to_write->response_);
     }
 
-    void OnSourceEnd(const absl::Status& status) override { RequestFinish(ToGrpc(status)); }
+    void OnSourceEnd(const absl::Status& status) override { RequestFinish(ToGrpcStatus(status)); }
 
     void RequestFinish(const grpc::Status& status) {
       SampleStream* to_finish = nullptr;
