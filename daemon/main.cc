@@ -180,7 +180,10 @@ int Main() {
     EPROF_LOG(WARNING) << *n << " run(s) left running by a previous eprofd were marked "
                        << "interrupted, their figures rebuilt from what was saved";
   }
-  if (absl::StatusOr<int> n = (*store)->MarkUnfinishedInterrupted(); n.ok() && *n > 0) {
+  if (absl::StatusOr<int> n = (*store)->MarkUnfinishedInterrupted(); !n.ok()) {
+    EPROF_LOG(WARNING) << "could not mark the runs a previous eprofd left running as interrupted "
+                       << "(they still show as running): " << n.status().message();
+  } else if (*n > 0) {
     EPROF_LOG(WARNING) << *n << " run(s) left running by a previous eprofd were marked interrupted";
   }
 

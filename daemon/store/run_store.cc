@@ -184,17 +184,33 @@ absl::StatusOr<int> RunStore::MarkUnfinishedInterrupted() {
   Transaction tx(d);
   EPROF_RETURN_IF_ERROR(tx.Begin());
   EPROF_ASSIGN_OR_RETURN(Statement q,
-                         d->Prepare("SELECT summary FROM runs WHERE status IN (?, ?)"));
+                         d->Prepare("SELECT id, summary FROM runs WHERE status IN (?, ?)"));
   q.Bind(1, static_cast<int64_t>(v1::RUN_STATUS_RUNNING));
   q.Bind(2, static_cast<int64_t>(v1::RUN_STATUS_QUEUED));
   std::vector<v1::RunSummary> unfinished;
+  std::vector<std::string> unreadable;
   for (;;) {
     EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
     v1::RunSummary s;
-    if (s.ParseFromString(q.ColumnText(0))) unfinished.push_back(std::move(s));
+    if (s.ParseFromString(q.ColumnText(1))) {
+      unfinished.push_back(std::move(s));
+    } else {
+      unreadable.push_back(q.ColumnText(0));
+    }
   }
   q.Reset();
+  // A summary that cannot be read is kept as it is (GetRun reports it as data loss); only its
+  // status changes, so that the run no longer looks as if it were running.
+  EPROF_ASSIGN_OR_RETURN(Statement status_only,
+                         d->Prepare("UPDATE runs SET status = ? WHERE id = ?"));
+  for (const std::string& id : unreadable) {
+    EPROF_LOG(WARNING) << "run " << id << " was left unfinished and its stored summary is "
+                       << "unreadable: marked interrupted, summary kept as it was";
+    status_only.Bind(1, static_cast<int64_t>(v1::RUN_STATUS_INTERRUPTED));
+    status_only.Bind(2, id);
+    EPROF_RETURN_IF_ERROR(status_only.Run());
+  }
   EPROF_ASSIGN_OR_RETURN(Statement up,
                          d->Prepare("UPDATE runs SET status = ?, summary = ? WHERE id = ?"));
   for (v1::RunSummary& s : unfinished) {
@@ -211,7 +227,7 @@ absl::StatusOr<int> RunStore::MarkUnfinishedInterrupted() {
     EPROF_RETURN_IF_ERROR(up.Run());
   }
   EPROF_RETURN_IF_ERROR(tx.Commit());
-  return static_cast<int>(unfinished.size());
+  return static_cast<int>(unfinished.size() + unreadable.size());
 }
 
 absl::Status RunStore::CreateRun(const v1::RunSummary& summary) {
@@ -610,25 +626,33 @@ absl::StatusOr<v1::ListRunsResponse> RunStore::ListRuns(const v1::ListRunsReques
   int64_t total = has ? count.ColumnInt(0) : 0;
   out.set_total_count(static_cast<uint32_t>(total));
   EPROF_ASSIGN_OR_RETURN(
-      Statement q, d->Prepare(absl::StrCat("SELECT summary FROM runs ", where, " ORDER BY ", order,
-                                           " ", dir, ", created_at_unix_ms ", dir, ", id ", dir,
-                                           " LIMIT ? OFFSET ?")));
+      Statement q,
+      d->Prepare(absl::StrCat("SELECT summary, id FROM runs ", where, " ORDER BY ", order, " ",
+                              dir, ", created_at_unix_ms ", dir, ", id ", dir, " LIMIT ? OFFSET ?")));
   int next = bind_all(q);
   q.Bind(next, static_cast<int64_t>(page_size));
   q.Bind(next + 1, offset);
+  int64_t rows_read = 0;  // the page's rows, the unreadable ones included
   for (;;) {
     EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    v1::RunSummary* run = out.add_runs();
-    if (!run->ParseFromString(q.ColumnText(0))) {
-      return absl::DataLossError("a stored run summary is unreadable");
+    ++rows_read;
+    v1::RunSummary summary;
+    if (!summary.ParseFromString(q.ColumnText(0))) {
+      // One damaged row must not hide every other run: it is left out of the page (GetRun on
+      // its id reports the damage) and named in the log.
+      EPROF_LOG(WARNING) << "run " << q.ColumnText(1)
+                         << ": stored summary is unreadable; left out of the list";
+      continue;
     }
+    v1::RunSummary* run = out.add_runs();
+    *run = std::move(summary);
     // A list carries previews: a few long prompts must not push a page past gRPC's limit.
     run->set_prompt_bytes(static_cast<uint32_t>(run->request().prompt().size()));
     if (CutToPreview(run->mutable_request()->mutable_prompt())) run->set_prompt_truncated(true);
     if (CutToPreview(run->mutable_output_text())) run->set_output_text_truncated(true);
   }
-  if (offset + out.runs_size() < total) out.set_next_page_token(absl::StrCat(offset + out.runs_size()));
+  if (offset + rows_read < total) out.set_next_page_token(absl::StrCat(offset + rows_read));
   return out;
 }
 

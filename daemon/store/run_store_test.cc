@@ -488,6 +488,35 @@ TEST_F(RunStoreTest, UnfinishedRunsBecomeInterrupted) {
   EXPECT_EQ(store->ListRuns(by_status)->total_count(), 1u);
 }
 
+// A run left running whose summary cannot be read is still marked interrupted (it would
+// otherwise show as running forever); its summary stays as it was and reads as data loss.
+TEST_F(RunStoreTest, AnUnfinishedRunWithAnUnreadableSummaryIsMarkedToo) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_THAT(store->CreateRun(Summary("done", "m", 1, v1::RUN_STATUS_COMPLETED)), IsOk());
+    ASSERT_THAT(store->CreateRun(Summary("torn", "m", 2, v1::RUN_STATUS_RUNNING)), IsOk());
+    ASSERT_THAT(store->CreateRun(Summary("live", "m", 3, v1::RUN_STATUS_RUNNING)), IsOk());
+  }
+  {
+    auto db = Database::Open(path_);
+    ASSERT_THAT(db, IsOk());
+    ASSERT_THAT((*db)->Exec("UPDATE runs SET summary = x'ffffffff' WHERE id = 'torn'"), IsOk());
+  }
+  auto store = OpenOrDie();
+  EXPECT_THAT(store->MarkUnfinishedInterrupted(), IsOkAndHolds(2));
+  EXPECT_THAT(store->MarkUnfinishedInterrupted(), IsOkAndHolds(0));
+  EXPECT_EQ(store->GetSummary("live")->status(), v1::RUN_STATUS_INTERRUPTED);
+  EXPECT_EQ(store->GetSummary("done")->status(), v1::RUN_STATUS_COMPLETED);
+  EXPECT_THAT(store->GetSummary("torn"), StatusIs(absl::StatusCode::kDataLoss));
+  v1::ListRunsRequest running;
+  running.add_statuses(v1::RUN_STATUS_RUNNING);
+  EXPECT_EQ(store->ListRuns(running)->total_count(), 0u);
+  // The damaged run does not hide the others from a list.
+  absl::StatusOr<v1::ListRunsResponse> all = store->ListRuns(v1::ListRunsRequest());
+  ASSERT_THAT(all, IsOk());
+  EXPECT_EQ(all->runs_size(), 2);
+}
+
 // A database of schema version 1 (one layer_metrics row per token and layer, components in a
 // LayerMetrics blob) opens migrated to version 2: every token reads back whole, components,
 // activation and attention statistics included, and layer_metrics is gone.
