@@ -226,6 +226,9 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& json_text,
     return absl::InvalidArgumentError(absl::StrCat(source, ": not a JSON object"));
   }
   ModelConfig c;
+  if (root.contains("model_type") && !root["model_type"].is_string()) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": 'model_type' is not a string"));
+  }
   std::string model_type = root.value("model_type", std::string());
   if (root.contains("architectures") && root["architectures"].is_array() &&
       !root["architectures"].empty() && root["architectures"][0].is_string()) {

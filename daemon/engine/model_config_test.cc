@@ -140,6 +140,8 @@ TEST(ModelConfigTest, ErrorsNameTheProblem) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("multiple")));
   EXPECT_THAT(ParseModelConfig(R"({"model_type":"llama","rope_scaling":{"type":"weird"}})", "c.json").status(),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("weird")));
+  EXPECT_THAT(ParseModelConfig(R"({"model_type":3})", "c.json").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("'model_type' is not a string")));
   EXPECT_THAT(LoadModelConfig("/nonexistent/dir").status(),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("/nonexistent/dir/config.json")));
 }

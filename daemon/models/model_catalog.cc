@@ -134,7 +134,14 @@ v1::ModelInfo ModelCatalog::Inspect(const std::string& dir, const std::string& n
   const json& text = config.contains("text_config") && config["text_config"].is_object()
                          ? config["text_config"]
                          : config;
-  std::string family = text.value("model_type", config.value("model_type", std::string()));
+  // nlohmann's value() throws on a value of another type: read model_type only as a string.
+  auto model_type = [](const json& j) {
+    return j.contains("model_type") && j["model_type"].is_string()
+               ? j["model_type"].get<std::string>()
+               : std::string();
+  };
+  std::string family = model_type(text);
+  if (family.empty()) family = model_type(config);
   info.set_family(family);
   if (config.contains("architectures") && config["architectures"].is_array() &&
       !config["architectures"].empty() && config["architectures"][0].is_string()) {
@@ -221,7 +228,10 @@ v1::ModelInfo ModelCatalog::Inspect(const std::string& dir, const std::string& n
   info.set_num_parameters(total);
   info.set_dtype(DtypeName(main_dtype));
   const auto& families = SupportedFamilies();
-  if (std::find(families.begin(), families.end(), family) == families.end()) {
+  if (family.empty()) {
+    info.set_problem(absl::StrCat(dir, "/config.json has no model_type (a string such as "
+                                       "\"llama\"): it does not say which architecture it is"));
+  } else if (std::find(families.begin(), families.end(), family) == families.end()) {
     info.set_problem(absl::StrCat("unsupported model_type '", family, "' (architecture ",
                                   info.architecture(), "); eprof runs ",
                                   absl::StrJoin(families, ", ")));

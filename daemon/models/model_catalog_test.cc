@@ -129,9 +129,13 @@ TEST_F(ModelCatalogTest, ProblemsAreListedNotHidden) {
   WriteConfig(missing, LlamaConfig());
   std::ofstream(missing / "model.safetensors.index.json")
       << json{{"weight_map", {{"a", "gone.safetensors"}}}}.dump();
+  fs::path numbered = root_ / "numbered";  // nlohmann's value() would throw on it
+  WriteConfig(numbered, {{"model_type", 3}, {"text_config", {{"model_type", {1, 2}}}}});
+  WriteSafetensors(numbered / "model.safetensors", {{"w", "F32", {2}}});
   std::map<std::string, std::string> problems;
   for (const auto& m : ModelCatalog({root_.string()}).List()) problems[m.name()] = m.problem();
   EXPECT_THAT(problems["falcon"], HasSubstr("unsupported model_type 'falcon'"));
+  EXPECT_THAT(problems["numbered"], HasSubstr("config.json has no model_type"));
   EXPECT_THAT(problems["broken"], HasSubstr("truncated"));
   EXPECT_THAT(problems["missing-shard"], HasSubstr("gone.safetensors is missing"));
   EXPECT_EQ(problems["team/tiny-llama"], "");
