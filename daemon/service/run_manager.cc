@@ -189,7 +189,6 @@ std::vector<std::string> RunManager::loaded_models() const {
 
 void RunManager::CancelQueued(const std::shared_ptr<RunHandle>& run, const std::string& reason) {
   // Never started: nothing was measured or stored. Its stream ends with a cancelled summary.
-  run->status = v1::RUN_STATUS_CANCELLED;
   v1::ProfileEvent e;
   v1::RunSummary* s = e.mutable_summary();
   s->set_run_id(run->run_id);
@@ -271,7 +270,6 @@ absl::StatusOr<std::shared_ptr<LoadedModel>> RunManager::AcquireModel(
 }
 
 void RunManager::Execute(const std::shared_ptr<RunHandle>& run) {
-  run->status = v1::RUN_STATUS_RUNNING;
   ProfileRunInputs in;
   in.run_id = run->run_id;
   in.request = run->request;
@@ -290,7 +288,6 @@ void RunManager::Execute(const std::shared_ptr<RunHandle>& run) {
   deps.events = run->log.get();
   deps.clock = clock_;
   run->result = ExecuteProfileRun(in, deps, options_.run);
-  run->status = run->result.summary.status();
   if (options_.on_run_finished) options_.on_run_finished(run->result.summary);
   EPROF_LOG(INFO) << "run " << run->run_id << " "
                   << v1::RunStatus_Name(run->result.summary.status()) << ": "

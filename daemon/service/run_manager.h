@@ -66,7 +66,6 @@ struct RunHandle {
   std::atomic<bool> cancel{false};
   absl::Mutex mu;
   std::string cancel_reason ABSL_GUARDED_BY(mu);
-  std::atomic<int> status{v1::RUN_STATUS_QUEUED};
   // Notified when the run has finished (or was cancelled while queued); `result` is then set.
   absl::Notification done;
   ProfileRunResult result;
