@@ -174,6 +174,7 @@ void GemvPool::SharedJob::Store(const Job& job) {
   chunk_rows.store(job.chunk_rows, std::memory_order_relaxed);
   seq.store(job.seq, std::memory_order_relaxed);
   parts.store(job.parts, std::memory_order_relaxed);
+  x_readers.store(job.x_readers, std::memory_order_relaxed);
 }
 
 GemvPool::Job GemvPool::SharedJob::Load() const {
@@ -188,6 +189,7 @@ GemvPool::Job GemvPool::SharedJob::Load() const {
   job.chunk_rows = chunk_rows.load(std::memory_order_relaxed);
   job.seq = seq.load(std::memory_order_relaxed);
   job.parts = parts.load(std::memory_order_relaxed);
+  job.x_readers = x_readers.load(std::memory_order_relaxed);
   return job;
 }
 
@@ -221,16 +223,24 @@ int64_t GemvPool::RunChunks(uint32_t tag, const Job& job, bool caller) {
       // A worker's decode chunk may be taken over by the caller: compute it aside, and write it
       // to y only if nobody committed it first (then the job is still the current one: the
       // caller has not returned, and y and x are still this job's).
-      while (hold_mid_chunk_for_testing_.load(std::memory_order_relaxed) && !stop_.load()) {
-        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      // Reads x only while counted among its copy's readers and while the job is still the
+      // current one: once the caller has closed the job (Dispatch), it may rewrite any copy
+      // nobody is counted in. (Both sides seq_cst: either this thread sees the job closed and
+      // reads nothing, or the caller sees it counted and leaves the copy alone.)
+      job.x_readers->fetch_add(1, std::memory_order_seq_cst);
+      if (TicketTag(ticket_.load(std::memory_order_seq_cst)) == tag) {
+        while (hold_mid_chunk_for_testing_.load(std::memory_order_relaxed) && !stop_.load()) {
+          std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
+        thread_local std::vector<float> out;
+        out.resize(static_cast<size_t>(r1 - r0));
+        RunRowsInto(job, r0, r1, out.data());
+        if (Commit(c, job.seq)) {
+          std::copy(out.begin(), out.end(), job.y + r0);
+          ChunkDone(chunks);
+        }
       }
-      thread_local std::vector<float> out;
-      out.resize(static_cast<size_t>(r1 - r0));
-      RunRowsInto(job, r0, r1, out.data());
-      if (Commit(c, job.seq)) {
-        std::copy(out.begin(), out.end(), job.y + r0);
-        ChunkDone(chunks);
-      }
+      job.x_readers->fetch_sub(1, std::memory_order_release);
     }
     t = ticket_.load(std::memory_order_acquire);
   }
@@ -428,18 +438,25 @@ void GemvPool::Dispatch(const Job& job_in) {
   }
   job.seq = ++job_seq_;
   if (job.tokens == 0) {
-    // Workers read x from the pool's own copy: one that was preempted mid-chunk may read on
-    // after its chunk was taken over and the caller has returned (and freed x); it then reads
-    // this buffer, which lives as long as the pool, and discards what it computed. Its reads may
-    // overlap the next job's copy here: they are plain loads of floats that its failed commit
-    // throws away (a seqlock's reader, validated by the commit instead of a sequence count).
-    if (job.cols > x_capacity_) {
-      x_buffers_.push_back(std::make_unique<float[]>(static_cast<size_t>(job.cols)));
-      x_capacity_ = job.cols;
+    // Workers read x from a copy of the pool's: one that was preempted mid-chunk may read on
+    // after its chunk was taken over and the caller has returned (and freed x). The previous
+    // job was closed before it returned (below), so a copy nobody is counted in is read by
+    // nobody, now or later: rewrite the first such one, else make another.
+    XCopy* copy = nullptr;
+    for (const std::unique_ptr<XCopy>& c : x_copies_) {
+      if (c->readers.load(std::memory_order_seq_cst) == 0) {
+        copy = c.get();
+        break;
+      }
     }
-    float* x_copy = x_buffers_.back().get();
-    std::copy(job.x, job.x + job.cols, x_copy);
-    job.x = x_copy;
+    if (copy == nullptr) copy = x_copies_.emplace_back(std::make_unique<XCopy>()).get();
+    if (copy->capacity < job.cols) {
+      copy->data = std::make_unique<float[]>(static_cast<size_t>(job.cols));
+      copy->capacity = job.cols;
+    }
+    std::copy(job.x, job.x + job.cols, copy->data.get());
+    job.x = copy->data.get();
+    job.x_readers = &copy->readers;
   }
   // Every chunk of the previous job was claimed and finished before it returned, so no thread
   // uses job_ now (a late worker may read it, but cannot claim anything with what it read).
@@ -483,6 +500,11 @@ void GemvPool::Dispatch(const Job& job_in) {
       break;
     }
     CpuRelax();
+  }
+  if (job.tokens == 0) {
+    // Close the job: a worker still holding one of its chunks now finds another tag, and reads
+    // no more of its x copy (RunChunks).
+    ticket_.store(((tag + 1) & 0xffffffffu) << 32, std::memory_order_seq_cst);
   }
 }
 

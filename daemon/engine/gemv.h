@@ -107,6 +107,12 @@ class GemvPool {
     std::lock_guard<std::mutex> lock(run_mu_);
     return stolen_chunks_;
   }
+  // Copies of x the pool keeps for its workers: more than one only after a worker was preempted
+  // while it read one (tests, diagnostics).
+  size_t x_copies() const {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    return x_copies_.size();
+  }
 
   // Tests: while held, a worker that wakes for a job waits before it looks at it, and none takes
   // a RunBeside() task, as workers preempted for that long would. Run() must not wait for them
@@ -141,6 +147,15 @@ class GemvPool {
     int64_t chunk_rows = 0;
     int64_t chunks = 0;
     uint64_t seq = 0;     // the job's number (never wraps); chunk_done_ refers to it
+    std::atomic<int>* x_readers = nullptr;  // decode: the readers of the x copy it uses
+  };
+  // The pool's copy of a decode job's x, which workers read (the caller's x may be gone by the
+  // time a late worker reads). A worker counts itself in `readers` while it reads; the caller
+  // rewrites a copy only when nobody is counted in it.
+  struct XCopy {
+    std::unique_ptr<float[]> data;
+    int64_t capacity = 0;
+    std::atomic<int> readers{0};
   };
   // The current job as workers read it: relaxed atomics, published by ticket_'s release store
   // (a late worker may read them while the caller writes the next job; it then fails to claim a
@@ -151,6 +166,7 @@ class GemvPool {
     std::atomic<int64_t> rows{0}, cols{0}, tokens{0}, chunk_rows{0};
     std::atomic<uint64_t> seq{0};
     std::atomic<int> parts{1};
+    std::atomic<std::atomic<int>*> x_readers{nullptr};
     void Store(const Job& job);
     Job Load() const;
   };
@@ -202,10 +218,9 @@ class GemvPool {
   // can have (kChunksPerThread per thread, plus one); reallocated only with the workers stopped.
   std::unique_ptr<std::atomic<uint64_t>[]> chunk_done_;
   uint64_t job_seq_ = 0;  // caller only (run_mu_)
-  // x copies for workers (decode): never freed while the pool lives, as a late worker may
-  // still read an old one. The last is the current one.
-  std::vector<std::unique_ptr<float[]>> x_buffers_;
-  int64_t x_capacity_ = 0;
+  // x copies for workers (decode). A worker preempted while it reads one keeps that one from
+  // being rewritten, so there may be more than one; they live as long as the pool.
+  std::vector<std::unique_ptr<XCopy>> x_copies_;
   std::vector<float> steal_buffer_;  // caller only
   uint64_t stolen_chunks_ = 0;       // caller only
   int64_t beside_posted_ns_ = 0;     // caller only (run_mu_): when RunBeside() gave its task

@@ -204,6 +204,9 @@ TEST(GemvPool, CallerTakesOverAChunkOfAWorkerPreemptedMidChunk) {
   ASSERT_EQ(status, std::future_status::ready) << "Run() waited for a worker held mid-chunk";
   held.get();
   EXPECT_GT(pool.stolen_chunks(), stolen_before);
+  // The held worker was counted in the x copy it read: later products used another copy rather
+  // than rewrite the one it was reading (a data race, however its result is used).
+  EXPECT_GE(pool.x_copies(), 2u);
   // The released workers finish their stale chunks; later jobs and earlier results are exact.
   const Case d = MakeCase(1536, 576, 22);
   std::vector<float> y(1536);
