@@ -645,9 +645,10 @@ ProfileRunResult ProfileRun::Execute() {
   if (!ids.ok()) return Finish(v1::RUN_STATUS_FAILED, ids.status(), "error");
   summary_.set_input_tokens(static_cast<uint32_t>(ids->size()));
   if (absl::Status s = check_context(*ids); !s.ok()) return Finish(v1::RUN_STATUS_FAILED, s, "error");
-  absl::Status begun = Section("tensor_transfer", [&] {
-    return model->Begin(*ids, sampling, static_cast<int32_t>(req.max_new_tokens()), detail_);
-  });
+  // The generator's set-up (the prompt as a tensor on the device, the KV cache) is the rest of
+  // pre_inference; it is not a section of its own.
+  absl::Status begun =
+      model->Begin(*ids, sampling, static_cast<int32_t>(req.max_new_tokens()), detail_);
   EndPhase();
   if (!begun.ok()) return Finish(v1::RUN_STATUS_FAILED, begun, "error");
   // The prompt's token count is known only now: store it, so that a run eprofd does not live to
@@ -667,14 +668,8 @@ ProfileRunResult ProfileRun::Execute() {
     return Finish(v1::RUN_STATUS_FAILED, writer_->error(), "error");
   }
 
+  // The output text was built token by token (EndToken): nothing is decoded a second time.
   BeginPhase(v1::PHASE_POST_INFERENCE);
-  std::string text = Section("detokenize", [&] {
-    std::unique_ptr<TextStream> stream = model->NewTextStream();
-    std::string full;
-    for (int32_t id : out_ids) full += stream->Next(id);
-    return full;
-  });
-  output_text_ = text;
   QueueRows(/*force=*/true);
   absl::Status saved = Section("save", [&] { return writer_->Flush(); });
   EndPhase();

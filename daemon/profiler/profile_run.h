@@ -1,7 +1,7 @@
 // One profiled generation, end to end (design: "Spans and energy attribution").
 //
-//   run (model_load) (warmup) idle_baseline pre_inference[tokenize, tensor_transfer]
-//       prefill decode post_inference[detokenize, save]
+//   run (model_load) (warmup) idle_baseline pre_inference[tokenize] prefill decode
+//       post_inference[save]
 //
 // ExecuteProfileRun times every phase, section, token, layer and component on the one clock,
 // feeds the power samples that arrive meanwhile into a PowerTimeline, and attributes energy to
