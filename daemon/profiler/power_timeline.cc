@@ -161,20 +161,19 @@ void SpanEnergy::ToProto(const Baseline& baseline,
                          const std::vector<PowerTimelineChannel>& channels,
                          v1::Energy* out) const {
   out->Clear();
-  int64_t covered_ns = duration_ns - uncovered_ns;
-  double covered = static_cast<double>(covered_ns) * kMjPerMwNs;
+  const int64_t covered_ns = duration_ns - uncovered_ns;
   out->set_total_mj(total_mj);
   out->set_attribution(attribution);
   out->set_quality(quality);
-  bool have_baseline = !baseline.empty() && attribution != v1::ATTRIBUTION_NONE;
-  out->set_dynamic_mj(have_baseline ? total_mj - baseline.total_power_mw * covered : total_mj);
+  out->set_dynamic_mj(
+      baseline.DynamicMj(total_mj, baseline.total_power_mw, attribution, covered_ns));
   for (size_t c = 0; c < channels.size() && c < energy_mj.size(); ++c) {
     v1::ChannelEnergy* ce = out->add_channels();
     ce->set_channel(channels[c].name);
     ce->set_quality(channels[c].quality);
     ce->set_total_mj(energy_mj[c]);
-    ce->set_dynamic_mj(have_baseline ? energy_mj[c] - baseline.power_mw[c] * covered
-                                     : energy_mj[c]);
+    ce->set_dynamic_mj(baseline.DynamicMj(
+        energy_mj[c], baseline.empty() ? 0 : baseline.power_mw[c], attribution, covered_ns));
   }
 }
 

@@ -48,6 +48,15 @@ struct Baseline {
   int window_count = 0;
 
   bool empty() const { return power_mw.empty(); }
+
+  // Dynamic energy, mJ: `total_mj` less `idle_mw` (this baseline's total_power_mw, or one
+  // channel's power_mw) over the time a sample covered; `total_mj` itself without a baseline or
+  // when no sample overlapped the span (attribution none). The one rule for every span.
+  double DynamicMj(double total_mj, double idle_mw, v1::Attribution attribution,
+                   int64_t covered_ns) const {
+    if (empty() || attribution == v1::ATTRIBUTION_NONE) return total_mj;
+    return total_mj - idle_mw * static_cast<double>(covered_ns) * 1e-9;
+  }
 };
 
 struct PowerTimelineChannel {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <climits>
 
+#include "daemon/store/energy_sum.h"
+
 namespace eprof::daemon {
 
 SpanRecorder::SpanRecorder(v1::DetailLevel detail)
@@ -101,16 +103,13 @@ SpanRecorder::LayerSums& SpanRecorder::SumsOf(int32_t layer) const {
 
 namespace {
 
-// Adds one span's (or part's) energy to a sum. Attribution of a sum is counter only if every
-// part was; a part without power (none) gives way to any that has some.
+// Adds one span's (or part's) energy to a sum (store::CombineAttribution: the rule the store's
+// sums follow too).
 void Accumulate(double total_mj, double dynamic_mj, v1::Attribution attribution, double* into_total,
                 double* into_dynamic, v1::Attribution* into_attribution) {
   *into_total += total_mj;
   *into_dynamic += dynamic_mj;
-  if (*into_attribution == v1::ATTRIBUTION_UNSPECIFIED ||
-      attribution == v1::ATTRIBUTION_TIME_SHARE || *into_attribution == v1::ATTRIBUTION_NONE) {
-    *into_attribution = attribution;
-  }
+  *into_attribution = store::CombineAttribution(*into_attribution, attribution);
 }
 
 void SetEnergy(double total_mj, double dynamic_mj, v1::Attribution attribution,
@@ -149,10 +148,8 @@ void SpanRecorder::SumSpans(const PowerTimeline& timeline, const Baseline& basel
     into->duration_ns += s.end_ns - s.start_ns;
     if (!part_energies) continue;
     const PowerTimeline::Total e = timeline.TotalOf(s.start_ns, s.end_ns);
-    const double dynamic =
-        baseline.empty() || e.attribution == v1::ATTRIBUTION_NONE
-            ? e.total_mj
-            : e.total_mj - baseline.total_power_mw * static_cast<double>(e.covered_ns) * 1e-9;
+    const double dynamic = baseline.DynamicMj(e.total_mj, baseline.total_power_mw, e.attribution,
+                                              e.covered_ns);
     Accumulate(e.total_mj, dynamic, e.attribution, &into->total_mj, &into->dynamic_mj,
                &into->attribution);
   }

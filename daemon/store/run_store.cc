@@ -21,6 +21,7 @@
 #include "common/logging.h"
 #include "common/paths.h"
 #include "common/status_macros.h"
+#include "daemon/store/energy_sum.h"
 #include "daemon/store/schema.h"
 #include "daemon/store/sqlite.h"
 #include "daemon/store/token_layers.h"
@@ -90,25 +91,12 @@ absl::Status WriteTags(Database* db, const v1::RunSummary& s) {
   return absl::OkStatus();
 }
 
-// Adds `from` into `into` (decode layers = Σ over tokens).
-void Accumulate(const v1::Energy& from, v1::Energy* into) {
-  into->set_total_mj(into->total_mj() + from.total_mj());
-  into->set_dynamic_mj(into->dynamic_mj() + from.dynamic_mj());
-  v1::Attribution a = from.attribution();
-  v1::Attribution b = into->attribution();
-  // time_share beats counter beats none: the sum is only exact if every part was.
-  if (b == v1::ATTRIBUTION_UNSPECIFIED || b == v1::ATTRIBUTION_NONE ||
-      a == v1::ATTRIBUTION_TIME_SHARE) {
-    if (a != v1::ATTRIBUTION_NONE || b == v1::ATTRIBUTION_UNSPECIFIED) into->set_attribution(a);
-  }
-}
-
 void AccumulateLayers(const v1::TokenRecord& token, std::map<int, v1::LayerMetrics>* sum) {
   for (const v1::LayerMetrics& l : token.layers()) {
     v1::LayerMetrics& s = (*sum)[l.layer()];
     s.set_layer(l.layer());
     s.set_duration_ns(s.duration_ns() + l.duration_ns());
-    Accumulate(l.energy(), s.mutable_energy());
+    AddEnergy(l.energy(), s.mutable_energy());
     for (const v1::ComponentMetrics& c : l.components()) {
       v1::ComponentMetrics* target = nullptr;
       for (v1::ComponentMetrics& existing : *s.mutable_components()) {
@@ -119,7 +107,7 @@ void AccumulateLayers(const v1::TokenRecord& token, std::map<int, v1::LayerMetri
         target->set_component(c.component());
       }
       target->set_duration_ns(target->duration_ns() + c.duration_ns());
-      Accumulate(c.energy(), target->mutable_energy());
+      AddEnergy(c.energy(), target->mutable_energy());
     }
   }
 }
