@@ -579,7 +579,7 @@ ProfileRunResult ProfileRun::Execute() {
   sampling.top_k = req.sampling().top_k();
   sampling.top_p = req.sampling().top_p();
   sampling.seed = req.sampling().seed();
-  bool add_special = !req.has_add_special_tokens() || req.add_special_tokens();
+  const bool add_special = req.add_special_tokens();
 
   // The prompt must fit the context with max_new_tokens; checked where it is first tokenized.
   auto check_context = [&](const std::vector<int32_t>& ids) -> absl::Status {
@@ -611,7 +611,7 @@ ProfileRunResult ProfileRun::Execute() {
     EndPhase();
   }
 
-  uint32_t idle_ms = req.has_idle_baseline_ms() ? req.idle_baseline_ms() : 1000;
+  const uint32_t idle_ms = req.idle_baseline_ms();
   if (idle_ms > 0) {
     BeginPhase(v1::PHASE_IDLE_BASELINE);
     int64_t idle_start = phases_.back().start_ns;
@@ -686,8 +686,18 @@ ProfileRunResult ProfileRun::Execute() {
 
 ProfileRunResult ExecuteProfileRun(const ProfileRunInputs& inputs, const ProfileRunDeps& deps,
                                    const ProfileRunConfig& config) {
-  ProfileRun run(inputs, deps, config);
+  ProfileRunInputs filled = inputs;
+  FillRequestDefaults(&filled.request);
+  ProfileRun run(filled, deps, config);
   return run.Execute();
+}
+
+void FillRequestDefaults(v1::ProfileRequest* request) {
+  if (request->detail() == v1::DETAIL_LEVEL_UNSPECIFIED) {
+    request->set_detail(v1::DETAIL_LEVEL_TOKENS);
+  }
+  if (!request->has_idle_baseline_ms()) request->set_idle_baseline_ms(1000);
+  if (!request->has_add_special_tokens()) request->set_add_special_tokens(true);
 }
 
 }  // namespace eprof::daemon

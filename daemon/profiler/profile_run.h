@@ -50,7 +50,8 @@ struct ProfileRunConfig {
 
 struct ProfileRunInputs {
   std::string run_id;
-  // Validated, with defaults filled in (seed set, detail set, idle_baseline_ms set).
+  // Validated (RunManager), with its seed set. ExecuteProfileRun fills the other defaults
+  // (FillRequestDefaults) if they are not filled in already.
   v1::ProfileRequest request;
   // The model as the catalog describes it.
   v1::ModelInfo model;
@@ -85,6 +86,12 @@ struct ProfileRunResult {
 
 ProfileRunResult ExecuteProfileRun(const ProfileRunInputs& inputs, const ProfileRunDeps& deps,
                                    const ProfileRunConfig& config);
+
+// The one home of a request's defaults (profiler.proto documents them): detail tokens,
+// idle_baseline_ms 1000, add_special_tokens true. Fields already set are left alone (calling it
+// twice changes nothing). power_interval_ms 0 stays 0 ("the daemon's default", which the run
+// reads from ProfileRunConfig); an unset seed is the caller's to draw.
+void FillRequestDefaults(v1::ProfileRequest* request);
 
 }  // namespace eprof::daemon
 

@@ -482,5 +482,23 @@ TEST_F(ProfileRunTest, FullDiskFailsTheRunClearlyAndKeepsEarlierRuns) {
   EXPECT_THAT(store_->IntegrityCheck(), IsOk());
 }
 
+// The defaults of a request have one home, which RunManager::Validate and ExecuteProfileRun
+// both call: unset fields get profiler.proto's defaults, set ones (0 and false included) stay.
+TEST(FillRequestDefaults, FillsWhatIsUnsetAndKeepsWhatIsSet) {
+  v1::ProfileRequest unset;
+  FillRequestDefaults(&unset);
+  EXPECT_EQ(unset.detail(), v1::DETAIL_LEVEL_TOKENS);
+  EXPECT_EQ(unset.idle_baseline_ms(), 1000u);
+  EXPECT_TRUE(unset.add_special_tokens());
+  EXPECT_EQ(unset.power_interval_ms(), 0u);  // 0: the daemon's default, read at run time
+  v1::ProfileRequest set;
+  set.set_detail(v1::DETAIL_LEVEL_LAYERS);
+  set.set_idle_baseline_ms(0);
+  set.set_add_special_tokens(false);
+  v1::ProfileRequest filled = set;
+  FillRequestDefaults(&filled);
+  EXPECT_EQ(filled.SerializeAsString(), set.SerializeAsString());
+}
+
 }  // namespace
 }  // namespace eprof::daemon

@@ -13,7 +13,6 @@ namespace eprof::daemon {
 namespace {
 
 constexpr uint32_t kMaxIdleBaselineMs = 60'000;
-constexpr uint32_t kDefaultIdleBaselineMs = 1'000;
 constexpr uint32_t kMaxWarmupRuns = 10;
 constexpr uint32_t kMaxIntervalMs = 60'000;
 constexpr int kMaxTags = 16;
@@ -72,12 +71,10 @@ absl::Status RunManager::Validate(v1::ProfileRequest* r, v1::ModelInfo* model, s
         "detail level ", static_cast<int>(r->detail()),
         " is unknown: use phases, tokens, layers, components or deep"));
   }
-  if (r->detail() == v1::DETAIL_LEVEL_UNSPECIFIED) r->set_detail(v1::DETAIL_LEVEL_TOKENS);
   if (r->has_idle_baseline_ms() && r->idle_baseline_ms() > kMaxIdleBaselineMs) {
     return absl::InvalidArgumentError(absl::StrCat(
         "idle_baseline_ms ", r->idle_baseline_ms(), " is out of range [0, ", kMaxIdleBaselineMs, "]"));
   }
-  if (!r->has_idle_baseline_ms()) r->set_idle_baseline_ms(kDefaultIdleBaselineMs);
   if (r->warmup_runs() > kMaxWarmupRuns) {
     return absl::InvalidArgumentError(
         absl::StrCat("warmup_runs ", r->warmup_runs(), " is out of range [0, ", kMaxWarmupRuns, "]"));
@@ -135,7 +132,7 @@ absl::Status RunManager::Validate(v1::ProfileRequest* r, v1::ModelInfo* model, s
         "top_k ", s.top_k(), " is larger than the vocabulary (", model->vocab_size(), " tokens)"));
   }
   if (!s.has_seed()) r->mutable_sampling()->set_seed(RandomSeed());
-  if (!r->has_add_special_tokens()) r->set_add_special_tokens(true);
+  FillRequestDefaults(r);  // the rest of the defaults, from their one home
   *dir = *resolved;
   return absl::OkStatus();
 }
