@@ -502,15 +502,8 @@ ProfileRunResult ProfileRun::Finish(v1::RunStatus status, absl::Status error,
 
 ProfileRunResult ProfileRun::Execute() {
   const v1::ProfileRequest& req = in_.request;
-  summary_.set_run_id(in_.run_id);
+  summary_ = NewRunSummary(in_.run_id, req, in_.model, config_);
   summary_.set_status(v1::RUN_STATUS_RUNNING);
-  summary_.set_created_at_unix_ms(WallClockUnixMs());
-  *summary_.mutable_request() = req;
-  *summary_.mutable_model() = in_.model;
-  summary_.set_detail(detail_);
-  *summary_.mutable_tags() = req.tags();
-  summary_.set_experiment(req.experiment());
-  summary_.set_grid_intensity_g_per_kwh(config_.grid_intensity_g_per_kwh);
   if (deps_.power != nullptr) {
     PowerFeedState state = deps_.power->state();
     summary_.set_power_source(state.source);
@@ -527,14 +520,8 @@ ProfileRunResult ProfileRun::Execute() {
   }
   {
     v1::ProfileEvent e;
-    v1::RunStarted* rs = e.mutable_run_started();
-    rs->set_run_id(in_.run_id);
-    rs->set_created_at_unix_ms(summary_.created_at_unix_ms());
-    *rs->mutable_request() = req;
-    *rs->mutable_model() = in_.model;
-    *rs->mutable_channels() = summary_.channels();
-    rs->set_power_source(summary_.power_source());
-    rs->set_queue_position(in_.queue_position);
+    *e.mutable_run_started() = RunStartedOf(summary_);
+    e.mutable_run_started()->set_queue_position(in_.queue_position);
     Emit(e);
   }
   StartPower();
@@ -690,6 +677,31 @@ ProfileRunResult ExecuteProfileRun(const ProfileRunInputs& inputs, const Profile
   FillRequestDefaults(&filled.request);
   ProfileRun run(filled, deps, config);
   return run.Execute();
+}
+
+v1::RunSummary NewRunSummary(const std::string& run_id, const v1::ProfileRequest& request,
+                             const v1::ModelInfo& model, const ProfileRunConfig& config) {
+  v1::RunSummary s;
+  s.set_run_id(run_id);
+  s.set_created_at_unix_ms(WallClockUnixMs());
+  *s.mutable_request() = request;
+  *s.mutable_model() = model;
+  s.set_detail(request.detail());
+  *s.mutable_tags() = request.tags();
+  s.set_experiment(request.experiment());
+  s.set_grid_intensity_g_per_kwh(config.grid_intensity_g_per_kwh);
+  return s;
+}
+
+v1::RunStarted RunStartedOf(const v1::RunSummary& summary) {
+  v1::RunStarted rs;
+  rs.set_run_id(summary.run_id());
+  rs.set_created_at_unix_ms(summary.created_at_unix_ms());
+  *rs.mutable_request() = summary.request();
+  *rs.mutable_model() = summary.model();
+  *rs.mutable_channels() = summary.channels();
+  rs.set_power_source(summary.power_source());
+  return rs;
 }
 
 void FillRequestDefaults(v1::ProfileRequest* request) {

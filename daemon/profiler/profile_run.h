@@ -87,6 +87,16 @@ struct ProfileRunResult {
 ProfileRunResult ExecuteProfileRun(const ProfileRunInputs& inputs, const ProfileRunDeps& deps,
                                    const ProfileRunConfig& config);
 
+// The summary a run starts from, the one home of the fields every run's summary carries from its
+// request (run id, request, model, detail, tags, experiment, grid intensity, creation time):
+// ExecuteProfileRun starts from it, and so does RunManager for a run cancelled while queued.
+v1::RunSummary NewRunSummary(const std::string& run_id, const v1::ProfileRequest& request,
+                             const v1::ModelInfo& model, const ProfileRunConfig& config);
+
+// The RunStarted event of a run with this summary (queue_position is the caller's to set): for
+// a live run and for a stored one replayed (ProfilerService's Watch of a finished run).
+v1::RunStarted RunStartedOf(const v1::RunSummary& summary);
+
 // The one home of a request's defaults (profiler.proto documents them): detail tokens,
 // idle_baseline_ms 1000, add_special_tokens true. Fields already set are left alone (calling it
 // twice changes nothing). power_interval_ms 0 stays 0 ("the daemon's default", which the run

@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
 #include "common/thread_priority.h"
+#include "daemon/profiler/profile_run.h"
 #include "daemon/service/run_compare.h"
 #include "daemon/service/run_export.h"
 
@@ -60,13 +61,7 @@ std::vector<v1::ProfileEvent> EventsOfStoredRun(const v1::GetRunResponse& run) {
     events.push_back(std::move(e));
   };
   v1::ProfileEvent started;
-  v1::RunStarted* rs = started.mutable_run_started();
-  rs->set_run_id(s.run_id());
-  rs->set_created_at_unix_ms(s.created_at_unix_ms());
-  *rs->mutable_request() = s.request();
-  *rs->mutable_model() = s.model();
-  *rs->mutable_channels() = s.channels();
-  rs->set_power_source(s.power_source());
+  *started.mutable_run_started() = RunStartedOf(s);
   add(std::move(started), s.start_ns());
   size_t next_token = 0;
   for (const v1::PhaseRecord& p : run.phases()) {

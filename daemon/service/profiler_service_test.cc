@@ -324,6 +324,32 @@ TEST_F(ProfilerServiceTest, FullQueueIsResourceExhausted) {
   EXPECT_EQ(e.summary().status(), v1::RUN_STATUS_CANCELLED);
 }
 
+// A run cancelled before it started (here: eprofd shuts down while it waits) ends with a summary
+// that carries what every run's summary carries from its request (NewRunSummary), and says why.
+TEST_F(ProfilerServiceTest, ARunCancelledWhileQueuedHasAWholeSummary) {
+  backend_->options().component_us = 300;
+  Start();
+  absl::StatusOr<std::shared_ptr<RunHandle>> first = manager_->Submit(Request(40));
+  ASSERT_TRUE(first.ok()) << first.status();
+  v1::ProfileRequest request = Request();
+  request.add_tags("queued");
+  request.set_experiment("exp");
+  absl::StatusOr<std::shared_ptr<RunHandle>> second = manager_->Submit(request);
+  ASSERT_TRUE(second.ok()) << second.status();
+  manager_->Shutdown("eprofd is shutting down");
+  ASSERT_TRUE((*second)->done.HasBeenNotified());
+  const v1::RunSummary& s = (*second)->result.summary;
+  EXPECT_EQ(s.status(), v1::RUN_STATUS_CANCELLED);
+  EXPECT_THAT(s.error(), HasSubstr("cancelled while queued: eprofd is shutting down"));
+  EXPECT_EQ(s.run_id(), (*second)->run_id);
+  EXPECT_EQ(s.detail(), v1::DETAIL_LEVEL_LAYERS);
+  ASSERT_EQ(s.tags_size(), 1);
+  EXPECT_EQ(s.tags(0), "queued");
+  EXPECT_EQ(s.experiment(), "exp");
+  EXPECT_GT(s.created_at_unix_ms(), 0);
+  EXPECT_EQ(s.request().prompt(), "Hello");
+}
+
 TEST_F(ProfilerServiceTest, TenWatchersSeeTheSameEventsInTheSameOrder) {
   backend_->options().component_us = 200;
   Start();

@@ -188,11 +188,9 @@ void RunManager::CancelQueued(const std::shared_ptr<RunHandle>& run, const std::
   // Never started: nothing was measured or stored. Its stream ends with a cancelled summary.
   v1::ProfileEvent e;
   v1::RunSummary* s = e.mutable_summary();
-  s->set_run_id(run->run_id);
+  *s = NewRunSummary(run->run_id, run->request, run->model, options_.run);
   s->set_status(v1::RUN_STATUS_CANCELLED);
   s->set_stop_reason("cancelled");
-  *s->mutable_request() = run->request;
-  *s->mutable_model() = run->model;
   s->set_error(absl::StrCat("cancelled while queued: ", reason));
   run->result.summary = *s;
   run->log->Append(std::move(e));
