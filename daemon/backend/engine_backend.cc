@@ -18,8 +18,45 @@
 namespace eprof::daemon {
 namespace {
 
-// The engine's observer calls, forwarded to the profiler's SpanObserver. The engine's Component
-// values are the proto's (observer.h says so), hence the static_casts.
+// The engine keeps its own copies of these enums so that it does not depend on protobuf; the
+// bridge below static_casts between them, which these checks keep true.
+#define EPROF_SAME_COMPONENT(engine_name, proto_name) \
+  static_assert(static_cast<int>(engine::Component::k##engine_name) == v1::COMPONENT_##proto_name)
+EPROF_SAME_COMPONENT(Unspecified, UNSPECIFIED);
+EPROF_SAME_COMPONENT(Embedding, EMBEDDING);
+EPROF_SAME_COMPONENT(InputNorm, INPUT_NORM);
+EPROF_SAME_COMPONENT(QProj, Q_PROJ);
+EPROF_SAME_COMPONENT(KProj, K_PROJ);
+EPROF_SAME_COMPONENT(VProj, V_PROJ);
+EPROF_SAME_COMPONENT(QkvProj, QKV_PROJ);
+EPROF_SAME_COMPONENT(QNorm, Q_NORM);
+EPROF_SAME_COMPONENT(KNorm, K_NORM);
+EPROF_SAME_COMPONENT(Rotary, ROTARY);
+EPROF_SAME_COMPONENT(Attention, ATTENTION);
+EPROF_SAME_COMPONENT(OProj, O_PROJ);
+EPROF_SAME_COMPONENT(PostAttentionNorm, POST_ATTENTION_NORM);
+EPROF_SAME_COMPONENT(PreFeedforwardNorm, PRE_FEEDFORWARD_NORM);
+EPROF_SAME_COMPONENT(PostFeedforwardNorm, POST_FEEDFORWARD_NORM);
+EPROF_SAME_COMPONENT(GateProj, GATE_PROJ);
+EPROF_SAME_COMPONENT(UpProj, UP_PROJ);
+EPROF_SAME_COMPONENT(GateUpProj, GATE_UP_PROJ);
+EPROF_SAME_COMPONENT(MlpAct, MLP_ACT);
+EPROF_SAME_COMPONENT(DownProj, DOWN_PROJ);
+EPROF_SAME_COMPONENT(FinalNorm, FINAL_NORM);
+EPROF_SAME_COMPONENT(LmHead, LM_HEAD);
+EPROF_SAME_COMPONENT(Sampling, SAMPLING);
+#undef EPROF_SAME_COMPONENT
+static_assert(static_cast<int>(engine::Component::kSampling) == v1::Component_MAX,
+              "a component the engine does not know");
+static_assert(static_cast<int>(engine::DetailLevel::kPhases) == v1::DETAIL_LEVEL_PHASES);
+static_assert(static_cast<int>(engine::DetailLevel::kTokens) == v1::DETAIL_LEVEL_TOKENS);
+static_assert(static_cast<int>(engine::DetailLevel::kLayers) == v1::DETAIL_LEVEL_LAYERS);
+static_assert(static_cast<int>(engine::DetailLevel::kComponents) == v1::DETAIL_LEVEL_COMPONENTS);
+static_assert(static_cast<int>(engine::DetailLevel::kDeep) == v1::DETAIL_LEVEL_DEEP);
+static_assert(static_cast<int>(engine::DetailLevel::kDeep) == v1::DetailLevel_MAX);
+
+// The engine's observer calls, forwarded to the profiler's SpanObserver (the enums' values are
+// the same: checked above), hence the static_casts.
 class ObserverBridge final : public engine::Observer {
  public:
   void set(SpanObserver* target) { target_ = target; }
