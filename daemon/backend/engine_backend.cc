@@ -131,8 +131,8 @@ class EngineModel final : public LoadedModel {
     return model_->device() == "cpu" ? "host_clock" : "device_sync";
   }
   uint32_t context_length() const override { return static_cast<uint32_t>(model_->max_seq_len()); }
-  uint64_t memory_bytes() const override {
-    return static_cast<uint64_t>(model_->weight_bytes_per_token());
+  uint64_t weight_bytes() const override {
+    return static_cast<uint64_t>(model_->weight_bytes());
   }
 
   absl::StatusOr<std::vector<int32_t>> Tokenize(const std::string& text,

@@ -105,6 +105,7 @@ struct Model::Impl {
   // The token ids the KV cache holds, in order (for longrope's recomputation, see Forward).
   std::vector<int32_t> history;
   int64_t weight_bytes_per_token = 0;
+  int64_t weight_bytes = 0;  // every tensor loaded, as held (model dtype, on the device)
   at::Tensor embed;        // [V, H]
   at::Tensor embed_scale;  // 0-dim, model dtype (Gemma)
   at::Tensor lm_head;      // [V, H]
@@ -203,6 +204,7 @@ absl::Status Model::Impl::LoadWeights(const LoadOptions& options) {
                                  at::TensorOptions().dtype(ToScalarType(view->dtype)));
     if (t.scalar_type() != want || device != at::kCPU) t = t.to(device, want);
     *out = t;
+    weight_bytes += t.numel() * static_cast<int64_t>(t.element_size());
     progress.tensors_loaded += 1;
     progress.bytes_loaded += static_cast<int64_t>(view->size_bytes);
     if (options.progress) options.progress(progress);
@@ -611,6 +613,7 @@ std::string Model::compute_dtype() const {
   }
 }
 int64_t Model::weight_bytes_per_token() const { return impl_->weight_bytes_per_token; }
+int64_t Model::weight_bytes() const { return impl_->weight_bytes; }
 int64_t Model::max_seq_len() const { return impl_->max_seq; }
 int64_t Model::cache_length() const { return impl_->cache_len; }
 void Model::ResetCache() {

@@ -68,6 +68,9 @@ class Model {
   // Bytes of weights read per decoded token (every matrix once; the embedding row is negligible,
   // the lm_head counts whether tied or not).
   int64_t weight_bytes_per_token() const;
+  // Bytes of every weight tensor the model holds, as loaded (a tied lm_head counted once; the
+  // KV cache, sized per generation, not at all).
+  int64_t weight_bytes() const;
   int64_t max_seq_len() const;
   int64_t cache_length() const;
 

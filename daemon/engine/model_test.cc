@@ -307,6 +307,10 @@ TEST(ModelTest, LoadReportsProgressForEveryTensor) {
   EXPECT_GT(static_cast<uint64_t>(seen.back().bytes_total), file_size - 16384);
   EXPECT_EQ((*model)->compute_dtype(), "float32");
   EXPECT_EQ((*model)->device(), "cpu");
+  // The weights held (the model cache's budget): every tensor of the file, float32 as stored,
+  // the embedding table included (which decode's bytes per token leave out).
+  EXPECT_EQ((*model)->weight_bytes(), seen.back().bytes_total);
+  EXPECT_GT((*model)->weight_bytes(), (*model)->weight_bytes_per_token());
 }
 
 TEST(ModelTest, ForwardRejectsBadIdsAndCacheOverflow) {

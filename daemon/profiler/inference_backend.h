@@ -3,7 +3,8 @@
 // spans to an observer, detokenize incrementally. The libtorch engine implements it
 // (daemon/engine); tests use fakes that implement the same interface.
 //
-// Thread safety: a LoadedModel runs one generation at a time, on the caller's thread.
+// Thread safety: a LoadedModel runs one generation at a time, on the caller's thread (only
+// DecodeBeside's `beside` task may run on another thread, while the step runs).
 #ifndef EPROF_DAEMON_PROFILER_INFERENCE_BACKEND_H_
 #define EPROF_DAEMON_PROFILER_INFERENCE_BACKEND_H_
 
@@ -20,7 +21,7 @@
 namespace eprof::daemon {
 
 // Receives the engine's spans. Timestamps are CLOCK_MONOTONIC ns (common/clock.h). layer -1 is
-// the part outside the transformer layers (embedding, final norm, lm_head, sampling).
+// the part outside the transformer layers (embedding, final norm, lm_head).
 class SpanObserver {
  public:
   virtual ~SpanObserver() = default;
@@ -84,8 +85,9 @@ class LoadedModel {
   virtual std::string timing_method() const = 0;
   // Maximum sequence length, tokens.
   virtual uint32_t context_length() const = 0;
-  // Bytes of memory the loaded model holds (for the daemon's cache budget).
-  virtual uint64_t memory_bytes() const = 0;
+  // Bytes of the weights the loaded model holds, for the daemon's model cache budget (a run's
+  // KV cache, allocated per generation, is not included).
+  virtual uint64_t weight_bytes() const = 0;
 
   // FAILED_PRECONDITION when the model has no tokenizer.
   virtual absl::StatusOr<std::vector<int32_t>> Tokenize(const std::string& text,

@@ -350,6 +350,40 @@ TEST_F(ProfilerServiceTest, ARunCancelledWhileQueuedHasAWholeSummary) {
   EXPECT_EQ(s.request().prompt(), "Hello");
 }
 
+// RunManager's model cache keeps loaded models within its budget of weight bytes, the least
+// recently used going first and the one in use always kept; a kept model is not loaded again.
+TEST_F(ProfilerServiceTest, TheModelCacheEvictsTheLeastRecentlyUsedBeyondItsBudget) {
+  WriteModelDir(dir_ / "models" / "other");
+  WriteModelDir(dir_ / "models" / "third");
+  backend_->options().weight_bytes = 1 << 20;
+  RunManagerOptions options;
+  options.model_cache_bytes = (2 << 20) + (1 << 19);  // room for two models, not three
+  Start(options);
+  auto run = [&](const std::string& model) {
+    v1::ProfileRequest r = Request(2);
+    r.set_model(model);
+    r.set_idle_baseline_ms(0);
+    ASSERT_TRUE(Profile(r, nullptr).ok()) << model;
+  };
+  run("tiny");
+  run("other");
+  EXPECT_EQ(backend_->loads(), 2);
+  EXPECT_THAT(manager_->loaded_models(), ::testing::UnorderedElementsAre("tiny", "other"));
+  run("tiny");  // cached: not loaded again, and now the most recently used
+  EXPECT_EQ(backend_->loads(), 2);
+  run("third");  // over the budget: "other", the least recently used, goes
+  EXPECT_EQ(backend_->loads(), 3);
+  EXPECT_THAT(manager_->loaded_models(), ::testing::UnorderedElementsAre("third", "tiny"));
+  run("other");
+  EXPECT_EQ(backend_->loads(), 4);
+  EXPECT_THAT(manager_->loaded_models(), ::testing::UnorderedElementsAre("other", "third"));
+  // A budget smaller than one model still keeps the one in use.
+  backend_->options().weight_bytes = 8 << 20;
+  WriteModelDir(dir_ / "models" / "big");
+  run("big");
+  EXPECT_THAT(manager_->loaded_models(), ::testing::ElementsAre("big"));
+}
+
 TEST_F(ProfilerServiceTest, TenWatchersSeeTheSameEventsInTheSameOrder) {
   backend_->options().component_us = 200;
   Start();

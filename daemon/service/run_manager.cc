@@ -254,9 +254,9 @@ absl::StatusOr<std::shared_ptr<LoadedModel>> RunManager::AcquireModel(
   models_.push_front({key, run.request.model(), model});
   // Evict least recently used models beyond the budget (never the one just loaded).
   uint64_t total = 0;
-  for (const CachedModel& m : models_) total += m.model->memory_bytes();
+  for (const CachedModel& m : models_) total += m.model->weight_bytes();
   while (total > options_.model_cache_bytes && models_.size() > 1) {
-    total -= models_.back().model->memory_bytes();
+    total -= models_.back().model->weight_bytes();
     EPROF_LOG(INFO) << "unloading model " << models_.back().name << " (model cache budget "
                     << (options_.model_cache_bytes >> 20) << " MiB)";
     models_.pop_back();

@@ -44,8 +44,9 @@ struct RunManagerOptions {
   size_t max_queued = 4;
   // Upper limit of ProfileRequest.max_new_tokens.
   uint32_t max_new_tokens_cap = 4096;
-  // Loaded models are kept while their memory stays within this budget, bytes (the model in use
-  // is always kept).
+  // Loaded models are kept while their weights (LoadedModel::weight_bytes) stay within this
+  // budget, bytes; the model in use is always kept. A run's KV cache is not counted: it is
+  // allocated per generation and freed after it.
   uint64_t model_cache_bytes = 8ull << 30;
   // Device used when a request names none ("" = the backend's default).
   std::string default_device;

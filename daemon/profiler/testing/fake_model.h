@@ -32,6 +32,8 @@ struct FakeModelOptions {
   // DecodeBeside runs its `beside` on another thread while the step runs, as the libtorch
   // engine does on the CPU (false: first, on the caller's thread, LoadedModel's default).
   bool beside_on_thread = true;
+  // What weight_bytes() says (the model cache's budget counts it).
+  uint64_t weight_bytes = 1 << 20;
 };
 
 class FakeModel final : public LoadedModel {
@@ -43,7 +45,7 @@ class FakeModel final : public LoadedModel {
   std::string dtype() const override { return "float32"; }
   std::string timing_method() const override { return "host_clock"; }
   uint32_t context_length() const override { return options_.context_length; }
-  uint64_t memory_bytes() const override { return 1 << 20; }
+  uint64_t weight_bytes() const override { return options_.weight_bytes; }
   absl::StatusOr<std::vector<int32_t>> Tokenize(const std::string& text,
                                                  bool add_special_tokens) override;
   std::unique_ptr<TextStream> NewTextStream() override;
