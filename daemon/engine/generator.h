@@ -3,7 +3,7 @@
 //
 //   Generator gen(model.get(), params);
 //   EPROF_ASSIGN_OR_RETURN(int32_t token, gen.Prefill(prompt_ids));
-//   while (!gen.Done(token)) { EPROF_ASSIGN_OR_RETURN(token, gen.Step(token)); }
+//   while (!gen.IsEos(token)) { EPROF_ASSIGN_OR_RETURN(token, gen.Step(token)); }  // and a limit
 //
 // Or all at once: Generate(). The daemon times Prefill and each Step itself.
 // Thread safety: none; Cancel() may be called from any thread.
