@@ -59,6 +59,15 @@ static_assert(static_cast<int>(engine::DetailLevel::kDeep) == v1::DetailLevel_MA
 // the same: checked above), hence the static_casts.
 class ObserverBridge final : public engine::Observer {
  public:
+  static v1::ActivationStats ToProto(const engine::ActivationStats& s) {
+    v1::ActivationStats stats;
+    stats.set_mean_abs(s.mean_abs);
+    stats.set_std(s.std);
+    stats.set_max_abs(s.max_abs);
+    stats.set_near_zero_fraction(s.frac_near_zero);
+    return stats;
+  }
+
   void set(SpanObserver* target) { target_ = target; }
 
   void OnLayerBegin(int layer, int64_t t_ns) override { target_->BeginLayer(layer, t_ns); }
@@ -70,12 +79,10 @@ class ObserverBridge final : public engine::Observer {
     target_->EndComponent(layer, static_cast<v1::Component>(c), t_ns);
   }
   void OnActivationStats(engine::Component c, int layer, const engine::ActivationStats& s) override {
-    v1::ActivationStats stats;
-    stats.set_mean_abs(s.mean_abs);
-    stats.set_std(s.std);
-    stats.set_max_abs(s.max_abs);
-    stats.set_near_zero_fraction(s.frac_near_zero);
-    target_->ComponentStats(layer, static_cast<v1::Component>(c), stats);
+    target_->ComponentStats(layer, static_cast<v1::Component>(c), ToProto(s));
+  }
+  void OnLayerOutputStats(int layer, const engine::ActivationStats& s) override {
+    target_->LayerOutputStats(layer, ToProto(s));
   }
   void OnAttentionStats(int layer, const std::vector<engine::AttentionHeadStats>& heads) override {
     std::vector<v1::AttentionHeadStats> out(heads.size());

@@ -82,13 +82,20 @@ Generator::Generator(Model* model, const GenerateParams& params)
 absl::StatusOr<int32_t> Generator::Prefill(const std::vector<int32_t>& prompt) {
   model_->ResetCache();
   EPROF_RETURN_IF_ERROR(model_->Forward(prompt, /*all_positions=*/false, &logits_));
-  return SampleToken(logits_, params_.sampling, &rng_);
+  return Sample();
 }
 
 absl::StatusOr<int32_t> Generator::Step(int32_t token) {
   one_[0] = token;
   EPROF_RETURN_IF_ERROR(model_->Forward(one_, /*all_positions=*/false, &logits_));
-  return SampleToken(logits_, params_.sampling, &rng_);
+  return Sample();
+}
+
+int32_t Generator::Sample() {
+  model_->BeginOuterSpan(Component::kSampling);  // the observer's "sampling" span (layer -1)
+  const int32_t token = SampleToken(logits_, params_.sampling, &rng_);
+  model_->EndOuterSpan(Component::kSampling);
+  return token;
 }
 
 bool Generator::IsEos(int32_t token) const {

@@ -75,6 +75,9 @@ class Generator {
   const std::vector<float>& last_logits() const { return logits_; }
 
  private:
+  // Samples from logits_, timed as the observer's kSampling span.
+  int32_t Sample();
+
   Model* model_;
   GenerateParams params_;
   std::vector<int64_t> eos_;

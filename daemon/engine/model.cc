@@ -141,14 +141,17 @@ struct Model::Impl {
       if (hooks_deep) ReportStats(c, layer, out);
     }
   }
-  void ReportStats(Component c, int layer, const at::Tensor& out) {
+  static ActivationStats StatsOf(const at::Tensor& out) {
     at::Tensor x = out.to(at::kFloat);
     at::Tensor a = x.abs();
     at::Tensor s = at::stack({a.mean(), x.std(/*unbiased=*/false), a.max(),
                               (a < 1e-4).to(at::kFloat).mean()})
                        .to(at::kCPU, at::kDouble);
     const double* v = s.data_ptr<double>();
-    observer->OnActivationStats(c, layer, ActivationStats{v[0], v[1], v[2], v[3]});
+    return ActivationStats{v[0], v[1], v[2], v[3]};
+  }
+  void ReportStats(Component c, int layer, const at::Tensor& out) {
+    observer->OnActivationStats(c, layer, StatsOf(out));
   }
 
   absl::Status LoadWeights(const LoadOptions& options);
@@ -522,7 +525,10 @@ at::Tensor Model::Impl::Forward(const at::Tensor& ids, int64_t pos, bool all_pos
       }
       h = residual + mlp;
     }
-    if (hooks_outer) observer->OnLayerEnd(i, Now());
+    if (hooks_outer) {
+      observer->OnLayerEnd(i, Now());
+      if (hooks_deep) observer->OnLayerOutputStats(i, StatsOf(h));
+    }
   }
   if (!all_positions && h.size(0) > 1) h = h.narrow(0, h.size(0) - 1, 1);
   OuterBegin(Component::kFinalNorm);
@@ -628,6 +634,13 @@ void Model::SetObserver(Observer* observer, DetailLevel level) {
   m.hooks_outer = on && level >= DetailLevel::kLayers;
   m.hooks_components = on && level >= DetailLevel::kComponents;
   m.hooks_deep = on && level >= DetailLevel::kDeep;
+}
+
+void Model::BeginOuterSpan(Component component) { impl_->OuterBegin(component); }
+
+void Model::EndOuterSpan(Component component) {
+  Impl& m = *impl_;
+  if (m.hooks_outer) m.observer->OnComponentEnd(component, -1, m.Now());
 }
 
 absl::Status Model::Forward(const std::vector<int32_t>& ids, bool all_positions,

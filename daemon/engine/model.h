@@ -87,6 +87,10 @@ class Model {
 
   // Attaches an observer (not owned; nullptr detaches) at `level`.
   void SetObserver(Observer* observer, DetailLevel level);
+  // Reports a span of `component` outside the layers (layer -1) to the observer, from level
+  // kLayers on, for work done around the forward pass (the Generator's sampling).
+  void BeginOuterSpan(Component component);
+  void EndOuterSpan(Component component);
 
  private:
   struct Impl;

@@ -355,7 +355,14 @@ class RecordingObserver : public Observer {
   void OnAttentionStats(int layer, const std::vector<AttentionHeadStats>& h) override {
     heads.push_back(h);
   }
+  void OnLayerOutputStats(int layer, const ActivationStats& s) override {
+    EXPECT_FALSE(events.empty());
+    EXPECT_EQ(events.empty() ? ' ' : events.back().kind, 'l');  // right after the layer's end
+    EXPECT_EQ(events.empty() ? -2 : events.back().layer, layer);
+    layer_outputs.push_back(s);
+  }
   std::vector<Event> events;
+  std::vector<ActivationStats> layer_outputs;
   std::vector<ActivationStats> stats;
   std::vector<std::vector<AttentionHeadStats>> heads;
 };
@@ -418,6 +425,11 @@ TEST(ModelTest, DeepModeReportsActivationAndAttentionStatistics) {
   std::vector<float> logits;
   EPROF_ASSERT_OK(model->Forward(Prompt(5), false, &logits));
   EXPECT_EQ(rec.stats.size(), 3u + 2 * 12);  // every component's output
+  ASSERT_EQ(rec.layer_outputs.size(), 2u);    // every layer's output hidden state
+  for (const auto& s : rec.layer_outputs) {
+    EXPECT_GT(s.mean_abs, 0);
+    EXPECT_GE(s.max_abs, s.mean_abs);
+  }
   for (const auto& s : rec.stats) {
     EXPECT_GT(s.mean_abs, 0);
     EXPECT_GE(s.max_abs, s.mean_abs);
@@ -473,6 +485,42 @@ TEST(GeneratorTest, GreedyGenerationMatchesArgmaxOfFullForwards) {
     EXPECT_EQ(next, r.tokens[i]) << "token " << i;
     seq.push_back(next);
   }
+}
+
+// The generator's sampling is a span of its own outside the layers (component sampling, layer
+// -1), after the forward pass's lm_head, from detail layers on.
+TEST(GeneratorTest, SamplingIsReportedAsASpanAfterTheLmHead) {
+  TempDir dir;
+  MakeModelOptions o;
+  o.out_dir = dir.path();
+  auto model = MakeAndLoad(o);
+  ASSERT_NE(model, nullptr);
+  GenerateParams gp;
+  gp.sampling.temperature = 0.7;
+  gp.sampling.top_p = 0.9;
+  Generator gen(model.get(), gp);
+  RecordingObserver rec;
+  model->SetObserver(&rec, DetailLevel::kLayers);
+  EPROF_ASSERT_OK_AND_ASSIGN(int32_t token, gen.Prefill(Prompt(4)));
+  EPROF_ASSERT_OK(gen.Step(token).status());
+  const int sampling = static_cast<int>(Component::kSampling);
+  const int lm_head = static_cast<int>(Component::kLmHead);
+  std::vector<size_t> begins;
+  for (size_t i = 0; i < rec.events.size(); ++i) {
+    if (rec.events[i].kind == 'C' && rec.events[i].component == sampling) begins.push_back(i);
+  }
+  ASSERT_EQ(begins.size(), 2u);  // one per token
+  for (size_t b : begins) {
+    ASSERT_GE(b, 1u);
+    ASSERT_LT(b + 1, rec.events.size());
+    EXPECT_EQ(rec.events[b].layer, -1);
+    EXPECT_EQ(rec.events[b - 1].kind, 'c');
+    EXPECT_EQ(rec.events[b - 1].component, lm_head);
+    EXPECT_EQ(rec.events[b + 1].kind, 'c');
+    EXPECT_EQ(rec.events[b + 1].component, sampling);
+    EXPECT_GE(rec.events[b + 1].t_ns, rec.events[b].t_ns);
+  }
+  model->SetObserver(nullptr, DetailLevel::kNone);
 }
 
 TEST(GeneratorTest, StopsAtEosAndOnCancel) {

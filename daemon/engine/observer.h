@@ -75,7 +75,7 @@ class Observer {
  public:
   virtual ~Observer() = default;
   // layer: 0-based index of the decoder layer; -1 outside the layers (embedding, final norm,
-  // lm_head). t_ns: CLOCK_MONOTONIC ns from the engine's clock.
+  // lm_head, and the Generator's sampling). t_ns: CLOCK_MONOTONIC ns from the engine's clock.
   virtual void OnLayerBegin(int layer, int64_t t_ns) {}
   virtual void OnLayerEnd(int layer, int64_t t_ns) {}
   virtual void OnComponentBegin(Component component, int layer, int64_t t_ns) {}
@@ -84,6 +84,8 @@ class Observer {
   virtual void OnActivationStats(Component component, int layer, const ActivationStats& stats) {}
   // Deep mode only; one entry per query head, after the layer's attention core.
   virtual void OnAttentionStats(int layer, const std::vector<AttentionHeadStats>& heads) {}
+  // Deep mode only; statistics of the layer's output hidden state, after its OnLayerEnd.
+  virtual void OnLayerOutputStats(int layer, const ActivationStats& stats) {}
 };
 
 }  // namespace eprof::engine

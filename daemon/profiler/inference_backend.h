@@ -21,7 +21,7 @@
 namespace eprof::daemon {
 
 // Receives the engine's spans. Timestamps are CLOCK_MONOTONIC ns (common/clock.h). layer -1 is
-// the part outside the transformer layers (embedding, final norm, lm_head).
+// the part outside the transformer layers (embedding, final norm, lm_head, sampling).
 class SpanObserver {
  public:
   virtual ~SpanObserver() = default;

@@ -50,8 +50,8 @@ void SpanRecorder::EndLayer(int32_t layer, int64_t t_ns) {
   }
 }
 
-// At detail layers the parts outside the layers (embedding, final norm, lm_head) still count:
-// they are the pseudo-layer -1, whose spans are its components.
+// At detail layers the parts outside the layers (embedding, final norm, lm_head, sampling) still
+// count: they are the pseudo-layer -1, whose spans are its components.
 void SpanRecorder::BeginComponent(int32_t layer, v1::Component component, int64_t t_ns) {
   if (layer < -1 || (!record_components_ && !(record_layers_ && layer < 0))) return;
   spans_.push_back({t_ns, -1, layer, component, -1});
@@ -153,8 +153,8 @@ void SpanRecorder::SumSpans(const PowerTimeline& timeline, const Baseline& basel
     Accumulate(e.total_mj, dynamic, e.attribution, &into->total_mj, &into->dynamic_mj,
                &into->attribution);
   }
-  // The pseudo-layer -1 (embedding, final norm, lm_head) has no layer span of its own: its time
-  // and energy are its components'.
+  // The pseudo-layer -1 (embedding, final norm, lm_head, sampling) has no layer span of its own:
+  // its time and energy are its components'.
   if (!sums_.empty() && sums_[0].present && sums_[0].layer.duration_ns == 0) {
     PartSum& pseudo = sums_[0].layer;
     for (const PartSum& c : sums_[0].components) {

@@ -323,6 +323,34 @@ TEST_F(DaemonE2eTest, DaemonKilledMidRunIsInterruptedAfterRestart) {
   EXPECT_TRUE((*store)->IntegrityCheck().ok());
 }
 
+// At detail deep the engine's statistics reach the store: every component's output, every
+// layer's attention heads and every layer's output hidden state, for every token.
+TEST_F(DaemonE2eTest, DeepRunsStoreEveryLayersOutputStatistics) {
+  StartHelper();
+  StartDaemon();
+  std::vector<v1::ProfileEvent> events;
+  ASSERT_TRUE(Profile(Request(3, v1::DETAIL_LEVEL_DEEP), &events).ok());
+  grpc::ClientContext ctx;
+  v1::GetRunRequest req;
+  req.set_run_id(events.back().run_id());
+  req.mutable_parts()->set_tokens(true);
+  req.mutable_parts()->set_deep(true);
+  v1::GetRunResponse run;
+  ASSERT_TRUE(stub_->GetRun(&ctx, req, &run).ok());
+  ASSERT_EQ(run.tokens_size(), 3);
+  for (const v1::TokenRecord& t : run.tokens()) {
+    int layers_with_output = 0;
+    for (const v1::LayerMetrics& l : t.layers()) {
+      if (l.layer() < 0) continue;  // the parts outside the layers have no output of their own
+      EXPECT_TRUE(l.has_output()) << "token " << t.index() << " layer " << l.layer();
+      EXPECT_GT(l.output().max_abs(), 0);
+      EXPECT_FALSE(l.attention_heads().empty());
+      ++layers_with_output;
+    }
+    EXPECT_GT(layers_with_output, 0);
+  }
+}
+
 TEST_F(DaemonE2eTest, FullDiskFailsTheRunClearlyAndKeepsEarlierRuns) {
   StartHelper();
   StartDaemon(/*fsize_limit=*/320 * 1024);  // every file eprofd writes stops at 320 KiB
