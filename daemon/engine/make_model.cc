@@ -213,7 +213,7 @@ void AddWeights(const ModelConfig& c, TensorSink* sink) {
       norm(lp + "post_feedforward_layernorm", H);
     }
     const std::string ap = lp + "self_attn.";
-    if (c.fused_qkv) {
+    if (c.fused_projections) {
       linear(ap + "qkv_proj", (nH + 2 * nKV) * D, H, c.qkv_bias);
     } else {
       linear(ap + "q_proj", nH * D, H, c.qkv_bias);
@@ -229,7 +229,7 @@ void AddWeights(const ModelConfig& c, TensorSink* sink) {
       for (int64_t h = 0; h < nKV; ++h) sink->Add(absl::StrCat(ap, "k_layernorm.norms.", h, ".weight"), {D}, 1.0, 0.1);
     }
     const std::string mp = lp + "mlp.";
-    if (c.fused_qkv) {
+    if (c.fused_projections) {
       linear(mp + "gate_up_proj", 2 * I, H, c.mlp_bias);
     } else {
       linear(mp + "gate_proj", I, H, c.mlp_bias);

@@ -278,7 +278,7 @@ absl::Status Model::Impl::LoadWeights(const LoadOptions& options) {
       EPROF_RETURN_IF_ERROR(norm(lp + "post_feedforward_layernorm", H, &L.post_ffw_norm));
     }
     const std::string ap = lp + "self_attn.";
-    if (c.fused_qkv) {
+    if (c.fused_projections) {
       EPROF_RETURN_IF_ERROR(linear(ap + "qkv_proj", (nH + 2 * nKV) * D, H, c.qkv_bias, &L.qkv));
     } else {
       EPROF_RETURN_IF_ERROR(linear(ap + "q_proj", nH * D, H, c.qkv_bias, &L.q));
@@ -304,7 +304,7 @@ absl::Status Model::Impl::LoadWeights(const LoadOptions& options) {
       }
     }
     const std::string mp = lp + "mlp.";
-    if (c.fused_qkv) {
+    if (c.fused_projections) {
       EPROF_RETURN_IF_ERROR(linear(mp + "gate_up_proj", 2 * I, H, c.mlp_bias, &L.gate_up));
     } else {
       EPROF_RETURN_IF_ERROR(linear(mp + "gate_proj", I, H, c.mlp_bias, &L.gate));
@@ -352,7 +352,7 @@ at::Tensor Model::Impl::Attention(Layer& L, int layer, const at::Tensor& x, int6
   const int64_t T = x.size(0), D = c.head_dim, nH = c.num_heads, nKV = c.num_kv_heads;
   const int64_t g = nH / nKV;
   at::Tensor q, k, v;
-  if (c.fused_qkv) {
+  if (c.fused_projections) {
     Begin(Component::kQkvProj, layer);
     at::Tensor qkv = L.qkv(x);
     End(Component::kQkvProj, layer, qkv);
@@ -459,7 +459,7 @@ at::Tensor Model::Impl::Attention(Layer& L, int layer, const at::Tensor& x, int6
 at::Tensor Model::Impl::Mlp(Layer& L, int layer, const at::Tensor& x) {
   const int64_t I = config.intermediate_size;
   at::Tensor gate, up;
-  if (config.fused_qkv) {
+  if (config.fused_projections) {
     Begin(Component::kGateUpProj, layer);
     at::Tensor gu = L.gate_up(x);
     End(Component::kGateUpProj, layer, gu);

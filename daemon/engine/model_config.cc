@@ -344,7 +344,7 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const std::string& json_text,
       c.qkv_bias = c.o_bias = attention_bias && f == Family::kLlama;
       EPROF_ASSIGN_OR_RETURN(bool mlp_bias, r.Bool("mlp_bias", false));
       c.mlp_bias = mlp_bias && f == Family::kLlama;
-      c.fused_qkv = f == Family::kPhi3;
+      c.fused_projections = f == Family::kPhi3;
       break;
     }
     case Family::kQwen2:

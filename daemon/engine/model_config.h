@@ -58,7 +58,8 @@ struct ModelConfig {
   bool qkv_bias = false;
   bool o_bias = false;
   bool mlp_bias = false;
-  bool fused_qkv = false;      // phi3 qkv_proj / gate_up_proj
+  // Phi-3: q, k and v in one qkv_proj, and gate and up in one gate_up_proj.
+  bool fused_projections = false;
   bool four_norms = false;     // gemma2/3: post-attention and pre/post-feedforward norms
   bool scale_embedding = false;  // gemma: h = E[ids] * sqrt(H) (rounded to model dtype)
   bool parallel_residual = false;  // stablelm

@@ -39,7 +39,7 @@ TEST(ModelConfigTest, MissingKeysTakeTheFamilyDefaults) {
   EXPECT_FALSE(qwen2.o_bias);
   EXPECT_EQ(qwen2.sliding_window, 0);  // use_sliding_window false
   ModelConfig phi3 = Parse(R"({"model_type":"phi3"})");
-  EXPECT_TRUE(phi3.fused_qkv);
+  EXPECT_TRUE(phi3.fused_projections);
   EXPECT_DOUBLE_EQ(phi3.norm_eps, 1e-5);
   ModelConfig stablelm = Parse(R"({"model_type":"stablelm","head_dim":7})");
   EXPECT_EQ(stablelm.head_dim, 80);  // always H / nH

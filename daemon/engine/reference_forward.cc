@@ -136,7 +136,7 @@ absl::StatusOr<std::vector<std::vector<double>>> ReferenceForward(const std::str
     std::vector<Vec> xs(T), q(T), k(T), v(T);
     for (int t = 0; t < T; ++t) {
       xs[t] = r.Norm(p + "input_layernorm", h[t], c.norm);
-      if (c.fused_qkv) {
+      if (c.fused_projections) {
         Vec qkv = r.Lin(p + "self_attn.qkv_proj", xs[t], c.qkv_bias);
         q[t] = Vec(qkv.begin(), qkv.begin() + nH * D);
         k[t] = Vec(qkv.begin() + nH * D, qkv.begin() + (nH + nKV) * D);
@@ -190,7 +190,7 @@ absl::StatusOr<std::vector<std::vector<double>>> ReferenceForward(const std::str
       Vec a = r.Lin(p + "self_attn.o_proj", attn, c.o_bias);
       auto mlp = [&](const Vec& x) {
         Vec gate, up;
-        if (c.fused_qkv) {
+        if (c.fused_projections) {
           Vec gu = r.Lin(p + "mlp.gate_up_proj", x, false);
           gate = Vec(gu.begin(), gu.begin() + I);
           up = Vec(gu.begin() + I, gu.end());
