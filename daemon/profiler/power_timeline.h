@@ -1,10 +1,11 @@
-// The power samples of a run, and the one function that attributes their energy to any span.
+// The power samples of a run, and the functions that attribute their energy to any span
+// (EnergyOf; TotalOf for totals alone).
 //
 //   PowerTimeline timeline(channels);            // from PowerService.Describe / RunStarted
 //   EPROF_RETURN_IF_ERROR(timeline.Add(sample)); // as samples arrive, in time order
 //   Baseline idle = timeline.MedianPower(idle_start_ns, idle_end_ns);
 //   SpanEnergy e = timeline.EnergyOf(token_start_ns, token_end_ns);
-//   e.ToProto(idle, &token_record->mutable_energy());
+//   e.ToProto(idle, timeline.channels(), token_record->mutable_energy());
 //
 // Attribution (design: "Spans and energy attribution"): each sample window is taken as constant
 // power, and a span gets every window's energy in proportion to the time it overlaps it:
