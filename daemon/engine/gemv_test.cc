@@ -184,11 +184,14 @@ TEST(GemvPool, CallerTakesOverAChunkOfAWorkerPreemptedMidChunk) {
   const uint64_t stolen_before = pool.stolen_chunks();
   pool.HoldWorkersMidChunkForTesting(true);
   std::future<void> held = std::async(std::launch::async, [&] {
-    // 50 products at least, and on until a worker has claimed a chunk (on a busy machine the
-    // caller may claim them all for a while), for up to 20 s.
+    // 50 products at least, and on until a worker held mid-chunk has had its chunk taken over
+    // and a later product has run beside it (on a busy machine the caller may claim every chunk
+    // for a while, and a worker preempted before it is counted among x's readers is not held),
+    // for up to 20 s.
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    for (size_t i = 0; i < ys.size() || (pool.stolen_chunks() == stolen_before &&
-                                         std::chrono::steady_clock::now() < until);
+    for (size_t i = 0;
+         i < ys.size() || ((pool.stolen_chunks() == stolen_before || pool.x_copies() < 2) &&
+                           std::chrono::steady_clock::now() < until);
          ++i) {
       std::vector<float>& y = ys[i % ys.size()];
       std::fill(y.begin(), y.end(), NAN);
