@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The dashboard's data shaping (web_gateway/ui/src/shape, format, names): the TypeScript type
+# check over the whole of src/ and the Vitest unit tests, with the message types made from proto/.
+#   tests/suites.d/web_ui.sh BUILD_DIR
+# Installs the npm packages only when node_modules is missing or older than package-lock.json.
+set -euo pipefail
+build=$(cd "${1:?usage: web_ui.sh BUILD_DIR}" && pwd)
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root/web_gateway/ui"
+stamp=node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+  npm ci --no-audit --no-fund >&2 || { echo "npm ci failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+sh scripts/gen.sh || { echo "protoc-gen-es failed"; echo "0 passed, 1 failed"; exit 1; }
+failed_tsc=0
+if npx tsc --noEmit; then echo "ok   tsc --noEmit"; else echo "FAIL tsc --noEmit"; failed_tsc=1; fi
+report="$build/web_ui-vitest.json"
+rm -f "$report"
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" || true
+node -e '
+  const fs = require("fs");
+  let r = { numPassedTests: 0, numFailedTests: 1 };
+  try { r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); } catch (e) { console.log("no Vitest report: " + e.message); }
+  const tsc = Number(process.argv[2]);
+  console.log(`${r.numPassedTests + (1 - tsc)} passed, ${r.numFailedTests + tsc} failed`);
+' "$report" "$failed_tsc"
