@@ -28,21 +28,23 @@ const layer = (l: number, ms: number, mj: number | undefined, comps: ReturnType<
   });
 
 describe("format", () => {
-  it("prints energies, powers and durations in eprofctl's units", () => {
+  it("prints energies, powers and durations exactly as eprofctl does", () => {
     expect(fmt.energy(0)).toBe("0 mJ");
     expect(fmt.energy(12.34)).toBe("12.3 mJ");
     expect(fmt.energy(1234)).toBe("1.23 J");
-    expect(fmt.energy(0.5)).toBe("500 µJ");
-    expect(fmt.energy(2.5e6)).toBe("2.5 kJ");
+    expect(fmt.energy(0.5)).toBe("0.500 mJ");
+    expect(fmt.energy(2.5e6)).toBe("2.50 kJ");
     expect(fmt.power(850)).toBe("850 mW");
     expect(fmt.power(12400)).toBe("12.4 W");
     expect(fmt.duration(850_000n)).toBe("850 µs");
     expect(fmt.duration(12_400_000)).toBe("12.4 ms");
     expect(fmt.duration(3.25e9)).toBe("3.25 s");
-    expect(fmt.duration(125e9)).toBe("2 min 5 s");
+    expect(fmt.duration(125e9)).toBe("2m 05s");
+    expect(fmt.number(0.087)).toBe("0.087");
+    expect(fmt.number(41.26)).toBe("41.3");
     expect(fmt.percent(1.125)).toBe("+12.5%");
-    expect(fmt.percent(0.97)).toBe("−3%");
-    expect(fmt.bytes(1536)).toBe("1.5 KiB");
+    expect(fmt.percent(0.97)).toBe("−3.00%");
+    expect(fmt.bytes(1536)).toBe("1.50 KiB");
     expect(fmt.preview("a  b\n c", 60)).toBe("a b c");
     expect(fmt.preview("x".repeat(70), 10)).toBe("xxxxxxxxx…");
   });
