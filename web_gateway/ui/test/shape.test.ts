@@ -9,7 +9,7 @@ import {
 } from "../src/gen/eprof/v1/profiler_pb";
 import * as fmt from "../src/format";
 import { viridisScale } from "../src/shape/colour";
-import { compareRows, phaseGroups } from "../src/shape/compare";
+import { compareRows, layerEnergyOverlay, phaseGroups, tokenEnergyOverlay } from "../src/shape/compare";
 import { availableMetrics, heatmapMatrix, sumLayers } from "../src/shape/layers";
 import { followWindow, phaseBands, powerSeries } from "../src/shape/power";
 import { RunView } from "../src/shape/run_view";
@@ -186,5 +186,19 @@ describe("compare", () => {
     expect(rows.map((r) => r.verdicts)).toEqual([["", "better", "same"], ["", "better"], ["", ""]]);
     expect(rows[0].ratios).toEqual([1, 0.5, 1]);
     expect(phaseGroups(res)).toEqual([{ phase: Phase.PREFILL, mj: [3, 4] }]);
+  });
+  it("overlays per-token and per-layer energy of runs of different lengths", () => {
+    const tok = (index: number, mj: number) => create(TokenRecordSchema, { index, phase: index ? Phase.DECODE : Phase.PREFILL, energy: energy(mj, 0) });
+    const a = create(GetRunResponseSchema, {
+      tokens: [tok(0, 50), tok(1, 2), tok(2, 3)],
+      phases: [create(PhaseRecordSchema, { phase: Phase.DECODE, layers: [layer(0, 1, 4, []), layer(-1, 1, 1, [])] })],
+    });
+    const b = create(GetRunResponseSchema, {
+      tokens: [tok(0, 40), tok(1, 5), tok(2, 6), tok(3, 7)],
+      phases: [create(PhaseRecordSchema, { phase: Phase.PREFILL, layers: [layer(0, 1, 1, []), layer(1, 1, 2, [])] }),
+               create(PhaseRecordSchema, { phase: Phase.DECODE, layers: [layer(0, 1, 3, []), layer(1, 1, 4, [])] })],
+    });
+    expect(tokenEnergyOverlay([a, b])).toEqual({ x: [1, 2, 3], ys: [[2, 3, null], [5, 6, 7]] });
+    expect(layerEnergyOverlay([a, b])).toEqual({ x: [-1, 0, 1], ys: [[1, 4, null], [null, 4, 6]] });
   });
 });
