@@ -1,10 +1,10 @@
 // The treemap's tree and layout, and the pipeline timeline, with exact values.
-import { create } from "@bufbuild/protobuf";
+import { clone, create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import {
   Attribution, Component, ComponentMetricsSchema, EnergySchema, LayerMetricsSchema, Phase, PhaseRecordSchema,
 } from "../src/gen/eprof/v1/profiler_pb";
-import { energyTree, layoutTreemap, pipelineTimeline } from "../src/shape/breakdown";
+import { energyFlow, energyTree, layoutTreemap, pipelineTimeline } from "../src/shape/breakdown";
 
 const energy = (totalMj: number) => create(EnergySchema, { totalMj, dynamicMj: totalMj / 2, attribution: Attribution.COUNTER });
 const phase = (p: Phase, s: number, e: number, mj: number, layers = [] as ReturnType<typeof create<typeof LayerMetricsSchema>>[]) =>
@@ -44,5 +44,20 @@ describe("breakdown", () => {
       { phase: "decode", start: 0.25, width: 0.75, durationNs: 300, mj: 90, energyShare: 0.75 },
     ]);
     expect(pipelineTimeline([])).toEqual([]);
+  });
+  it("the energy flow: run → phase → part of the layers", () => {
+    const withNorm = [phases[0], clone(PhaseRecordSchema, phases[1]), phase(Phase.POST_INFERENCE, 400, 410, 1)];
+    withNorm[1].layers[0].components.push(create(ComponentMetricsSchema, { component: Component.INPUT_NORM, durationNs: 1n, energy: energy(2) }));
+    expect(energyFlow(withNorm)).toEqual({
+      nodes: [{ name: "run" }, { name: "prefill" }, { name: "attention" }, { name: "MLP" }, { name: "outside layers" },
+              { name: "decode" }, { name: "norms" }],
+      links: [
+        { source: 1, target: 2, value: 5 }, { source: 1, target: 3, value: 15 }, { source: 1, target: 4, value: 10 },
+        { source: 0, target: 1, value: 30 },
+        { source: 5, target: 2, value: 20 }, { source: 5, target: 3, value: 40 }, { source: 5, target: 6, value: 2 },
+        { source: 5, target: 4, value: 30 }, { source: 0, target: 5, value: 92 },
+      ],
+    });
+    expect(energyFlow([phase(Phase.PREFILL, 0, 1, 3, [layer(0, 3, [])])])).toBeNull();
   });
 });

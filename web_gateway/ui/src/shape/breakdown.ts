@@ -2,7 +2,7 @@
 // timeline of phases (width by duration, share of the run's energy).
 import { hierarchy, treemap, type HierarchyRectangularNode } from "d3-hierarchy";
 import type { PhaseRecord } from "../gen/eprof/v1/profiler_pb";
-import { componentName, phaseName } from "../names";
+import { componentGroup, componentName, phaseName } from "../names";
 import { layerLabel, sumLayers } from "./layers";
 
 export interface EnergyNode {
@@ -65,4 +65,46 @@ export function pipelineTimeline(phases: readonly PhaseRecord[]): TimelineBar[] 
       energyShare: total > 0 ? mj / total : 0,
     };
   });
+}
+
+export interface FlowNode { name: string }
+export interface FlowLink { source: number; target: number; value: number }
+export interface Flow { nodes: FlowNode[]; links: FlowLink[] }
+
+/**
+ * The energy flow d3-sankey draws: run → phase (prefill, decode) → part of the layers
+ * (attention, MLP, norms, outside the layers: embedding, final norm, lm_head, sampling), in mJ.
+ * Only parts with energy; null when there are none (below detail `components`).
+ */
+export function energyFlow(phases: readonly PhaseRecord[]): Flow | null {
+  const groups = ["attention", "mlp", "norm", "outside"] as const;
+  const labels: Record<(typeof groups)[number], string> = {
+    attention: "attention", mlp: "MLP", norm: "norms", outside: "outside layers",
+  };
+  const nodes: FlowNode[] = [{ name: "run" }];
+  const links: FlowLink[] = [];
+  const groupNode = new Map<string, number>();
+  for (const p of phases) {
+    const sums = new Map<string, number>();
+    for (const l of p.layers) {
+      for (const c of l.components) {
+        if (!c.energy || c.energy.totalMj <= 0) continue;
+        const g = componentGroup(c.component);
+        sums.set(g, (sums.get(g) ?? 0) + c.energy.totalMj);
+      }
+    }
+    if (sums.size === 0) continue;
+    const pi = nodes.push({ name: phaseName(p.phase) }) - 1;
+    let total = 0;
+    for (const g of groups) {
+      const v = sums.get(g);
+      if (v === undefined) continue;
+      let gi = groupNode.get(g);
+      if (gi === undefined) { gi = nodes.push({ name: labels[g] }) - 1; groupNode.set(g, gi); }
+      links.push({ source: pi, target: gi, value: v });
+      total += v;
+    }
+    links.push({ source: 0, target: pi, value: total });
+  }
+  return links.length ? { nodes, links } : null;
 }
