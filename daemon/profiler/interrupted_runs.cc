@@ -8,6 +8,7 @@
 #include "common/status_macros.h"
 #include "daemon/profiler/power_timeline.h"
 #include "daemon/profiler/run_figures.h"
+#include "daemon/profiler/stop_reason.h"
 
 namespace eprof::daemon {
 namespace {
@@ -78,7 +79,7 @@ absl::StatusOr<int> FinishInterruptedRuns(store::RunStore* store, double grid_in
     std::vector<v1::PhaseRecord> added;
     v1::RunSummary s = Rebuild(*run, grid_intensity_g_per_kwh, &added);
     s.set_status(v1::RUN_STATUS_INTERRUPTED);
-    s.set_stop_reason("interrupted");
+    s.set_stop_reason(std::string(StopReasonName(StopReason::kInterrupted)));
     s.set_partial(true);
     v1::Warning* w = s.add_warnings();
     w->set_code("interrupted");

@@ -15,6 +15,7 @@
 #include "daemon/profiler/power_timeline.h"
 #include "daemon/profiler/run_figures.h"
 #include "daemon/profiler/span_recorder.h"
+#include "daemon/profiler/stop_reason.h"
 #include "daemon/profiler/store_writer.h"
 #include "google/protobuf/arena.h"
 
@@ -169,9 +170,9 @@ class ProfileRun {
 
   // --- tokens ---
   absl::Status Generate(LoadedModel* model, bool measured, std::vector<int32_t>* out_ids,
-                        std::string* stop_reason);
+                        StopReason* stop_reason);
   absl::Status GenerateTokens(LoadedModel* model, bool measured, std::vector<int32_t>* out_ids,
-                              std::string* stop_reason);
+                              StopReason* stop_reason);
   // Gives the token its text (and the run's output) and its end.
   void EndToken(SpanRecorder* recorder, const GeneratedToken& token, int64_t end_ns);
   // The token's live event (TokenCompleted), with the samples that have arrived. Its stored
@@ -182,7 +183,7 @@ class ProfileRun {
   void QueueRows(bool force);
 
   bool Cancelled() const { return in_.cancel != nullptr && in_.cancel->load(); }
-  ProfileRunResult Finish(v1::RunStatus status, absl::Status error, const std::string& stop_reason);
+  ProfileRunResult Finish(v1::RunStatus status, absl::Status error, StopReason stop_reason);
 
   const ProfileRunInputs& in_;
   const ProfileRunDeps& deps_;
@@ -369,14 +370,14 @@ void ProfileRun::EmitToken(SpanRecorder* recorder) {
 }
 
 absl::Status ProfileRun::Generate(LoadedModel* model, bool measured, std::vector<int32_t>* out_ids,
-                                  std::string* stop_reason) {
+                                  StopReason* stop_reason) {
   absl::Status status = GenerateTokens(model, measured, out_ids, stop_reason);
   if (pending_) finish_pending_();  // the last token (or the one before a stop or a failure)
   return status;
 }
 
 absl::Status ProfileRun::GenerateTokens(LoadedModel* model, bool measured,
-                                        std::vector<int32_t>* out_ids, std::string* stop_reason) {
+                                        std::vector<int32_t>* out_ids, StopReason* stop_reason) {
   const v1::ProfileRequest& req = in_.request;
   bool spans = measured && detail_ >= v1::DETAIL_LEVEL_LAYERS;
   SpanObserver* observer = spans ? &observer_ : nullptr;
@@ -387,7 +388,7 @@ absl::Status ProfileRun::GenerateTokens(LoadedModel* model, bool measured,
   int64_t token_start = measured ? phases_.back().start_ns : 0;
   for (uint32_t i = 0; i < limit; ++i) {
     if (i > 0 && Cancelled()) {
-      *stop_reason = "cancelled";
+      *stop_reason = StopReason::kCancelled;
       return absl::OkStatus();
     }
     SpanRecorder* rec = nullptr;
@@ -431,11 +432,11 @@ absl::Status ProfileRun::GenerateTokens(LoadedModel* model, bool measured,
       }
     }
     if (model->IsEos(token->token_id)) {
-      *stop_reason = "eos";
+      *stop_reason = StopReason::kEos;
       return absl::OkStatus();
     }
   }
-  *stop_reason = "max_new_tokens";
+  *stop_reason = StopReason::kMaxNewTokens;
   return absl::OkStatus();
 }
 
@@ -446,7 +447,7 @@ void ProfileRun::EndToken(SpanRecorder* recorder, const GeneratedToken& token, i
 }
 
 ProfileRunResult ProfileRun::Finish(v1::RunStatus status, absl::Status error,
-                                    const std::string& stop_reason) {
+                                    StopReason stop_reason) {
   // Close the open phase, if the run stopped inside one.
   if (!phases_.empty() && phases_.back().end_ns < 0) EndPhase();
   int64_t end_ns = phases_.empty() ? clock_->NowNs() : phases_.back().end_ns;
@@ -468,7 +469,7 @@ ProfileRunResult ProfileRun::Finish(v1::RunStatus status, absl::Status error,
     phases.push_back(BuildPhase(p.phase, p.start_ns, p.end_ns, p.sections, timeline_, baseline_));
   }
   summary_.set_status(status);
-  summary_.set_stop_reason(stop_reason);
+  summary_.set_stop_reason(std::string(StopReasonName(stop_reason)));
   summary_.set_output_text(output_text_);
   summary_.set_output_tokens(tokens_done_);
   FillRunFigures(timeline_, baseline_, phases, config_.grid_intensity_g_per_kwh, &summary_);
@@ -555,7 +556,7 @@ ProfileRunResult ProfileRun::Execute() {
   absl::StatusOr<std::shared_ptr<LoadedModel>> acquired = in_.acquire_model(progress, &loaded_now);
   if (loaded_now && !load_phase_open) progress(LoadProgress{});
   if (load_phase_open) EndPhase();
-  if (!acquired.ok()) return Finish(v1::RUN_STATUS_FAILED, acquired.status(), "error");
+  if (!acquired.ok()) return Finish(v1::RUN_STATUS_FAILED, acquired.status(), StopReason::kError);
   std::shared_ptr<LoadedModel> model = *acquired;
   summary_.set_device(model->device());
   summary_.set_dtype(model->dtype());
@@ -583,17 +584,19 @@ ProfileRunResult ProfileRun::Execute() {
   if (req.warmup_runs() > 0) {
     BeginPhase(v1::PHASE_WARMUP);
     absl::StatusOr<std::vector<int32_t>> warm_ids = model->Tokenize(req.prompt(), add_special);
-    if (!warm_ids.ok()) return Finish(v1::RUN_STATUS_FAILED, warm_ids.status(), "error");
+    if (!warm_ids.ok()) {
+      return Finish(v1::RUN_STATUS_FAILED, warm_ids.status(), StopReason::kError);
+    }
     if (absl::Status s = check_context(*warm_ids); !s.ok()) {
-      return Finish(v1::RUN_STATUS_FAILED, s, "error");
+      return Finish(v1::RUN_STATUS_FAILED, s, StopReason::kError);
     }
     for (uint32_t w = 0; w < req.warmup_runs() && !Cancelled(); ++w) {
       std::vector<int32_t> ids;
-      std::string reason;
+      StopReason reason;
       absl::Status s = model->Begin(*warm_ids, sampling, static_cast<int32_t>(req.max_new_tokens()),
                                     v1::DETAIL_LEVEL_PHASES);
       if (s.ok()) s = Generate(model.get(), /*measured=*/false, &ids, &reason);
-      if (!s.ok()) return Finish(v1::RUN_STATUS_FAILED, s, "error");
+      if (!s.ok()) return Finish(v1::RUN_STATUS_FAILED, s, StopReason::kError);
     }
     EndPhase();
   }
@@ -624,20 +627,24 @@ ProfileRunResult ProfileRun::Execute() {
     Warn("no_idle_baseline",
          "the idle baseline was skipped (idle_baseline_ms = 0): dynamic energy equals total energy");
   }
-  if (Cancelled()) return Finish(v1::RUN_STATUS_CANCELLED, absl::OkStatus(), "cancelled");
+  if (Cancelled()) {
+    return Finish(v1::RUN_STATUS_CANCELLED, absl::OkStatus(), StopReason::kCancelled);
+  }
 
   BeginPhase(v1::PHASE_PRE_INFERENCE);
   absl::StatusOr<std::vector<int32_t>> ids =
       Section("tokenize", [&] { return model->Tokenize(req.prompt(), add_special); });
-  if (!ids.ok()) return Finish(v1::RUN_STATUS_FAILED, ids.status(), "error");
+  if (!ids.ok()) return Finish(v1::RUN_STATUS_FAILED, ids.status(), StopReason::kError);
   summary_.set_input_tokens(static_cast<uint32_t>(ids->size()));
-  if (absl::Status s = check_context(*ids); !s.ok()) return Finish(v1::RUN_STATUS_FAILED, s, "error");
+  if (absl::Status s = check_context(*ids); !s.ok()) {
+    return Finish(v1::RUN_STATUS_FAILED, s, StopReason::kError);
+  }
   // The generator's set-up (the prompt as a tensor on the device, the KV cache) is the rest of
   // pre_inference; it is not a section of its own.
   absl::Status begun =
       model->Begin(*ids, sampling, static_cast<int32_t>(req.max_new_tokens()), detail_);
   EndPhase();
-  if (!begun.ok()) return Finish(v1::RUN_STATUS_FAILED, begun, "error");
+  if (!begun.ok()) return Finish(v1::RUN_STATUS_FAILED, begun, StopReason::kError);
   // The prompt's token count is known only now: store it, so that a run eprofd does not live to
   // finish can have its figures rebuilt at the next start (interrupted_runs.h). Between phases,
   // before the first forward pass; a failure here shows again in the final write.
@@ -645,14 +652,14 @@ ProfileRunResult ProfileRun::Execute() {
 
   BeginPhase(v1::PHASE_PREFILL);
   std::vector<int32_t> out_ids;
-  std::string stop_reason;
+  StopReason stop_reason = StopReason::kMaxNewTokens;
   absl::Status generated = Generate(model.get(), /*measured=*/true, &out_ids, &stop_reason);
   if (phases_.back().end_ns < 0) {  // decode ends with its last token (a failed prefill: now)
     EndPhaseAt(phases_.back().phase == v1::PHASE_DECODE ? last_token_end_ns_ : clock_->NowNs());
   }
-  if (!generated.ok()) return Finish(v1::RUN_STATUS_FAILED, generated, "error");
+  if (!generated.ok()) return Finish(v1::RUN_STATUS_FAILED, generated, StopReason::kError);
   if (!writer_->error().ok()) {
-    return Finish(v1::RUN_STATUS_FAILED, writer_->error(), "error");
+    return Finish(v1::RUN_STATUS_FAILED, writer_->error(), StopReason::kError);
   }
 
   // The output text was built token by token (EndToken): nothing is decoded a second time.
@@ -660,8 +667,8 @@ ProfileRunResult ProfileRun::Execute() {
   QueueRows(/*force=*/true);
   absl::Status saved = Section("save", [&] { return writer_->Flush(); });
   EndPhase();
-  if (!saved.ok()) return Finish(v1::RUN_STATUS_FAILED, saved, "error");
-  bool cancelled = stop_reason == "cancelled";
+  if (!saved.ok()) return Finish(v1::RUN_STATUS_FAILED, saved, StopReason::kError);
+  bool cancelled = stop_reason == StopReason::kCancelled;
   if (cancelled && in_.cancel_reason) {
     Warn("cancelled", absl::StrCat("the run was cancelled: ", in_.cancel_reason()));
   }

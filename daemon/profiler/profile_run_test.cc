@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_matchers.h"
 #include "daemon/profiler/interrupted_runs.h"
+#include "daemon/profiler/stop_reason.h"
 #include "daemon/profiler/testing/fake_model.h"
 #include "daemon/profiler/testing/fake_power_feed.h"
 #include "gmock/gmock.h"
@@ -104,6 +105,14 @@ class ProfileRunTest : public ::testing::Test {
   ProfileRunConfig config_;
 };
 
+// The strings RunSummary.stop_reason documents, each from its one reason.
+TEST(StopReasonTest, EachReasonHasTheProtosString) {
+  EXPECT_EQ(StopReasonName(StopReason::kEos), "eos");
+  EXPECT_EQ(StopReasonName(StopReason::kMaxNewTokens), "max_new_tokens");
+  EXPECT_EQ(StopReasonName(StopReason::kCancelled), "cancelled");
+  EXPECT_EQ(StopReasonName(StopReason::kError), "error");
+  EXPECT_EQ(StopReasonName(StopReason::kInterrupted), "interrupted");
+}
 TEST_F(ProfileRunTest, EnergiesAreTheExactIntegralOfKnownPower) {
   FakePowerFeed power(5, Power);
   ProfileRunResult result = Run(Request(12, v1::DETAIL_LEVEL_COMPONENTS), {.component_us = 100}, &power);

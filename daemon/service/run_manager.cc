@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/logging.h"
 #include "common/random_id.h"
+#include "daemon/profiler/stop_reason.h"
 
 namespace eprof::daemon {
 namespace {
@@ -190,7 +191,7 @@ void RunManager::CancelQueued(const std::shared_ptr<RunHandle>& run, const std::
   v1::RunSummary* s = e.mutable_summary();
   *s = NewRunSummary(run->run_id, run->request, run->model, options_.run);
   s->set_status(v1::RUN_STATUS_CANCELLED);
-  s->set_stop_reason("cancelled");
+  s->set_stop_reason(std::string(StopReasonName(StopReason::kCancelled)));
   s->set_error(absl::StrCat("cancelled while queued: ", reason));
   run->result.summary = *s;
   run->log->Append(std::move(e));
