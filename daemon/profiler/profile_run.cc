@@ -592,7 +592,7 @@ ProfileRunResult ProfileRun::Execute() {
     }
     for (uint32_t w = 0; w < req.warmup_runs() && !Cancelled(); ++w) {
       std::vector<int32_t> ids;
-      StopReason reason;
+      StopReason reason = StopReason::kMaxNewTokens;  // warm-up runs keep no stop reason
       absl::Status s = model->Begin(*warm_ids, sampling, static_cast<int32_t>(req.max_new_tokens()),
                                     v1::DETAIL_LEVEL_PHASES);
       if (s.ok()) s = Generate(model.get(), /*measured=*/false, &ids, &reason);

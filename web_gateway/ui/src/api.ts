@@ -34,6 +34,9 @@ export type StreamState =
  * Reads `open()`'s stream into `onEvent`; when it drops with a retryable error, opens it again
  * after `backoffMs` (the caller's onEvent skips what it has seen by seq). Stops at the stream's
  * end, a non-retryable error, or `signal`. `sleep` is injectable for tests.
+ * `open` must be safe to call again: Watch(run_id), never Profile (a second Profile is a second
+ * run). A page that started a run with Profile follows its drops with Watch of that run's id.
+ * There is no cap on attempts: the header says "reconnecting" for as long as eprofd is away.
  */
 export async function follow(
   open: (signal: AbortSignal) => AsyncIterable<ProfileEvent>,

@@ -35,6 +35,8 @@ describe("breakdown", () => {
     expect(root.value).toBe(120);
     const [first, second] = root.children!;
     expect(first.data.name).toBe("layer 0");
+    expect([first.value, second.value]).toEqual([80, 40]);
+    expect(first.children!.map((c) => [c.data.name, c.value])).toEqual([["down_proj", 55], ["q_proj", 25]]);
     const area = (n: typeof root) => (n.x1 - n.x0) * (n.y1 - n.y0);
     expect(area(first) / area(second)).toBeCloseTo(2, 0);
   });

@@ -63,10 +63,16 @@ describe("history query", () => {
     expect(req.tags).toEqual(["a"]);
     expect(req.statuses).toEqual([RunStatus.COMPLETED]);
     expect(req.sort).toBe(RunSort.JOULES_PER_TOKEN);
-    expect(Number(req.untilUnixMs - req.sinceUnixMs)).toBe(2 * 86_400_000);
-    expect(new Date(Number(req.sinceUnixMs)).getDate()).toBe(1);
+    expect(req.sinceUnixMs).toBe(BigInt(new Date(2026, 11, 1).getTime()));
+    expect(req.untilUnixMs).toBe(BigInt(new Date(2026, 11, 3).getTime()));
     const none = listRunsRequest({ model: "", tag: "", experiment: "", from: "", to: "", status: 0, sort: "date",
       ascending: false, pageSize: 50, pageToken: "" });
     expect([none.sinceUnixMs, none.untilUnixMs, none.tags, none.statuses]).toEqual([0n, 0n, [], []]);
+  });
+  it("a day the clocks change is covered to its next midnight", () => {
+    const f = { model: "", tag: "", experiment: "", from: "", to: "2026-03-29", status: 0 as const, sort: "date" as const,
+      ascending: false, pageSize: 50, pageToken: "" };
+    const until = new Date(Number(listRunsRequest(f).untilUnixMs));
+    expect([until.getFullYear(), until.getMonth(), until.getDate(), until.getHours(), until.getMinutes()]).toEqual([2026, 2, 30, 0, 0]);
   });
 });

@@ -80,15 +80,21 @@ const SORTS: Record<SortKey, RunSort> = {
   date: RunSort.CREATED_AT, energy: RunSort.TOTAL_ENERGY, jpt: RunSort.JOULES_PER_TOKEN, tps: RunSort.DECODE_TOKENS_PER_S,
 };
 
-/** The ListRuns request for the history's filters; `to` covers the whole of its day. */
+/**
+ * The ListRuns request for the history's filters; `to` covers the whole of its day (to the next
+ * local midnight, which is 23 or 25 hours later on a day the clocks change).
+ */
 export function listRunsRequest(f: RunFilters): ListRunsRequest {
-  const day = (d: string) => new Date(`${d}T00:00:00`).getTime();
+  const day = (d: string, plus = 0) => {
+    const [y, m, dd] = d.split("-").map(Number);
+    return new Date(y, m - 1, dd + plus).getTime();
+  };
   return create(ListRunsRequestSchema, {
     model: f.model.trim(),
     tags: f.tag.trim() ? [f.tag.trim()] : [],
     experiment: f.experiment.trim(),
     sinceUnixMs: f.from ? BigInt(day(f.from)) : 0n,
-    untilUnixMs: f.to ? BigInt(day(f.to) + 86_400_000) : 0n,
+    untilUnixMs: f.to ? BigInt(day(f.to, 1)) : 0n,
     statuses: f.status ? [f.status] : [],
     sort: SORTS[f.sort],
     ascending: f.ascending,
