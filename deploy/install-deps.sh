@@ -27,6 +27,8 @@ DEBIAN_PACKAGES=(
   prometheus         # the real Prometheus server the metrics test scrapes eprofd with
   systemd            # systemd-analyze verify, which checks the service units (tests/suites.d/deploy.sh)
   python3            # plistlib, which checks the launchd plists (tests/suites.d/deploy.sh)
+  chromium           # the real browser the dashboard's end-to-end tests drive (playwright-core)
+  fonts-dejavu-core  # a font for chromium's screenshots
 )
 
 BREW_PACKAGES=(cmake ninja ccache pkg-config grpc protobuf abseil sqlite tinyxml2 googletest

@@ -50,3 +50,23 @@ eprof_build() {
   cmake --build "$build" --target eprofd eprofctl eprof_power_helper eprof_web eprof_llm >>"$log" 2>&1 ||
     { tail -20 "$log" >&2; echo "the build failed: see $log" >&2; return 1; }
 }
+
+# eprof_build_dashboard ROOT LOG: installs the dashboard's npm packages from its lockfile (when
+# node_modules is missing or older than package-lock.json) and builds web_gateway/ui/dist (when
+# any of its sources is newer than dist/index.html), appending the output to LOG.
+eprof_build_dashboard() {
+  local ui=$1/web_gateway/ui log=$2
+  command -v npm >/dev/null ||
+    { echo "no npm: install Node.js 18 or later (deploy/install-deps.sh does), then run this again" >&2; return 1; }
+  (
+    cd "$ui" || exit 1
+    if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+      npm ci --no-audit --no-fund >>"$log" 2>&1 || exit 1
+    fi
+    if [ -f dist/index.html ] && [ -z "$(find src index.html package.json package-lock.json vite.config.ts \
+          scripts ../../proto -path src/gen -prune -o -newer dist/index.html -print 2>/dev/null | head -1)" ]; then
+      exit 0
+    fi
+    npm run --silent build >>"$log" 2>&1
+  ) || { tail -20 "$log" >&2; echo "building the dashboard failed: see $log" >&2; return 1; }
+}

@@ -109,8 +109,9 @@ fi
 command -v c++ >/dev/null || fail "no C++ compiler (c++) after installing the dependencies: install build-essential (Debian) or Xcode's command line tools (macOS)"
 
 # 2. Build (nothing to do when it is up to date).
-say "[2/5] build in $build (log $qlog)"
+say "[2/5] build in $build and the dashboard in web_gateway/ui/dist (log $qlog)"
 eprof_build "$root" "$build" "$qlog" || exit 1
+eprof_build_dashboard "$root" "$qlog" || exit 1
 
 # 3. The demo model (random weights of a SmolLM-135M shape), made once.
 say "[3/5] demo model in $data/models/demo"

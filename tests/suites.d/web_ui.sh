@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The dashboard's data shaping (web_gateway/ui/src/shape, format, names): the TypeScript type
-# check over the whole of src/ and the Vitest unit tests, with the message types made from proto/.
+# The dashboard (web_gateway/ui): the TypeScript type check over the whole of src/, its production
+# build (dist/, which eprof-web serves and the browser tests open) and the Vitest unit tests of
+# its data shaping, with the message types made from proto/.
 #   tests/suites.d/web_ui.sh BUILD_DIR
 # Installs the npm packages only when node_modules is missing or older than package-lock.json.
 set -euo pipefail
@@ -14,6 +15,9 @@ fi
 sh scripts/gen.sh || { echo "protoc-gen-es failed"; echo "0 passed, 1 failed"; exit 1; }
 failed_tsc=0
 if npx tsc --noEmit; then echo "ok   tsc --noEmit"; else echo "FAIL tsc --noEmit"; failed_tsc=1; fi
+# The production build eprof-web serves (web_gateway/ui/dist), which the browser tests open.
+failed_build=0
+if npx vite build --logLevel warn >&2; then echo "ok   vite build"; else echo "FAIL vite build"; failed_build=1; fi
 report="$build/web_ui-vitest.json"
 rm -f "$report"
 # In a zone whose clocks change, so that the history's day bounds are tested across a change
@@ -23,6 +27,6 @@ node -e '
   const fs = require("fs");
   let r = { numPassedTests: 0, numFailedTests: 1 };
   try { r = JSON.parse(fs.readFileSync(process.argv[1], "utf8")); } catch (e) { console.log("no Vitest report: " + e.message); }
-  const tsc = Number(process.argv[2]);
-  console.log(`${r.numPassedTests + (1 - tsc)} passed, ${r.numFailedTests + tsc} failed`);
-' "$report" "$failed_tsc"
+  const bad = Number(process.argv[2]) + Number(process.argv[3]);
+  console.log(`${r.numPassedTests + 2 - bad} passed, ${r.numFailedTests + bad} failed`);
+' "$report" "$failed_tsc" "$failed_build"

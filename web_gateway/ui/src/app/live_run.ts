@@ -1,0 +1,103 @@
+// One run followed live: started here with Profile, or attached to with Watch. Keeps its RunView
+// up to date across drops (a dropped Profile is followed on with Watch of its run id, which
+// replays from the start; RunView skips what it has by seq), and at the end fetches the stored
+// run for the final figures. Owned by the live page; not shared.
+import { create } from "@bufbuild/protobuf";
+import { ConnectError } from "@connectrpc/connect";
+import { follow, retryable, type Profiler, type StreamState } from "../api";
+import type { GetRunResponse, ProfileEvent, ProfileRequest } from "../gen/eprof/v1/profiler_pb";
+import { GetRunResponseSchema } from "../gen/eprof/v1/profiler_pb";
+import { RunView } from "../shape/run_view";
+
+export interface LiveTiming {
+  /** performance.now() when the latest token event arrived. */
+  lastTokenAt: number;
+  lastTokenVersion: number;
+}
+
+export class LiveRun {
+  readonly view = new RunView();
+  /** The stored run once the stream has ended (final energies), else undefined. */
+  stored?: GetRunResponse;
+  state: StreamState = { kind: "open" };
+  error = "";
+  seenLoading = false;
+  readonly timing: LiveTiming = { lastTokenAt: 0, lastTokenVersion: 0 };
+  private readonly ctl = new AbortController();
+
+  constructor(private readonly client: Profiler, private readonly changed: () => void) {}
+
+  get runId(): string { return this.view.runId; }
+  get active(): boolean { return !this.view.done && !this.error && !this.ctl.signal.aborted; }
+
+  private onEvent = (e: ProfileEvent) => {
+    if (!this.view.apply(e)) return;
+    if (e.event.case === "modelLoading") this.seenLoading = true;
+    if (e.event.case === "token") {
+      this.timing.lastTokenAt = performance.now();
+      this.timing.lastTokenVersion = this.view.version;
+    }
+    this.changed();
+  };
+  private onState = (s: StreamState) => {
+    this.state = s;
+    if (s.kind === "failed") this.error = s.error;
+    this.changed();
+  };
+
+  /** Starts a run; resolves when it has ended (or failed, or was stopped). */
+  async start(req: ProfileRequest): Promise<void> {
+    try {
+      for await (const e of this.client.profile(req, { signal: this.ctl.signal })) this.onEvent(e);
+    } catch (err) {
+      if (this.ctl.signal.aborted) return;
+      if (!this.view.runId || !retryable(err)) {
+        this.onState({ kind: "failed", error: ConnectError.from(err).rawMessage });
+        return;
+      }
+      // The run goes on (continue_on_disconnect): follow it by its id.
+      this.onState({ kind: "retrying", attempt: 1, inMs: 0, error: ConnectError.from(err).rawMessage });
+      await this.watch(this.view.runId);
+      return;
+    }
+    await this.finish();
+  }
+
+  /** Follows a run that is going (started elsewhere, or here before a drop). */
+  async attach(runId: string): Promise<void> {
+    await this.watch(runId);
+  }
+
+  private async watch(runId: string): Promise<void> {
+    await follow(
+      (signal) => this.client.watch({ runId }, { signal }),
+      this.onEvent, this.onState, this.ctl.signal,
+    );
+    if (this.view.done) await this.finish();
+  }
+
+  private async finish(): Promise<void> {
+    this.state = { kind: "ended" };
+    const runId = this.view.runId;
+    if (!runId) return;
+    const summaryOnly = create(GetRunResponseSchema, { summary: this.view.summary, phases: this.view.phases });
+    this.stored = summaryOnly;
+    this.changed();
+    try {
+      const run = await this.client.getRun({ runId }, { signal: this.ctl.signal });
+      this.view.applyStored(run);
+      this.stored = run;
+    } catch (err) {
+      if (!this.ctl.signal.aborted) this.error = `the run ended, but its stored figures could not be read: ${ConnectError.from(err).rawMessage}`;
+    }
+    this.changed();
+  }
+
+  async cancel(): Promise<void> {
+    if (!this.view.runId) return;
+    await this.client.cancelRun({ runId: this.view.runId });
+  }
+
+  /** Stops following (the run itself goes on if it was started to continue on disconnect). */
+  close(): void { this.ctl.abort(); }
+}

@@ -1,0 +1,221 @@
+// A stored run's page: metadata, summary, phases, warnings, power and per-token energy, the
+// layer heatmap with its metric and token slider, the treemap, timeline and energy flow; export
+// and delete. Marks itself drawn (data-drawn, performance mark "eprof-run-drawn") once every
+// chart it shows has drawn, which the browser benchmark times.
+import { useEffect, useRef, useState } from "react";
+import type { GetRunResponse } from "../gen/eprof/v1/profiler_pb";
+import { ExportFormat, Phase } from "../gen/eprof/v1/profiler_pb";
+import { errorText, useAsync, useClient } from "../app/client";
+import { href, navigate } from "../app/route";
+import { Empty, EnergyTags, ErrorLine, Panel } from "../ui/common";
+import { LineChart, PowerChart } from "../ui/charts";
+import { Heatmap } from "../ui/heatmap";
+import { Sankey, Timeline, Treemap } from "../ui/breakdown";
+import { PhaseTable, SummaryPanel, TokenText, Warnings } from "../ui/run_panels";
+import { RunView } from "../shape/run_view";
+import { phaseBands, powerSeries } from "../shape/power";
+import { tokenEnergySeries } from "../shape/tokens";
+import { availableMetrics, heatmapMatrix, METRIC_LABELS, sumLayers, type HeatMetric } from "../shape/layers";
+import { energyFlow, energyTree, pipelineTimeline } from "../shape/breakdown";
+import { detailName, statusName } from "../names";
+import * as fmt from "../format";
+
+export function RunPage(props: { id: string }) {
+  const client = useClient();
+  const run = useAsync((signal) => client.getRun({ runId: props.id }, { signal }), [client, props.id]);
+  if (run.loading && !run.data) return <div className="page"><p className="muted">Loading run {props.id.slice(0, 8)}…</p></div>;
+  if (run.error) {
+    return (
+      <div className="page">
+        <ErrorLine error={run.error} what={`run ${props.id}`} />
+        <p><a href={href.history()}>Back to the history</a></p>
+      </div>
+    );
+  }
+  return <RunBody key={props.id} run={run.data!} />;
+}
+
+/** Which charts have drawn; `ready` once every expected one has. */
+function useDrawn(expected: readonly string[]) {
+  const drawn = useRef(new Set<string>());
+  const [ready, setReady] = useState(false);
+  const key = expected.join(",");
+  const mark = (name: string) => () => {
+    if (drawn.current.has(name)) return;
+    drawn.current.add(name);
+    if (expected.every((e) => drawn.current.has(e))) setReady(true);
+  };
+  useEffect(() => {
+    if (ready && performance.getEntriesByName("eprof-run-drawn").length === 0) performance.mark("eprof-run-drawn");
+  }, [ready]);
+  useEffect(() => { drawn.current.clear(); setReady(false); }, [key]);
+  return { ready, mark };
+}
+
+function RunBody(props: { run: GetRunResponse }) {
+  const { run } = props;
+  const s = run.summary!;
+  const view = RunView.fromStored(run);
+  const t0 = view.t0Ns;
+  const series = powerSeries(run.powerSamples, s.channels, t0);
+  const bands = phaseBands(run.phases, undefined, t0, t0);
+  const tokenSeries = tokenEnergySeries(run.tokens);
+  const tree = energyTree(s.model?.name ?? s.request?.model ?? "model", run.phases.filter((p) => p.phase === Phase.PREFILL || p.phase === Phase.DECODE));
+  const flow = energyFlow(run.phases);
+  const bars = pipelineTimeline(run.phases);
+  const hasTokenChart = tokenSeries.x.length > 0;
+  const expected = ["heatmap", "timeline", ...(series.x.length ? ["power"] : []), ...(hasTokenChart ? ["tokens"] : []),
+                    ...(tree ? ["treemap"] : []), ...(flow ? ["sankey"] : [])];
+  const drawn = useDrawn(expected);
+
+  return (
+    <div className="page" data-testid="run-page" data-drawn={drawn.ready ? "1" : undefined} data-run-id={s.runId}>
+      <Panel title={`Run ${s.runId.slice(0, 8)}`} wide testId="run-meta" extra={<RunActions run={run} />}>
+        <dl className="figures">
+          <div><dt>id</dt><dd><code>{s.runId}</code></dd></div>
+          <div><dt>created</dt><dd>{fmt.dateTime(s.createdAtUnixMs)}</dd></div>
+          <div><dt>model</dt><dd>{s.model?.name} ({s.model?.family}, {fmt.count(s.model?.numParameters ?? 0)} parameters)</dd></div>
+          <div><dt>status</dt><dd>{statusName(s.status)}{s.stopReason ? ` (${s.stopReason.replace(/_/g, " ")})` : ""}</dd></div>
+          <div><dt>device · dtype</dt><dd>{s.device} · {s.dtype}</dd></div>
+          <div><dt>detail</dt><dd>{detailName(s.detail)}</dd></div>
+          <div><dt>power source</dt><dd>{s.powerSource || "none"} <EnergyTags energy={s.totalEnergy} /></dd></div>
+          <div><dt>timing</dt><dd>{s.timingMethod}</dd></div>
+          <div><dt>tokens</dt><dd>{s.inputTokens} in, {s.outputTokens} out</dd></div>
+          <div><dt>sampling</dt><dd>temperature {fmt.number(s.request?.sampling?.temperature ?? 0)}
+            {s.request?.sampling?.topK ? `, top-k ${s.request.sampling.topK}` : ""}
+            {s.request?.sampling?.topP ? `, top-p ${fmt.number(s.request.sampling.topP)}` : ""}
+            {s.request?.sampling?.seed !== undefined ? `, seed ${s.request.sampling.seed}` : ""}</dd></div>
+          <div><dt>tags</dt><dd>{s.tags.join(", ") || "—"}</dd></div>
+          <div><dt>experiment</dt><dd>{s.experiment || "—"}</dd></div>
+        </dl>
+        <details><summary>prompt ({fmt.bytes(s.promptBytes || new TextEncoder().encode(s.request?.prompt ?? "").length)})</summary><pre className="prompt">{s.request?.prompt}</pre></details>
+      </Panel>
+      <Panel title="Summary" wide><SummaryPanel run={run} /></Panel>
+      <Panel title="Phases"><PhaseTable phases={run.phases} /></Panel>
+      <Panel title="Warnings"><Warnings warnings={s.warnings} /></Panel>
+      <Panel title="Power" wide>
+        {series.x.length ? <PowerChart series={series} channels={s.channels} bands={bands} onDrawn={drawn.mark("power")} />
+          : <Empty>No power samples were stored for this run (no power source, or detail without samples).</Empty>}
+      </Panel>
+      <Panel title="Energy per decode token" wide>
+        {hasTokenChart ? (
+          <LineChart x={tokenSeries.x} ys={[tokenSeries.total, tokenSeries.dynamic]} labels={["total (mJ)", "dynamic (mJ)"]}
+                     xLabel="token" yLabel="energy (mJ)" unit="mJ" testId="token-energy-chart" onDrawn={drawn.mark("tokens")} />
+        ) : <Empty>No per-token figures (detail {detailName(s.detail)}, or no decode tokens).</Empty>}
+      </Panel>
+      <Panel title="Generated text" wide><TokenText tokens={run.tokens} final={view.finalTokens} /></Panel>
+      <LayerPanel run={run} onDrawn={drawn.mark("heatmap")} />
+      <Panel title="Energy by layer and component">
+        {tree ? <Treemap tree={tree} onDrawn={drawn.mark("treemap")} />
+          : <Empty>No per-layer energy (detail below layers, or no power data).</Empty>}
+      </Panel>
+      <Panel title="Energy flow">
+        {flow ? <Sankey flow={flow} onDrawn={drawn.mark("sankey")} />
+          : <Empty>No per-component energy (detail below components, or no power data).</Empty>}
+      </Panel>
+      <Panel title="Pipeline timeline" wide>
+        <Timeline bars={bars} phaseIds={run.phases.map((p) => p.phase)} onDrawn={drawn.mark("timeline")} />
+      </Panel>
+    </div>
+  );
+}
+
+function LayerPanel(props: { run: GetRunResponse; onDrawn: () => void }) {
+  const { run } = props;
+  const withLayers = run.tokens.filter((t) => t.layers.length > 0);
+  const [all, setAll] = useState(true);
+  const [pos, setPos] = useState(0);
+  const [playing, setPlaying] = useState(false);
+  const lists = all
+    ? (withLayers.length ? withLayers.map((t) => t.layers) : run.phases.map((p) => p.layers).filter((l) => l.length))
+    : withLayers[pos] ? [withLayers[pos].layers] : [];
+  const layers = sumLayers(lists);
+  const metrics = availableMetrics(all ? layers : sumLayers(withLayers[pos] ? [withLayers[pos].layers] : []));
+  const [metric, setMetric] = useState<HeatMetric>(metrics.includes("energy") ? "energy" : "time");
+  const shown: HeatMetric = metrics.includes(metric) ? metric : "time";
+  const matrix = heatmapMatrix(layers, shown);
+
+  useEffect(() => {
+    if (!playing) return;
+    const t = window.setInterval(() => {
+      setPos((p) => {
+        if (p + 1 >= withLayers.length) { setPlaying(false); return p; }
+        return p + 1;
+      });
+    }, 120);
+    return () => clearInterval(t);
+  }, [playing, withLayers.length]);
+
+  const tok = withLayers[pos];
+  return (
+    <Panel title="Layers × components" wide extra={
+      <div className="controls">
+        <label>metric{" "}
+          <select data-testid="metric-select" value={shown} onChange={(e) => setMetric(e.target.value as HeatMetric)}>
+            {metrics.map((m) => <option key={m} value={m}>{METRIC_LABELS[m]}</option>)}
+          </select>
+        </label>
+        <label><input type="checkbox" data-testid="token-all" checked={all} onChange={(e) => { setAll(e.target.checked); setPlaying(false); }}
+                      disabled={withLayers.length === 0} /> all tokens</label>
+        <input type="range" data-testid="token-slider" min={0} max={Math.max(0, withLayers.length - 1)} value={pos}
+               aria-label="token shown in the heatmap" disabled={withLayers.length === 0}
+               onChange={(e) => { setAll(false); setPos(Number(e.target.value)); }} />
+        <button type="button" data-testid="play" disabled={withLayers.length < 2}
+                onClick={() => { if (!playing && pos + 1 >= withLayers.length) setPos(0); setAll(false); setPlaying(!playing); }}>
+          {playing ? "Pause" : "Play"}
+        </button>
+        <span className="muted">{all ? `all ${withLayers.length || ""} tokens` : tok ? `token ${tok.index} ${JSON.stringify(tok.text)}` : ""}</span>
+      </div>}>
+      <Heatmap matrix={matrix} token={all ? "all" : tok?.index} onDrawn={props.onDrawn}
+               caption={withLayers.length === 0 && run.phases.some((p) => p.layers.length) ? "summed over the phases" : undefined} />
+    </Panel>
+  );
+}
+
+async function download(client: ReturnType<typeof useClient>, runId: string, format: ExportFormat): Promise<void> {
+  const parts: Uint8Array[] = [];
+  let type = format === ExportFormat.JSON ? "application/json" : "text/csv";
+  let name = `eprof-run-${runId}.${format === ExportFormat.JSON ? "json" : "csv"}`;
+  for await (const c of client.exportRun({ runId, format })) {
+    if (c.contentType) type = c.contentType;
+    if (c.filename) name = c.filename;
+    parts.push(c.data);
+  }
+  const url = URL.createObjectURL(new Blob(parts as BlobPart[], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function RunActions(props: { run: GetRunResponse }) {
+  const client = useClient();
+  const id = props.run.summary!.runId;
+  const [busy, setBusy] = useState("");
+  const [error, setError] = useState("");
+  const [confirming, setConfirming] = useState(false);
+  const act = (what: string, f: () => Promise<void>) => {
+    setBusy(what);
+    setError("");
+    f().then(() => setBusy(""), (e) => { setBusy(""); setError(`${what} failed: ${errorText(e)}`); });
+  };
+  return (
+    <div className="controls">
+      <button type="button" data-testid="export-json" disabled={!!busy} onClick={() => act("export", () => download(client, id, ExportFormat.JSON))}>Export JSON</button>
+      <button type="button" data-testid="export-csv" disabled={!!busy} onClick={() => act("export", () => download(client, id, ExportFormat.CSV))}>Export CSV</button>
+      {confirming ? (
+        <span role="alertdialog" aria-label="confirm delete" className="confirm">
+          Delete this run and all its figures? This cannot be undone.{" "}
+          <button type="button" className="danger" data-testid="delete-confirm" autoFocus
+                  onClick={() => act("delete", async () => { await client.deleteRun({ runId: id }); navigate(href.history()); })}>Delete</button>
+          <button type="button" data-testid="delete-cancel" onClick={() => setConfirming(false)}>Keep it</button>
+        </span>
+      ) : <button type="button" className="danger" data-testid="delete" disabled={!!busy} onClick={() => setConfirming(true)}>Delete…</button>}
+      {busy ? <span className="muted">{busy}…</span> : null}
+      <ErrorLine error={error} />
+    </div>
+  );
+}

@@ -1,0 +1,136 @@
+// Panels of one run, shared by the live view and the run page: the generated text coloured by
+// energy, the summary (eprofctl profile's figures), the phase table and the warnings.
+import { memo, useState } from "react";
+import type { GetRunResponse, PhaseRecord, TokenRecord, Warning } from "../gen/eprof/v1/profiler_pb";
+import { Phase } from "../gen/eprof/v1/profiler_pb";
+import { attributionLabel, phaseName, qualityLabel, statusName } from "../names";
+import { summaryRows } from "../shape/summary";
+import { tokenFigures, tokenScale } from "../shape/tokens";
+import { textOn } from "../shape/colour";
+import * as fmt from "../format";
+import { EnergyTags } from "./common";
+
+function tokenLine(t: TokenRecord, final: boolean): string {
+  const f = tokenFigures(t);
+  const parts = [`token ${f.index} ${JSON.stringify(f.text)}`, phaseName(f.phase), `duration ${fmt.duration(f.durationNs)}`];
+  if (f.energyMj !== null) {
+    parts.push(`energy ${fmt.energy(f.energyMj)}`, `dynamic ${fmt.energy(f.dynamicMj ?? 0)}`, `power ${fmt.power(f.powerMw ?? 0)}`);
+    if (!final) parts.push("(provisional)");
+  } else {
+    parts.push("energy not known yet");
+  }
+  parts.push(`probability ${fmt.number(f.probability)}`);
+  return parts.join(" · ");
+}
+
+/** The text token by token, each on its energy's colour (decode tokens; the prompt's apart). */
+export const TokenText = memo(function TokenText(props: { tokens: readonly TokenRecord[]; final: readonly boolean[]; version?: number }) {
+  const tokens = props.tokens.filter(Boolean);
+  const scale = tokenScale(tokens);
+  const [sel, setSel] = useState<number | null>(null);
+  const selected = sel !== null ? tokens.find((t) => t.index === sel) : undefined;
+  if (tokens.length === 0) return <p className="empty" data-testid="token-text">No tokens yet.</p>;
+  return (
+    <div>
+      <p className="tokens" data-testid="token-text" onMouseLeave={() => setSel(null)}>
+        {tokens.map((t) => {
+          const e = t.energy && t.phase === Phase.DECODE ? t.energy.totalMj : null;
+          const style = e !== null ? { background: scale.colour(e), color: textOn(scale.position(e)) } : undefined;
+          return (
+            <span
+              key={t.index} className={t.phase === Phase.DECODE ? "tok" : "tok prefill"} style={style}
+              tabIndex={0} data-index={t.index} data-energy-mj={t.energy ? t.energy.totalMj : undefined}
+              title={tokenLine(t, props.final[t.index] ?? true)}
+              onMouseEnter={() => setSel(t.index)} onFocus={() => setSel(t.index)}
+            >
+              {t.text}
+            </span>
+          );
+        })}
+      </p>
+      <div className="legend-row">
+        <span>decode token energy</span>
+        <span>{fmt.energy(scale.min)}</span>
+        <span className="viridis-bar" aria-hidden="true" />
+        <span>{fmt.energy(scale.max)}</span>
+        <span className="muted"><span className="tok prefill">grey</span>: the first token, made by the prefill; it carries the whole prompt's energy and is left out of the scale</span>
+      </div>
+      <p className="readout" aria-live="polite">
+        {selected ? tokenLine(selected, props.final[selected.index] ?? true) : "Point at or tab to a token to read its energy, duration and power."}
+      </p>
+    </div>
+  );
+});
+
+export function SummaryPanel(props: { run: GetRunResponse }) {
+  const s = props.run.summary!;
+  const rows = summaryRows(props.run);
+  return (
+    <div data-testid="summary">
+      <p>
+        <strong data-testid="run-status">{statusName(s.status)}</strong>
+        {s.stopReason ? ` (${s.stopReason.replace(/_/g, " ")})` : ""}
+        {s.partial ? " · partial: figures rebuilt from what was stored before the run was cut short" : ""}
+        {s.error ? <span className="error"> · {s.error}</span> : null}
+        {" "}<EnergyTags energy={s.totalEnergy} />
+      </p>
+      <table className="compact">
+        <thead><tr><th>phase</th><th>time</th><th>tokens</th><th>tokens/s</th><th>energy</th></tr></thead>
+        <tbody>
+          {rows.phases.map((r) => (
+            <tr key={r.phase}><td>{r.phase}</td><td>{r.time}</td><td>{r.tokens}</td><td>{r.rate}</td><td>{r.energy}</td></tr>
+          ))}
+        </tbody>
+      </table>
+      {rows.figures.length ? (
+        <dl className="figures">
+          {rows.figures.map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
+        </dl>
+      ) : <p className="muted">No energy figures: the run had no power source.</p>}
+      {s.power.length ? (
+        <table className="compact">
+          <thead><tr><th>channel</th><th>mean power</th><th>peak</th><th>idle baseline</th><th>quality</th></tr></thead>
+          <tbody>
+            {s.power.map((p) => (
+              <tr key={p.channel}>
+                <td>{p.channel}{p.contained ? " (inside another channel)" : ""}</td><td>{fmt.power(p.avgPowerMw)}</td>
+                <td>{fmt.power(p.peakPowerMw)}</td><td>{fmt.power(p.baselinePowerMw)}</td><td>{qualityLabel(p.quality)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {rows.caveats.map((c) => <p key={c} className="note">{c}</p>)}
+    </div>
+  );
+}
+
+export function PhaseTable(props: { phases: readonly PhaseRecord[] }) {
+  if (props.phases.length === 0) return <p className="empty">No phases recorded.</p>;
+  return (
+    <table className="compact" data-testid="phase-table">
+      <thead><tr><th>phase</th><th>duration</th><th>energy</th><th>dynamic energy</th><th>attribution</th><th>quality</th></tr></thead>
+      <tbody>
+        {props.phases.map((p, i) => (
+          <tr key={i}>
+            <td>{phaseName(p.phase)}</td>
+            <td>{fmt.duration(p.endNs - p.startNs)}</td>
+            <td>{p.energy ? fmt.energy(p.energy.totalMj) : "—"}</td>
+            <td>{p.energy ? fmt.energy(p.energy.dynamicMj) : "—"}</td>
+            <td>{p.energy ? attributionLabel(p.energy.attribution) : "—"}</td>
+            <td>{p.energy ? qualityLabel(p.energy.quality) : "—"}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function Warnings(props: { warnings: readonly Warning[] }) {
+  if (props.warnings.length === 0) return <p className="muted" data-testid="warnings">No warnings.</p>;
+  return (
+    <ul className="warnings" data-testid="warnings">
+      {props.warnings.map((w, i) => <li key={i}><code>{w.code}</code> {w.message}</li>)}
+    </ul>
+  );
+}
