@@ -361,6 +361,15 @@ class Gateway::Impl {
   void ServeFile(const httplib::Request& req, httplib::Response& res) {
     res.set_header("Cache-Control", "no-cache");
     res.set_header("X-Content-Type-Options", "nosniff");
+    // The dashboard loads nothing from elsewhere and talks only to this gateway; no other site
+    // may frame it (its Delete button must not be clickjacked). Inline styles: React and uPlot
+    // set element styles.
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                   "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; "
+                   "object-src 'none'; base-uri 'none'; form-action 'self'; "
+                   "frame-ancestors 'none'");
+    res.set_header("X-Frame-Options", "DENY");
     if (dashboard_root_.empty()) {
       if (req.path == "/" || req.path == "/index.html") {
         res.set_content(kStatusPage, "text/html; charset=utf-8");

@@ -333,6 +333,12 @@ TEST(GatewayFilesTest, OnlyFilesInsideTheDashboardAreServed) {
   ASSERT_TRUE(index);
   EXPECT_EQ(index->status, 200);
   EXPECT_THAT(index->body, HasSubstr("dashboard"));
+  // Nothing from elsewhere, and no framing by other sites.
+  EXPECT_THAT(index->get_header_value("Content-Security-Policy"),
+              HasSubstr("default-src 'self'; script-src 'self'"));
+  EXPECT_THAT(index->get_header_value("Content-Security-Policy"),
+              HasSubstr("frame-ancestors 'none'"));
+  EXPECT_EQ(index->get_header_value("X-Frame-Options"), "DENY");
   auto js = client.Get("/assets/app.js", auth);
   ASSERT_TRUE(js);
   EXPECT_EQ(js->status, 200);
