@@ -343,6 +343,13 @@ TEST(GatewayFilesTest, OnlyFilesInsideTheDashboardAreServed) {
   ASSERT_TRUE(js);
   EXPECT_EQ(js->status, 200);
   EXPECT_THAT(js->get_header_value("Content-Type"), HasSubstr("text/javascript"));
+  // Files go out as they are on disk, never compressed per request (httplib would brotli-compress
+  // a body at its slowest quality on every load of the page).
+  auto br = client.Get("/assets/app.js", {{"x-eprof-token", kToken}, {"Accept-Encoding", "br, gzip"}});
+  ASSERT_TRUE(br);
+  EXPECT_EQ(br->status, 200);
+  EXPECT_EQ(br->get_header_value("Content-Encoding"), "");
+  EXPECT_EQ(br->body, "console.log(1)");
   for (const char* bad : {"/leak.txt", "/../secret.txt", "/assets/../../secret.txt", "/missing.js"}) {
     auto r = client.Get(bad, auth);
     ASSERT_TRUE(r) << bad;

@@ -22,7 +22,11 @@ import * as fmt from "../format";
 
 export function RunPage(props: { id: string }) {
   const client = useClient();
-  const run = useAsync((signal) => client.getRun({ runId: props.id }, { signal }), [client, props.id]);
+  const run = useAsync(async (signal) => {
+    const r = await client.getRun({ runId: props.id }, { signal });
+    performance.mark("eprof-run-fetched");
+    return r;
+  }, [client, props.id]);
   if (run.loading && !run.data) return <div className="page"><p className="muted">Loading run {props.id.slice(0, 8)}…</p></div>;
   if (run.error) {
     return (
@@ -35,21 +39,24 @@ export function RunPage(props: { id: string }) {
   return <RunBody key={props.id} run={run.data!} />;
 }
 
-/** Which charts have drawn; `ready` once every expected one has. */
+/**
+ * Which charts have drawn. Once every expected one has, the page element gets data-drawn="1" and
+ * the performance mark "eprof-run-drawn" is made (set on the element directly: a state change
+ * would render the whole page once more). One set per page: RunBody is keyed by the run's id.
+ */
 function useDrawn(expected: readonly string[]) {
   const drawn = useRef(new Set<string>());
-  const [ready, setReady] = useState(false);
-  const key = expected.join(",");
+  const page = useRef<HTMLDivElement>(null);
   const mark = (name: string) => () => {
     if (drawn.current.has(name)) return;
     drawn.current.add(name);
-    if (expected.every((e) => drawn.current.has(e))) setReady(true);
+    performance.mark(`eprof-run-drawn-${name}`);
+    if (expected.every((e) => drawn.current.has(e)) && page.current) {
+      page.current.dataset.drawn = "1";
+      performance.mark("eprof-run-drawn");
+    }
   };
-  useEffect(() => {
-    if (ready && performance.getEntriesByName("eprof-run-drawn").length === 0) performance.mark("eprof-run-drawn");
-  }, [ready]);
-  useEffect(() => { drawn.current.clear(); setReady(false); }, [key]);
-  return { ready, mark };
+  return { page, mark };
 }
 
 function RunBody(props: { run: GetRunResponse }) {
@@ -69,7 +76,7 @@ function RunBody(props: { run: GetRunResponse }) {
   const drawn = useDrawn(expected);
 
   return (
-    <div className="page" data-testid="run-page" data-drawn={drawn.ready ? "1" : undefined} data-run-id={s.runId}>
+    <div className="page" data-testid="run-page" ref={drawn.page} data-run-id={s.runId}>
       <Panel title={`Run ${s.runId.slice(0, 8)}`} wide testId="run-meta" extra={<RunActions run={run} />}>
         <dl className="figures">
           <div><dt>id</dt><dd><code>{s.runId}</code></dd></div>

@@ -27,12 +27,18 @@ function tokenLine(t: TokenRecord, final: boolean): string {
 export const TokenText = memo(function TokenText(props: { tokens: readonly TokenRecord[]; final: readonly boolean[]; version?: number }) {
   const tokens = props.tokens.filter(Boolean);
   const scale = tokenScale(tokens);
-  const [sel, setSel] = useState<number | null>(null);
-  const selected = sel !== null ? tokens.find((t) => t.index === sel) : undefined;
+  // The token pointed at or focused, and where its tooltip goes (px inside the text's box).
+  const [sel, setSel] = useState<{ index: number; x: number; y: number } | null>(null);
+  const selected = sel !== null ? tokens.find((t) => t.index === sel.index) : undefined;
+  const pick = (ev: React.SyntheticEvent<HTMLSpanElement>, index: number) => {
+    const span = ev.currentTarget.getBoundingClientRect();
+    const box = ev.currentTarget.parentElement!.getBoundingClientRect();
+    setSel({ index, x: span.left - box.left, y: span.bottom - box.top + 4 });
+  };
   if (tokens.length === 0) return <p className="empty" data-testid="token-text">No tokens yet.</p>;
   return (
     <div>
-      <p className="tokens" data-testid="token-text" onMouseLeave={() => setSel(null)}>
+      <p className="tokens" data-testid="token-text" onMouseLeave={() => setSel(null)} onBlur={() => setSel(null)}>
         {tokens.map((t) => {
           const e = t.energy && t.phase === Phase.DECODE ? t.energy.totalMj : null;
           const style = e !== null ? { background: scale.colour(e), color: textOn(scale.position(e)) } : undefined;
@@ -40,13 +46,17 @@ export const TokenText = memo(function TokenText(props: { tokens: readonly Token
             <span
               key={t.index} className={t.phase === Phase.DECODE ? "tok" : "tok prefill"} style={style}
               tabIndex={0} data-index={t.index} data-energy-mj={t.energy ? t.energy.totalMj : undefined}
-              title={tokenLine(t, props.final[t.index] ?? true)}
-              onMouseEnter={() => setSel(t.index)} onFocus={() => setSel(t.index)}
+              onMouseEnter={(ev) => pick(ev, t.index)} onFocus={(ev) => pick(ev, t.index)}
             >
               {t.text}
             </span>
           );
         })}
+        {selected && sel ? (
+          <span className="tooltip" role="tooltip" data-testid="token-tooltip" style={{ left: sel.x, top: sel.y }}>
+            {tokenLine(selected, props.final[selected.index] ?? true)}
+          </span>
+        ) : null}
       </p>
       <div className="legend-row">
         <span>decode token energy</span>
@@ -55,9 +65,7 @@ export const TokenText = memo(function TokenText(props: { tokens: readonly Token
         <span>{fmt.energy(scale.max)}</span>
         <span className="muted"><span className="tok prefill">grey</span>: the first token, made by the prefill; it carries the whole prompt's energy and is left out of the scale</span>
       </div>
-      <p className="readout" aria-live="polite">
-        {selected ? tokenLine(selected, props.final[selected.index] ?? true) : "Point at or tab to a token to read its energy, duration and power."}
-      </p>
+      <p className="muted readout">Point at or tab to a token to read its energy, dynamic energy, duration and power.</p>
     </div>
   );
 });
