@@ -338,6 +338,14 @@ install_system() {
     else mkdir -p "$build"; eprof_build "$root" "$build" "$build/install-build.log" || exit 1
     fi
   fi
+  if [ ! -f "$root/web_gateway/ui/dist/index.html" ]; then
+    [ "$is_root" = 0 ] || [ -z "${SUDO_USER:-}" ] || [ "$SUDO_USER" = root ] ||
+      fail "the dashboard is not built in web_gateway/ui/dist: build it as yourself first (deploy/quickstart.sh, or npm ci && npm run build in web_gateway/ui), then run this again"
+    say "building the dashboard in web_gateway/ui/dist (log $build/install-build.log)"
+    if [ "$dry_run" = 1 ]; then show "build the dashboard (npm ci, npm run build in web_gateway/ui)"
+    else mkdir -p "$build"; eprof_build_dashboard "$root" "$build/install-build.log" || exit 1
+    fi
+  fi
   say "programs into $(D "$prefix")"
   for p in eprofd eprofctl eprof-web eprof-llm; do put "$build/bin/$p" "$bindir/$p" 0755 root; done
   put "$build/bin/eprof-power-helper" "$sbindir/eprof-power-helper" 0755 root

@@ -173,7 +173,9 @@ export function LineChart(props: LineChartProps) {
   const key = `${props.labels.join("\u0000")}|${props.xLabel}|${props.yLabel}|${props.points}`;
   const options = useStableOptions(() => ({
     scales: { x: { time: false } },
-    axes: [{ label: props.xLabel }, { label: props.yLabel, size: 60 }],
+    // Whole-number ticks: token and layer indices.
+    axes: [{ label: props.xLabel, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] },
+           { label: props.yLabel, size: 60 }],
     series: [
       { label: props.xLabel },
       ...props.labels.map((label, i) => ({
