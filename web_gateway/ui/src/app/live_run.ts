@@ -49,6 +49,7 @@ export class LiveRun {
   async start(req: ProfileRequest): Promise<void> {
     try {
       for await (const e of this.client.profile(req, { signal: this.ctl.signal })) this.onEvent(e);
+      this.state = { kind: "ended" };
     } catch (err) {
       if (this.ctl.signal.aborted) return;
       if (!this.view.runId || !retryable(err)) {
@@ -73,20 +74,24 @@ export class LiveRun {
       (signal) => this.client.watch({ runId }, { signal }),
       this.onEvent, this.onState, this.ctl.signal,
     );
-    if (this.view.done) await this.finish();
+    // However the stream ended, the stored run says how the run did: a run cut short by an
+    // eprofd that died is stored as interrupted, and Watch of a stored run numbers its events
+    // afresh, so its summary may not get past RunView's seq check.
+    if (!this.ctl.signal.aborted) await this.finish(runId);
   }
 
-  private async finish(): Promise<void> {
-    this.state = { kind: "ended" };
-    const runId = this.view.runId;
+  private async finish(runId = this.view.runId): Promise<void> {
     if (!runId) return;
-    const summaryOnly = create(GetRunResponseSchema, { summary: this.view.summary, phases: this.view.phases });
-    this.stored = summaryOnly;
-    this.changed();
+    if (this.view.summary) {
+      this.stored = create(GetRunResponseSchema, { summary: this.view.summary, phases: this.view.phases });
+      this.changed();
+    }
     try {
       const run = await this.client.getRun({ runId }, { signal: this.ctl.signal });
       this.view.applyStored(run);
       this.stored = run;
+      this.state = { kind: "ended" };
+      this.error = "";
     } catch (err) {
       if (!this.ctl.signal.aborted) this.error = `the run ended, but its stored figures could not be read: ${ConnectError.from(err).rawMessage}`;
     }
