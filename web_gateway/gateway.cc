@@ -88,8 +88,29 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
     request_ = grpc::ByteBuffer(&slice, 1);
     stub_->PrepareBidiStreamingCall(&context_, method, grpc::StubOptions(), this);
     StartWriteLast(&request_, grpc::WriteOptions());
+    // A read paused by backpressure is resumed from the HTTP thread (Next), outside any
+    // reaction: the hold keeps the call (and OnDone) from finishing under it. Released when the
+    // reads are over or the HTTP side has let go (Detach) with no read in flight.
+    AddHold();
+    held_ = true;
+    reading_ = true;
     StartRead(&reply_);
     StartCall();
+  }
+
+  // The HTTP side will call Next no more (the response is over): no read is resumed from
+  // outside any more, so the hold goes now if no read is in flight, else when it completes.
+  void Detach() {
+    bool release = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      detached_ = true;
+      if (!reading_ && held_) {
+        release = true;
+        held_ = false;
+      }
+    }
+    if (release) RemoveHold();
   }
 
   void OnReadInitialMetadataDone(bool ok) override {
@@ -104,22 +125,34 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
   // the browser, so one that stops reading holds at most that much (and a message); its writes
   // then time out and the call is cancelled.
   void OnReadDone(bool ok) override {
-    if (!ok) return;  // no more messages; OnDone follows
-    std::vector<grpc::Slice> slices;
     std::string bytes;
-    if (reply_.Dump(&slices).ok()) {
-      for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    if (ok) {
+      std::vector<grpc::Slice> slices;
+      if (reply_.Dump(&slices).ok()) {
+        for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
     }
-    bool read_on;
+    bool read_on = false;
+    bool release = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      buffered_ += bytes.size();
-      queue_.push_back(std::move(bytes));
-      read_on = buffered_ < max_buffered_;
-      paused_ = !read_on;
+      reading_ = false;
+      if (ok) {
+        buffered_ += bytes.size();
+        queue_.push_back(std::move(bytes));
+        read_on = buffered_ < max_buffered_ && !detached_;
+        paused_ = !read_on && !detached_;
+        reading_ = read_on;
+      }
+      // No more messages (OnDone follows), or nobody to resume the read: let the call finish.
+      if (!read_on && (!ok || detached_) && held_) {
+        release = true;
+        held_ = false;
+      }
     }
     cv_.notify_all();
     if (read_on) StartRead(&reply_);
+    if (release) RemoveHold();
   }
 
   void OnDone(const grpc::Status& status) override {
@@ -147,13 +180,16 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
         e.message = std::move(queue_.front());
         queue_.pop_front();
         buffered_ -= e.message.size();
-        resume = paused_ && buffered_ < max_buffered_ && !done_;
-        if (resume) paused_ = false;
+        resume = paused_ && buffered_ < max_buffered_ && held_ && !detached_;
+        if (resume) {
+          paused_ = false;
+          reading_ = true;
+        }
       } else if (done_) {
         e.kind = Event::kDone;
       }
     }
-    if (resume) StartRead(&reply_);
+    if (resume) StartRead(&reply_);  // safe outside a reaction: the hold is still in place
     return e;
   }
 
@@ -186,7 +222,10 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
   std::condition_variable cv_;
   std::deque<std::string> queue_;
   size_t buffered_ = 0;
-  bool paused_ = false;  // no read in flight: the browser has max_buffered_ bytes to take
+  bool paused_ = false;   // no read in flight: the browser has max_buffered_ bytes to take
+  bool reading_ = false;  // a StartRead is in flight
+  bool held_ = false;     // the hold taken in Start is still in place
+  bool detached_ = false; // the HTTP side calls Next no more
   bool done_ = false;
   grpc::Status status_;
   std::multimap<std::string, std::string> trailers_;
@@ -422,6 +461,7 @@ class Gateway::Impl {
   // never blocks (uds_client.h), so the lock is held only briefly.
   absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(bool* reused) {
     std::lock_guard<std::mutex> lock(channel_mu_);
+    PruneRetiredLocked();
     *reused = channel_ != nullptr;
     if (channel_ != nullptr) return channel_;
     absl::StatusOr<int> fd =
@@ -432,9 +472,22 @@ class Gateway::Impl {
     channel_ = grpc::CreateCustomInsecureChannelFromFd("eprofd", *fd, args);
     return channel_;
   }
+  // A failed channel is retired, not dropped: calls still hold it (their stubs), and the last
+  // of them to end would destroy it inside its OnDone, on a gRPC thread, which gRPC 1.51 does
+  // not survive (an assertion in grpc_cq_internal_unref aborted eprof-web when eprofd died under
+  // a busy dashboard). Retired channels are destroyed here, on an HTTP thread, once nothing else
+  // holds them.
   void ForgetChannel(const std::shared_ptr<grpc::Channel>& failed) {
     std::lock_guard<std::mutex> lock(channel_mu_);
-    if (channel_ == failed) channel_.reset();
+    if (channel_ == failed) {
+      retired_.push_back(std::move(channel_));
+      channel_.reset();
+    }
+    PruneRetiredLocked();
+  }
+
+  void PruneRetiredLocked() {
+    std::erase_if(retired_, [](const std::shared_ptr<grpc::Channel>& c) { return c.use_count() == 1; });
   }
 
   static void TrailersOnly(httplib::Response& res, const std::string& content_type, int code,
@@ -581,6 +634,7 @@ class Gateway::Impl {
         [this, call](bool) {
           // The response is over (sent, or the connection lost): the call ends with it.
           call->context().TryCancel();
+          call->Detach();
           call->WaitDone(std::chrono::seconds(10));
           Unregister(call.get());
         });
@@ -602,6 +656,7 @@ class Gateway::Impl {
 
   std::mutex channel_mu_;
   std::shared_ptr<grpc::Channel> channel_;
+  std::vector<std::shared_ptr<grpc::Channel>> retired_;  // see ForgetChannel
   std::mutex calls_mu_;
   std::set<ProxyCall*> calls_;
 };
