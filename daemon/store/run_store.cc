@@ -489,7 +489,7 @@ absl::StatusOr<v1::GetRunResponse> RunStore::GetRun(const std::string& run_id,
     }
   }
   if (!parts.tokens()) out.clear_tokens();
-  if (!parts.layers()) {
+  if (!parts.layers() || parts.omit_token_layers()) {
     for (v1::TokenRecord& t : *out.mutable_tokens()) t.clear_layers();
   }
   if (parts.power_samples()) {

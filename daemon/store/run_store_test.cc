@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -382,6 +383,24 @@ TEST_F(RunStoreTest, PartsSelectWhatIsRead) {
   EXPECT_FALSE(run->tokens(1).layers(0).components(0).has_activations());
   EXPECT_EQ(run->tokens(1).layers(0).attention_heads_size(), 0);
   EXPECT_EQ(run->tokens(1).layers(0).components(0).energy().quality(), v1::QUALITY_MEASURED);
+
+  // The phases' layers (summed from the tokens') without the tokens' own.
+  v1::RunParts phase_layers = components;
+  phase_layers.set_phases(true);
+  phase_layers.set_omit_token_layers(true);
+  components.set_phases(true);
+  auto with = store->GetRun("r1", components);
+  run = store->GetRun("r1", phase_layers);
+  ASSERT_THAT(run, IsOk());
+  ASSERT_THAT(with, IsOk());
+  ASSERT_EQ(run->tokens_size(), 3);
+  for (const v1::TokenRecord& t : run->tokens()) EXPECT_EQ(t.layers_size(), 0);
+  ASSERT_EQ(run->phases_size(), with->phases_size());
+  for (int i = 0; i < run->phases_size(); ++i) {
+    EXPECT_EQ(run->phases(i).SerializeAsString(), with->phases(i).SerializeAsString()) << i;
+  }
+  EXPECT_TRUE(std::any_of(run->phases().begin(), run->phases().end(),
+                          [](const v1::PhaseRecord& p) { return p.layers_size() > 0; }));
 
   EXPECT_THAT(store->GetRun("nope", layers), StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope")));
 }

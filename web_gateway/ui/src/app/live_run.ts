@@ -6,8 +6,12 @@ import { create } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { follow, retryable, type Profiler, type StreamState } from "../api";
 import type { GetRunResponse, ProfileEvent, ProfileRequest } from "../gen/eprof/v1/profiler_pb";
-import { GetRunResponseSchema } from "../gen/eprof/v1/profiler_pb";
+import { GetRunResponseSchema, RunPartsSchema } from "../gen/eprof/v1/profiler_pb";
 import { RunView } from "../shape/run_view";
+
+const FINAL_PARTS = create(RunPartsSchema, {
+  phases: true, tokens: true, layers: true, components: true, deep: true, powerSamples: true, omitTokenLayers: true,
+});
 
 export interface LiveTiming {
   /** performance.now() when the latest token event arrived. */
@@ -87,7 +91,9 @@ export class LiveRun {
       this.changed();
     }
     try {
-      const run = await this.client.getRun({ runId }, { signal: this.ctl.signal });
+      // Every final figure, and the layers summed per phase: each token's own layers (most of
+      // a run's bytes at detail components) stay with what the stream brought.
+      const run = await this.client.getRun({ runId, parts: FINAL_PARTS }, { signal: this.ctl.signal });
       this.view.applyStored(run);
       this.stored = run;
       this.state = { kind: "ended" };

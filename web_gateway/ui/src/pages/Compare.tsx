@@ -15,7 +15,8 @@ import { layerLabel } from "../shape/layers";
 import { statusName } from "../names";
 import * as fmt from "../format";
 
-const PARTS: RunParts = create(RunPartsSchema, { phases: true, tokens: true, layers: true });
+// Phases with their layers (the per-layer overlay) and tokens without theirs (the per-token one).
+const PARTS: RunParts = create(RunPartsSchema, { phases: true, tokens: true, layers: true, omitTokenLayers: true });
 
 export function ComparePage(props: { ids: string[] }) {
   const client = useClient();

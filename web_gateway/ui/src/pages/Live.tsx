@@ -175,8 +175,11 @@ function LiveRunPanels(props: { run: LiveRun; metric: "energy" | "time"; setMetr
   const nowS = (v.nowNs - t0) / 1e9;
   const xRange = v.done ? undefined : followWindow(series.x, nowS, 30);
   const tokens = v.tokens.filter(Boolean);
+  // While it runs: the tokens so far (for energy, those whose energy is final). At the end: the
+  // stored run's layers summed per phase, every energy final.
+  const storedLayers = run.stored?.phases.map((p) => p.layers).filter((l) => l.length) ?? [];
   const heatTokens = props.metric === "energy" ? tokens.filter((t) => v.finalTokens[t.index]) : tokens;
-  const matrix = heatmapMatrix(sumLayers(heatTokens.map((t) => t.layers)), props.metric);
+  const matrix = heatmapMatrix(sumLayers(storedLayers.length ? storedLayers : heatTokens.map((t) => t.layers)), props.metric);
   const loading = v.loading;
   const maxNew = v.started?.request?.maxNewTokens ?? 0;
   const status = v.summary ? statusName(v.summary.status) : run.error ? "failed" : "running";
@@ -216,7 +219,7 @@ function LiveRunPanels(props: { run: LiveRun; metric: "energy" | "time"; setMetr
             <option value="energy">energy</option>
           </select>
         </label>}>
-        <Heatmap matrix={matrix} caption={props.metric === "energy"
+        <Heatmap matrix={matrix} caption={storedLayers.length ? "the whole run, as stored" : props.metric === "energy"
           ? `over the ${heatTokens.length} tokens whose energy is final (the rest wait for a power window)`
           : `over ${heatTokens.length} tokens`} />
       </Panel>

@@ -4,7 +4,8 @@
 // chart it shows has drawn, which the browser benchmark times.
 import { useEffect, useRef, useState } from "react";
 import type { GetRunResponse } from "../gen/eprof/v1/profiler_pb";
-import { ExportFormat, Phase } from "../gen/eprof/v1/profiler_pb";
+import { create } from "@bufbuild/protobuf";
+import { DetailLevel, ExportFormat, Phase, RunPartsSchema } from "../gen/eprof/v1/profiler_pb";
 import { errorText, useAsync, useClient } from "../app/client";
 import { href, navigate } from "../app/route";
 import { Empty, EnergyTags, ErrorLine, Panel } from "../ui/common";
@@ -20,10 +21,17 @@ import { energyFlow, energyTree, pipelineTimeline } from "../shape/breakdown";
 import { detailName, statusName } from "../names";
 import * as fmt from "../format";
 
+// What the page reads first: everything but each token's layers (the phases carry theirs).
+const PAGE_PARTS = create(RunPartsSchema, {
+  phases: true, tokens: true, layers: true, components: true, deep: true, powerSamples: true, omitTokenLayers: true,
+});
+// What the token slider reads when first used.
+const TOKEN_LAYER_PARTS = create(RunPartsSchema, { tokens: true, layers: true, components: true, deep: true });
+
 export function RunPage(props: { id: string }) {
   const client = useClient();
   const run = useAsync(async (signal) => {
-    const r = await client.getRun({ runId: props.id }, { signal });
+    const r = await client.getRun({ runId: props.id, parts: PAGE_PARTS }, { signal });
     performance.mark("eprof-run-fetched");
     return r;
   }, [client, props.id]);
@@ -127,33 +135,51 @@ function RunBody(props: { run: GetRunResponse }) {
   );
 }
 
+/**
+ * The heatmap of the whole run (the phases' layers, which the page reads first) or of one token.
+ * Each token's own layers are read only when first asked for (slider, play, unticking "all"):
+ * at detail components they are most of a run's bytes.
+ */
 function LayerPanel(props: { run: GetRunResponse; onDrawn: () => void }) {
   const { run } = props;
-  const withLayers = run.tokens.filter((t) => t.layers.length > 0);
+  const client = useClient();
+  const perToken = run.summary!.detail >= DetailLevel.LAYERS && run.tokens.length > 0;
+  const [full, setFull] = useState<GetRunResponse | null>(
+    run.tokens.some((t) => t.layers.length > 0) ? run : null);
+  const [loading, setLoading] = useState(false);
+  const [loadError, setLoadError] = useState("");
   const [all, setAll] = useState(true);
   const [pos, setPos] = useState(0);
   const [playing, setPlaying] = useState(false);
-  const lists = all
-    ? (withLayers.length ? withLayers.map((t) => t.layers) : run.phases.map((p) => p.layers).filter((l) => l.length))
-    : withLayers[pos] ? [withLayers[pos].layers] : [];
+  const tokens = run.tokens;
+  const ensureTokens = () => {
+    if (full || loading) return;
+    setLoading(true);
+    client.getRun({ runId: run.summary!.runId, parts: TOKEN_LAYER_PARTS }).then(
+      (r) => { setFull(r); setLoading(false); },
+      (e) => { setLoadError(errorText(e)); setLoading(false); setAll(true); setPlaying(false); });
+  };
+  const tokenLayers = full && !all ? full.tokens[pos]?.layers ?? [] : null;
+  const lists = tokenLayers ? [tokenLayers] : run.phases.map((p) => p.layers).filter((l) => l.length);
   const layers = sumLayers(lists);
-  const metrics = availableMetrics(all ? layers : sumLayers(withLayers[pos] ? [withLayers[pos].layers] : []));
+  const metrics = availableMetrics(layers);
   const [metric, setMetric] = useState<HeatMetric>(metrics.includes("energy") ? "energy" : "time");
   const shown: HeatMetric = metrics.includes(metric) ? metric : "time";
   const matrix = heatmapMatrix(layers, shown);
 
   useEffect(() => {
-    if (!playing) return;
+    if (!playing || !full) return;
     const t = window.setInterval(() => {
       setPos((p) => {
-        if (p + 1 >= withLayers.length) { setPlaying(false); return p; }
+        if (p + 1 >= tokens.length) { setPlaying(false); return p; }
         return p + 1;
       });
     }, 120);
     return () => clearInterval(t);
-  }, [playing, withLayers.length]);
+  }, [playing, full, tokens.length]);
 
-  const tok = withLayers[pos];
+  const tok = tokens[pos];
+  const showing = tokenLayers ? tok?.index : "all";
   return (
     <Panel title="Layers × components" wide extra={
       <div className="controls">
@@ -162,19 +188,22 @@ function LayerPanel(props: { run: GetRunResponse; onDrawn: () => void }) {
             {metrics.map((m) => <option key={m} value={m}>{METRIC_LABELS[m]}</option>)}
           </select>
         </label>
-        <label><input type="checkbox" data-testid="token-all" checked={all} onChange={(e) => { setAll(e.target.checked); setPlaying(false); }}
-                      disabled={withLayers.length === 0} /> all tokens</label>
-        <input type="range" data-testid="token-slider" min={0} max={Math.max(0, withLayers.length - 1)} value={pos}
-               aria-label="token shown in the heatmap" disabled={withLayers.length === 0}
-               onChange={(e) => { setAll(false); setPos(Number(e.target.value)); }} />
-        <button type="button" data-testid="play" disabled={withLayers.length < 2}
-                onClick={() => { if (!playing && pos + 1 >= withLayers.length) setPos(0); setAll(false); setPlaying(!playing); }}>
+        <label><input type="checkbox" data-testid="token-all" checked={all} disabled={!perToken}
+                      onChange={(e) => { setAll(e.target.checked); setPlaying(false); if (!e.target.checked) ensureTokens(); }} /> all tokens</label>
+        <input type="range" data-testid="token-slider" min={0} max={Math.max(0, tokens.length - 1)} value={pos}
+               aria-label="token shown in the heatmap" disabled={!perToken}
+               onChange={(e) => { setAll(false); setPos(Number(e.target.value)); ensureTokens(); }} />
+        <button type="button" data-testid="play" disabled={!perToken || tokens.length < 2}
+                onClick={() => { ensureTokens(); if (!playing && pos + 1 >= tokens.length) setPos(0); setAll(false); setPlaying(!playing); }}>
           {playing ? "Pause" : "Play"}
         </button>
-        <span className="muted">{all ? `all ${withLayers.length || ""} tokens` : tok ? `token ${tok.index} ${JSON.stringify(tok.text)}` : ""}</span>
+        <span className="muted">
+          {loading ? "reading each token's layers…" : all ? "all tokens (prefill and decode)" : tok ? `token ${tok.index} ${JSON.stringify(tok.text)}` : ""}
+        </span>
       </div>}>
-      <Heatmap matrix={matrix} token={all ? "all" : tok?.index} onDrawn={props.onDrawn}
-               caption={withLayers.length === 0 && run.phases.some((p) => p.layers.length) ? "summed over the phases" : undefined} />
+      <ErrorLine error={loadError} what="each token's layers could not be read" />
+      <Heatmap matrix={matrix} token={showing} onDrawn={props.onDrawn}
+               caption={!perToken ? "this run's detail level records no per-token layers" : undefined} />
     </Panel>
   );
 }
