@@ -101,8 +101,10 @@ export function LivePage() {
   const going = !!run && run.active;
 
   // Latency of the live view: from a token event's arrival to the frame that drew it.
+  const measured = useRef(0);
   useEffect(() => {
-    if (!run || !run.timing.lastTokenAt) return;
+    if (!run || !run.timing.lastTokenAt || run.timing.lastTokenAt === measured.current) return;
+    measured.current = run.timing.lastTokenAt;  // once per token: the first frame that drew it
     const lag = performance.now() - run.timing.lastTokenAt;
     const w = window as unknown as { __eprofLiveLag?: number; __eprofLiveLagMax?: number };
     w.__eprofLiveLag = lag;
