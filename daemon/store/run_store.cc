@@ -112,6 +112,30 @@ void AccumulateLayers(const v1::TokenRecord& token, std::map<int, v1::LayerMetri
   }
 }
 
+bool IsGenerationPhase(v1::Phase p) { return p == v1::PHASE_PREFILL || p == v1::PHASE_DECODE; }
+
+bool IsFinal(v1::RunStatus s) {
+  return s == v1::RUN_STATUS_COMPLETED || s == v1::RUN_STATUS_CANCELLED ||
+         s == v1::RUN_STATUS_FAILED || s == v1::RUN_STATUS_INTERRUPTED;
+}
+
+// The one rule for a phase's layers: prefill's and decode's are the sums of their tokens'
+// layers (durations and energies; statistics do not add up), layers in order, the parts outside
+// the layers (-1) last. Other phases have none.
+void SumPhaseLayers(const google::protobuf::RepeatedPtrField<v1::TokenRecord>& tokens,
+                    v1::PhaseRecord* p) {
+  p->clear_layers();
+  if (!IsGenerationPhase(p->phase())) return;
+  std::map<int, v1::LayerMetrics> sum;
+  for (const v1::TokenRecord& t : tokens) {
+    if (t.phase() == p->phase()) AccumulateLayers(t, &sum);
+  }
+  for (auto& [layer, metrics] : sum) {
+    if (layer >= 0) *p->add_layers() = std::move(metrics);
+  }
+  if (auto outside = sum.find(-1); outside != sum.end()) *p->add_layers() = std::move(outside->second);
+}
+
 }  // namespace
 
 std::string RunStore::ResolvePath(const std::string& flag) {
@@ -257,7 +281,40 @@ absl::Status RunStore::UpdateSummary(const v1::RunSummary& summary) {
   EPROF_RETURN_IF_ERROR(up.Run());
   if (d->Changes() == 0) return absl::NotFoundError(absl::StrCat("no run ", summary.run_id()));
   EPROF_RETURN_IF_ERROR(WriteTags(d, summary));
+  if (IsFinal(summary.status())) EPROF_RETURN_IF_ERROR(StorePhaseLayers(summary.run_id()));
   return tx.Commit();
+}
+
+absl::Status RunStore::StorePhaseLayers(const std::string& run_id) {
+  Database* d = db_.get();
+  v1::RunParts parts;
+  parts.set_tokens(true);
+  parts.set_components(true);
+  v1::GetRunResponse run;
+  EPROF_RETURN_IF_ERROR(ReadTokens(run_id, parts, &run));
+  EPROF_ASSIGN_OR_RETURN(Statement q,
+                         d->Prepare("SELECT phase, record FROM phases WHERE run_id = ?"));
+  q.Bind(1, run_id);
+  std::vector<std::pair<int64_t, v1::PhaseRecord>> phases;
+  for (;;) {
+    EPROF_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    v1::PhaseRecord p;
+    if (!p.ParseFromString(q.ColumnText(1))) {
+      return absl::DataLossError(absl::StrCat("run ", run_id, ": a stored phase is unreadable"));
+    }
+    if (IsGenerationPhase(p.phase())) phases.emplace_back(q.ColumnInt(0), std::move(p));
+  }
+  EPROF_ASSIGN_OR_RETURN(
+      Statement up, d->Prepare("UPDATE phases SET record = ? WHERE run_id = ? AND phase = ?"));
+  for (auto& [column, p] : phases) {
+    SumPhaseLayers(run.tokens(), &p);
+    up.Bind(1, p.SerializeAsString());
+    up.Bind(2, run_id);
+    up.Bind(3, column);
+    EPROF_RETURN_IF_ERROR(up.Run());
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RunStore::AppendRows(const std::string& run_id, const RunRows& rows) {
@@ -450,13 +507,11 @@ absl::StatusOr<v1::GetRunResponse> RunStore::GetRun(const std::string& run_id,
   // Inner parts imply the parts they sit in.
   if (parts.deep()) parts.set_components(true);
   if (parts.components()) parts.set_layers(true);
-  bool need_tokens = parts.tokens() || parts.layers();
 
   absl::MutexLock lock(&mu_);
   v1::GetRunResponse out;
   *out.mutable_summary() = std::move(summary);
   Database* d = db_.get();
-  if (need_tokens) EPROF_RETURN_IF_ERROR(ReadTokens(run_id, parts, &out));
   if (parts.phases() || parts.layers()) {
     EPROF_ASSIGN_OR_RETURN(
         Statement q,
@@ -470,22 +525,31 @@ absl::StatusOr<v1::GetRunResponse> RunStore::GetRun(const std::string& run_id,
         return absl::DataLossError(absl::StrCat("run ", run_id, ": a stored phase is unreadable"));
       }
     }
-    if (parts.layers()) {
-      for (v1::PhaseRecord& p : *out.mutable_phases()) {
-        std::map<int, v1::LayerMetrics> sum;
-        for (const v1::TokenRecord& t : out.tokens()) {
-          if (t.phase() == p.phase() &&
-              (p.phase() == v1::PHASE_PREFILL || p.phase() == v1::PHASE_DECODE)) {
-            AccumulateLayers(t, &sum);
-          }
-        }
-        for (auto& [layer, metrics] : sum) {
-          if (layer >= 0) *p.add_layers() = std::move(metrics);
-        }
-        if (auto outside = sum.find(-1); outside != sum.end()) {
-          *p.add_layers() = std::move(outside->second);
-        }
-      }
+  }
+  // A finished run's prefill and decode carry their layer sums (UpdateSummary stored them); a
+  // run still going, or stored before they were, has them summed here from its tokens.
+  bool sum_now = false;
+  for (v1::PhaseRecord& p : *out.mutable_phases()) {
+    if (!parts.layers()) {
+      p.clear_layers();
+    } else if (IsGenerationPhase(p.phase()) && p.layers_size() == 0) {
+      sum_now = true;
+    }
+  }
+  if (parts.tokens() || sum_now) {
+    v1::RunParts read = parts;
+    if (!sum_now && parts.omit_token_layers()) {  // tokens without layers: none to read
+      read.set_layers(false);
+      read.set_components(false);
+      read.set_deep(false);
+    }
+    EPROF_RETURN_IF_ERROR(ReadTokens(run_id, read, &out));
+  }
+  for (v1::PhaseRecord& p : *out.mutable_phases()) {
+    if (sum_now && IsGenerationPhase(p.phase()) && p.layers_size() == 0) {
+      SumPhaseLayers(out.tokens(), &p);
+    } else if (!parts.components()) {
+      for (v1::LayerMetrics& l : *p.mutable_layers()) l.clear_components();
     }
   }
   if (!parts.tokens()) out.clear_tokens();

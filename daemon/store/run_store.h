@@ -44,8 +44,9 @@ struct RunRows {
   // for a record without `layers`. The profiler writes its tokens so, sparing the ~800 messages of
   // a TokenRecord's layers at detail components on the inference thread.
   std::vector<std::string> token_layers;
-  // Inserted or replaced by phase. Their `layers` are not stored: prefill's are token 0's, and
-  // decode's are the sum over tokens 1.., recomputed on read.
+  // Inserted or replaced by phase. Their `layers` are not taken from here: prefill's and
+  // decode's are the sums of their tokens' layers, stored by UpdateSummary when the run is
+  // finished (and summed on read before then).
   std::vector<v1::PhaseRecord> phases;
 
   bool empty() const { return samples.empty() && tokens.empty() && phases.empty(); }
@@ -82,7 +83,9 @@ class RunStore {
   // Writes a batch of rows for `run_id` in one transaction. NOT_FOUND for an unknown run.
   absl::Status AppendRows(const std::string& run_id, const RunRows& rows);
 
-  // Replaces the run's summary (status, figures, warnings) and its tags.
+  // Replaces the run's summary (status, figures, warnings) and its tags. At a final status
+  // (completed, cancelled, failed, interrupted) also stores the prefill and decode phases'
+  // layer sums, from the tokens' layers as they are then, which GetRun reads from then on.
   absl::Status UpdateSummary(const v1::RunSummary& summary);
 
   absl::StatusOr<v1::RunSummary> GetSummary(const std::string& run_id);
@@ -113,6 +116,7 @@ class RunStore {
   absl::Status ReadTokens(const std::string& run_id, const v1::RunParts& parts,
                           v1::GetRunResponse* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<bool> RunExists(const std::string& run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status StorePhaseLayers(const std::string& run_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
   std::optional<LockFile> lock_;

@@ -405,6 +405,65 @@ TEST_F(RunStoreTest, PartsSelectWhatIsRead) {
   EXPECT_THAT(store->GetRun("nope", layers), StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope")));
 }
 
+// A finished run's prefill and decode phases keep their layer sums in their stored records, so
+// reading them needs no token's layers; they are the sums GetRun made from the tokens before.
+TEST_F(RunStoreTest, AFinishedRunStoresItsPhaseLayerSums) {
+  v1::RunParts all;
+  all.set_phases(true);
+  all.set_tokens(true);
+  all.set_components(true);
+  v1::GetRunResponse summed;
+  {
+    auto store = OpenOrDie();
+    ASSERT_THAT(store->CreateRun(Summary("r1", "m", 1, v1::RUN_STATUS_RUNNING)), IsOk());
+    ASSERT_THAT(store->AppendRows("r1", SampleRows()), IsOk());
+    auto run = store->GetRun("r1", all);  // still running: summed from the tokens on read
+    ASSERT_THAT(run, IsOk());
+    summed = *run;
+    ASSERT_THAT(store->UpdateSummary(Summary("r1", "m", 1, v1::RUN_STATUS_COMPLETED)), IsOk());
+  }
+  {
+    auto db = Database::Open(path_);
+    ASSERT_THAT(db, IsOk());
+    auto q = (*db)->Prepare("SELECT record FROM phases WHERE run_id = 'r1' ORDER BY phase");
+    ASSERT_THAT(q, IsOk());
+    int with_layers = 0;
+    for (;;) {
+      auto row = q->Step();
+      ASSERT_THAT(row, IsOk());
+      if (!*row) break;
+      v1::PhaseRecord p;
+      ASSERT_TRUE(p.ParseFromString(q->ColumnText(0)));
+      if (p.layers_size() > 0) ++with_layers;
+    }
+    EXPECT_EQ(with_layers, 2);  // prefill and decode
+  }
+  auto store = OpenOrDie();
+  auto run = store->GetRun("r1", all);
+  ASSERT_THAT(run, IsOk());
+  ASSERT_EQ(run->phases_size(), summed.phases_size());
+  for (int i = 0; i < run->phases_size(); ++i) {
+    EXPECT_EQ(run->phases(i).SerializeAsString(), summed.phases(i).SerializeAsString()) << i;
+  }
+  v1::RunParts without_components;
+  without_components.set_phases(true);
+  without_components.set_layers(true);
+  without_components.set_omit_token_layers(true);
+  run = store->GetRun("r1", without_components);
+  ASSERT_THAT(run, IsOk());
+  EXPECT_EQ(run->tokens_size(), 0);
+  for (const v1::PhaseRecord& p : run->phases()) {
+    for (const v1::LayerMetrics& l : p.layers()) EXPECT_EQ(l.components_size(), 0);
+  }
+  EXPECT_TRUE(std::any_of(run->phases().begin(), run->phases().end(),
+                          [](const v1::PhaseRecord& p) { return p.layers_size() > 0; }));
+  v1::RunParts phases_only;
+  phases_only.set_phases(true);
+  run = store->GetRun("r1", phases_only);
+  ASSERT_THAT(run, IsOk());
+  for (const v1::PhaseRecord& p : run->phases()) EXPECT_EQ(p.layers_size(), 0);
+}
+
 // Before, a second eprofd on the same database marked the first one's live run interrupted.
 TEST_F(RunStoreTest, ASecondStoreOnTheSameFileIsRefusedNamingTheHolder) {
   auto first = OpenOrDie();
