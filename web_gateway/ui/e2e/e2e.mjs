@@ -623,7 +623,7 @@ await test("history: filters, sorting, counts and pages", async (t) => {
         await button.click();
         const dir = await until(t, click ? `sort-${key} clicked again flips aria-sort`
                                          : `sort-${key} gets aria-sort`,
-                                () => button.getAttribute("aria-sort"),
+                                () => button.locator("xpath=..").getAttribute("aria-sort"),
                                 (v) => (v === "ascending" || v === "descending") && v !== prev,
                                 5000);
         const want = listRuns(["--tag", "alpha", "--sort", ctlKey,

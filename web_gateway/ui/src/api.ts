@@ -50,7 +50,13 @@ export async function follow(
       let first = true;
       for await (const e of open(signal)) {
         if (first) { onState({ kind: "open" }); first = false; attempt = 0; }
-        onEvent(e);
+        try {
+          onEvent(e);
+        } catch (bug) {
+          // The page's own failure, not the stream's: reopening would replay into it forever.
+          onState({ kind: "failed", error: `this page could not show an event: ${String(bug)}` });
+          return;
+        }
       }
       onState({ kind: "ended" });
       return;
@@ -68,7 +74,8 @@ export async function follow(
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
+    const onAbort = () => { clearTimeout(t); resolve(); };
+    const t = setTimeout(() => { signal.removeEventListener("abort", onAbort); resolve(); }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
   });
 }

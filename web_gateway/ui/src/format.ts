@@ -68,7 +68,7 @@ export function dateTime(unixMs: number | bigint): string {
 export function percent(ratio: number): string {
   if (!Number.isFinite(ratio)) return "—";
   const p = (ratio - 1) * 100;
-  const s = number(Math.abs(p));
+  const s = number(Math.abs(p), 2);  // eprofctl: Number(pct, 2)
   return p > 0 ? `+${s}%` : p < 0 ? `−${s}%` : "0%";
 }
 

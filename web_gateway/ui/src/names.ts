@@ -85,8 +85,7 @@ export function qualityLabel(q: Quality): string {
   switch (q) {
     case Quality.MEASURED: return "measured";
     case Quality.DERIVED: return "derived";
-    case Quality.ESTIMATED: return "estimate";
-    default: return "unknown quality";
+    default: return "estimate";  // estimated, or unset (which consumers treat as an estimate)
   }
 }
 

@@ -46,4 +46,13 @@ describe("follow", () => {
     await follow(open, () => {}, (s) => states.push(s), new AbortController().signal, async () => {});
     expect(states).toEqual([{ kind: "failed", error: "no such run" }]);
   });
+  it("the page's own failure on an event ends the following instead of replaying into it", async () => {
+    let opened = 0;
+    const open = () => { ++opened; return (async function* () { yield ev(0); yield ev(1); })(); };
+    const states: StreamState[] = [];
+    await follow(open, (e) => { if (e.seq === 1n) throw new Error("bad event"); }, (s) => states.push(s),
+                 new AbortController().signal, async () => {});
+    expect(opened).toBe(1);
+    expect(states).toEqual([{ kind: "open" }, { kind: "failed", error: "this page could not show an event: Error: bad event" }]);
+  });
 });

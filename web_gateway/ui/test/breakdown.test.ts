@@ -51,7 +51,7 @@ describe("breakdown", () => {
     const withNorm = [phases[0], clone(PhaseRecordSchema, phases[1]), phase(Phase.POST_INFERENCE, 400, 410, 1)];
     withNorm[1].layers[0].components.push(create(ComponentMetricsSchema, { component: Component.INPUT_NORM, durationNs: 1n, energy: energy(2) }));
     expect(energyFlow(withNorm)).toEqual({
-      nodes: [{ name: "run" }, { name: "prefill" }, { name: "attention" }, { name: "MLP" }, { name: "outside layers" },
+      nodes: [{ name: "prefill + decode" }, { name: "prefill" }, { name: "attention" }, { name: "MLP" }, { name: "outside layers" },
               { name: "decode" }, { name: "norms" }],
       links: [
         { source: 1, target: 2, value: 5 }, { source: 1, target: 3, value: 15 }, { source: 1, target: 4, value: 10 },

@@ -16,6 +16,7 @@ describe("routes", () => {
     expect(parseRoute("#/compare/a,b,c")).toEqual({ page: "compare", ids: ["a", "b", "c"] });
     expect(parseRoute("#/compare")).toEqual({ page: "compare", ids: [] });
     expect(parseRoute(href.compare(["x y", "z"]))).toEqual({ page: "compare", ids: ["x y", "z"] });
+    expect(parseRoute("#/run/%E0%A4")).toEqual({ page: "run", id: "%E0%A4" });  // no throw
   });
 });
 

@@ -10,7 +10,7 @@ import {
 import * as fmt from "../src/format";
 import { viridisScale } from "../src/shape/colour";
 import { compareRows, layerEnergyOverlay, phaseGroups, tokenEnergyOverlay } from "../src/shape/compare";
-import { availableMetrics, heatmapMatrix, sumLayers } from "../src/shape/layers";
+import { availableMetrics, heatmapMatrix, sumLayers, LayerSums } from "../src/shape/layers";
 import { followWindow, phaseBands, powerSeries } from "../src/shape/power";
 import { RunView } from "../src/shape/run_view";
 import { tokenEnergySeries, tokenFigures, tokenScale } from "../src/shape/tokens";
@@ -42,8 +42,9 @@ describe("format", () => {
     expect(fmt.duration(125e9)).toBe("2m 05s");
     expect(fmt.number(0.087)).toBe("0.087");
     expect(fmt.number(41.26)).toBe("41.3");
-    expect(fmt.percent(1.125)).toBe("+12.5%");
-    expect(fmt.percent(0.97)).toBe("−3.00%");
+    expect(fmt.percent(1.125)).toBe("+13%");   // eprofctl's Number(pct, 2)
+    expect(fmt.percent(0.97)).toBe("−3.0%");
+    expect(fmt.percent(1.0042)).toBe("+0.42%");
     expect(fmt.bytes(1536)).toBe("1.50 KiB");
     expect(fmt.preview("a  b\n c", 60)).toBe("a b c");
     expect(fmt.preview("x".repeat(70), 10)).toBe("xxxxxxxxx…");
@@ -51,6 +52,7 @@ describe("format", () => {
   it("says an estimate in words", () => {
     expect(qualityLabel(Quality.ESTIMATED)).toBe("estimate");
     expect(qualityLabel(Quality.MEASURED)).toBe("measured");
+    expect(qualityLabel(Quality.UNSPECIFIED)).toBe("estimate");  // unset is treated as an estimate
   });
 });
 
@@ -61,6 +63,7 @@ describe("layers", () => {
                 layer(-1, 2, 5, [comp(Component.LM_HEAD, 2, 5)])];
   it("sums by layer and component, outside layers last", () => {
     const agg = sumLayers([tok1, tok0]);
+    expect(new LayerSums().add(tok1).add(tok0).result()).toEqual(agg);
     expect(agg.map((l) => l.layer)).toEqual([0, -1]);
     expect(agg[0].durationNs).toBe(6e6);
     expect(agg[0].energyMj).toBe(30);
@@ -96,6 +99,12 @@ describe("layers", () => {
                                            "head_entropy", "head_max_weight", "head_sparsity"]);
     expect(heatmapMatrix(agg, "head_entropy")).toEqual({ metric: "head_entropy", rows: ["layer 0"], cols: ["head 0", "head 1"], values: [[1.5, 2.5]] });
     expect(heatmapMatrix(agg, "act_near_zero").values).toEqual([[0.25]]);
+    // Added one list at a time (the live view): statistics go once a second list is added.
+    const sums = new LayerSums().add([deep]);
+    expect(availableMetrics(sums.result())).toContain("head_entropy");
+    sums.add([deep]);
+    expect(availableMetrics(sums.result())).toEqual(["time"]);
+    expect(heatmapMatrix(sums.result(), "time").values).toEqual([[2e-6]]);
   });
 });
 
@@ -179,12 +188,16 @@ describe("compare", () => {
         { name: "J/token", unit: "J", values: [2, 1, 2], deltaVsFirst: [0, -1, 0], ratioVsFirst: [1, 0.5, 1], lowerIsBetter: true, judged: true },
         { name: "tokens/s", unit: "1/s", values: [10, 20], deltaVsFirst: [0, 10], ratioVsFirst: [1, 2], lowerIsBetter: false, judged: true },
         { name: "output tokens", unit: "", values: [5, 9], deltaVsFirst: [0, 4], ratioVsFirst: [1, 1.8], judged: false },
+        { name: "total energy", unit: "mJ", values: [0, 5], deltaVsFirst: [0, 5], ratioVsFirst: [1, 0], lowerIsBetter: true, judged: true },
       ],
       phases: [{ phase: Phase.PREFILL, energy: [energy(3, 1), energy(4, 2)] }],
     });
     const rows = compareRows(res);
-    expect(rows.map((r) => r.verdicts)).toEqual([["", "better", "same"], ["", "better"], ["", ""]]);
+    expect(rows.map((r) => r.verdicts)).toEqual([["", "better", "same"], ["", "better"], ["", ""], ["", ""]]);
     expect(rows[0].ratios).toEqual([1, 0.5, 1]);
+    // No ratio against a first run without the figure (eprofd's 0 would read as −100%).
+    expect(rows[3].ratios).toEqual([1, NaN]);
+    expect(fmt.percent(rows[3].ratios[1])).toBe("—");
     expect(phaseGroups(res)).toEqual([{ phase: Phase.PREFILL, mj: [3, 4] }]);
   });
   it("overlays per-token and per-layer energy of runs of different lengths", () => {

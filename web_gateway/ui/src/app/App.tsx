@@ -14,9 +14,18 @@ import { phaseName } from "../names";
 function Connection(props: { s: DaemonStatus }) {
   const { s } = props;
   if (!s.status && !s.error) return <span data-testid="connection" className="conn">connecting to eprofd…</span>;
+  if (s.refused) {
+    return (
+      <span data-testid="connection" className="conn down" role="alert">
+        eprof-web refused this page ({s.error}): its access token changed (eprof-web restarted?).
+        Open the URL with <code>?token=</code> that eprof-web printed (the quick start prints it again
+        with <code>deploy/quickstart.sh status</code>).
+      </span>
+    );
+  }
   if (s.error) {
     return (
-      <span data-testid="connection" className="conn down" role="status">
+      <span data-testid="connection" className="conn down" role="alert">
         eprofd unreachable ({s.error}) — retrying every 2 s. Is eprofd running? Start it with{" "}
         <code>deploy/quickstart.sh</code> or your service manager.
       </span>
@@ -26,7 +35,7 @@ function Connection(props: { s: DaemonStatus }) {
   const p = st.power;
   const run = st.currentRun;
   return (
-    <span data-testid="connection" className="conn up" role="status">
+    <span data-testid="connection" className="conn up">
       connected to eprofd {st.version} ·{" "}
       {p?.connected ? `power: ${p.source}${p.inProcessEstimate ? " (estimate)" : ""}`
         : p?.inProcessEstimate ? "power: in-process estimate" : `no power helper${p?.error ? ` (${p.error})` : ""}`}
@@ -43,14 +52,18 @@ export function App(props: { baseUrl: string }) {
   const route = useRoute();
   const retrying = streams.find((s) => s.kind === "retrying");
   const failed = streams.find((s) => s.kind === "failed");
-  const page = (() => {
+  // Made once per route: the status poll re-renders the frame every 2 s, and a page made anew
+  // would redraw its charts (and lose a zoom). Live reads the status from its context.
+  const routeKey = JSON.stringify(route);
+  const page = useMemo(() => {
     switch (route.page) {
       case "live": return <LivePage />;
       case "history": return <HistoryPage />;
       case "run": return <RunPage id={route.id} />;
       case "compare": return <ComparePage ids={route.ids} />;
     }
-  })();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [routeKey]);
   const current = route.page === "run" ? "history" : route.page;
   return (
     <ClientContext.Provider value={client}>
@@ -73,7 +86,7 @@ export function App(props: { baseUrl: string }) {
           <div className="banner bad" data-testid="stream-banner" role="alert">The run's stream ended with an error: {failed.error}</div>
         ) : null}
         <main>
-          <ErrorBoundary name={`the ${route.page} page`} key={route.page}>{page}</ErrorBoundary>
+          <ErrorBoundary name={`the ${route.page} page`} key={routeKey}>{page}</ErrorBoundary>
         </main>
       </StatusContext.Provider>
     </ClientContext.Provider>

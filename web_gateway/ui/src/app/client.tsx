@@ -1,7 +1,7 @@
 // What every page shares: the client to eprofd, the daemon's status (polled), and the state of
 // the streams pages follow (for the header's banner). One instance each, made by App.
 import { createContext, useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore } from "react";
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Profiler, StreamState } from "../api";
 import type { GetStatusResponse } from "../gen/eprof/v1/profiler_pb";
 
@@ -22,6 +22,8 @@ export interface DaemonStatus {
   status?: GetStatusResponse;
   /** Why the last GetStatus failed; empty while eprofd answers. */
   error: string;
+  /** The gateway refused the page (its token changed, e.g. eprof-web restarted): polling stops. */
+  refused?: boolean;
   /** Consecutive failures. */
   failures: number;
   /** Time of the last answer or failure (ms, performance.now()). */
@@ -43,7 +45,10 @@ export function usePolledStatus(client: Profiler, everyMs: number): DaemonStatus
         const status = await client.getStatus({}, { signal: ctl.signal, timeoutMs: 5000 });
         if (!stop) setS({ status, error: "", failures: 0, at: performance.now() });
       } catch (err) {
-        if (!stop) setS((p) => ({ status: p.status, error: errorText(err), failures: p.failures + 1, at: performance.now() }));
+        const code = ConnectError.from(err).code;
+        const refused = code === Code.Unauthenticated || code === Code.PermissionDenied;
+        if (!stop) setS((p) => ({ status: p.status, error: errorText(err), refused, failures: p.failures + 1, at: performance.now() }));
+        if (refused) return;  // retrying cannot help: the page must be opened with the new token
       }
       if (!stop) timer = window.setTimeout(tick, everyMs);
     };

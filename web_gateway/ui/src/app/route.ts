@@ -8,8 +8,12 @@ export type Route =
   | { page: "run"; id: string }
   | { page: "compare"; ids: string[] };
 
+const decode = (part: string) => {
+  try { return decodeURIComponent(part); } catch { return part; }  // a malformed escape: as typed
+};
+
 export function parseRoute(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decode);
   switch (parts[0]) {
     case "history": return { page: "history" };
     case "run": return parts[1] ? { page: "run", id: parts[1] } : { page: "history" };

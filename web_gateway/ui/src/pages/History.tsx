@@ -5,7 +5,7 @@ import { RunStatus } from "../gen/eprof/v1/profiler_pb";
 import { useAsync, useClient } from "../app/client";
 import { href, navigate } from "../app/route";
 import { Empty, EnergyTags, ErrorLine, Panel } from "../ui/common";
-import { listRunsRequest, type RunFilters, type SortKey } from "../shape/summary";
+import { hasEnergy, listRunsRequest, type RunFilters, type SortKey } from "../shape/summary";
 import { statusName } from "../names";
 import * as fmt from "../format";
 
@@ -32,11 +32,13 @@ export function HistoryPage() {
   };
   const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : s.length < 4 ? [...s, id] : s));
   const runs = list.data?.runs ?? [];
-  const sortButton = (k: SortKey, label: string) => (
-    <button type="button" className="sort" data-testid={`sort-${k}`} onClick={() => sortBy(k)}
-            aria-sort={f.sort === k ? (f.ascending ? "ascending" : "descending") : undefined}>
-      {label}{f.sort === k ? (f.ascending ? " ▲" : " ▼") : ""}
-    </button>
+  // A sortable column's header: aria-sort on the <th> (screen readers read it there).
+  const sortHeader = (k: SortKey, label: string) => (
+    <th aria-sort={f.sort === k ? (f.ascending ? "ascending" : "descending") : "none"}>
+      <button type="button" className="sort" data-testid={`sort-${k}`} onClick={() => sortBy(k)}>
+        {label}{f.sort === k ? (f.ascending ? " ▲" : " ▼") : ""}
+      </button>
+    </th>
   );
   const filtered = f.model || f.tag || f.experiment || f.from || f.to || f.status;
   return (
@@ -81,11 +83,11 @@ export function HistoryPage() {
               <thead>
                 <tr>
                   <th><span className="sr-only">select</span></th>
-                  <th>{sortButton("date", "date")}</th>
+                  {sortHeader("date", "date")}
                   <th>model</th><th>status</th><th>prompt</th><th>tokens</th>
-                  <th>{sortButton("energy", "energy")}</th>
-                  <th>{sortButton("jpt", "J/token")}</th>
-                  <th>{sortButton("tps", "tokens/s")}</th>
+                  {sortHeader("energy", "energy")}
+                  {sortHeader("jpt", "J/token")}
+                  {sortHeader("tps", "tokens/s")}
                   <th>tags</th>
                 </tr>
               </thead>
@@ -100,8 +102,8 @@ export function HistoryPage() {
                     <td>{statusName(r.status)}{r.partial ? " (partial)" : ""}</td>
                     <td className="preview" title={r.request?.prompt}>{fmt.preview(r.request?.prompt ?? "", 48)}</td>
                     <td>{r.inputTokens} in / {r.outputTokens} out</td>
-                    <td>{r.totalEnergy ? fmt.energy(r.totalEnergy.totalMj) : "—"} <EnergyTags energy={r.totalEnergy} /></td>
-                    <td>{fmt.number(r.joulesPerToken)}</td>
+                    <td>{hasEnergy(r.totalEnergy) ? fmt.energy(r.totalEnergy!.totalMj) : "—"} <EnergyTags energy={r.totalEnergy} /></td>
+                    <td>{hasEnergy(r.totalEnergy) ? fmt.number(r.joulesPerToken) : "—"}</td>
                     <td>{fmt.number(r.decodeTokensPerS)}</td>
                     <td>{[...r.tags, r.experiment ? `experiment ${r.experiment}` : ""].filter(Boolean).join(", ")}</td>
                   </tr>
@@ -111,12 +113,12 @@ export function HistoryPage() {
           </div>
         ) : null}
         <div className="actions">
-          <button type="button" data-testid="prev-page" disabled={back.length === 0}
+          <button type="button" data-testid="prev-page" disabled={back.length === 0 || list.loading}
                   onClick={() => { const b = [...back]; const t = b.pop() ?? ""; setBack(b); setF((p) => ({ ...p, pageToken: t })); }}>
             Previous
           </button>
           <span className="muted">page {back.length + 1}</span>
-          <button type="button" data-testid="next-page" disabled={!list.data?.nextPageToken}
+          <button type="button" data-testid="next-page" disabled={!list.data?.nextPageToken || list.loading}
                   onClick={() => { setBack((b) => [...b, f.pageToken]); setF((p) => ({ ...p, pageToken: list.data!.nextPageToken })); }}>
             Next
           </button>

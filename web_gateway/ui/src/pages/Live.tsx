@@ -7,7 +7,7 @@ import { Phase, RunStatus } from "../gen/eprof/v1/profiler_pb";
 import { errorText, streamStates, useAsync, useClient, useDaemonStatus } from "../app/client";
 import { LiveRun } from "../app/live_run";
 import { href } from "../app/route";
-import { Empty, ErrorLine, Panel } from "../ui/common";
+import { Empty, ErrorBoundary, ErrorLine, Panel } from "../ui/common";
 import { PowerChart } from "../ui/charts";
 import { Heatmap } from "../ui/heatmap";
 import { PhaseTable, SummaryPanel, TokenText, Warnings } from "../ui/run_panels";
@@ -75,13 +75,19 @@ export function LivePage() {
 
   // Attach to a run started elsewhere (or left going by an earlier visit of this page).
   const current = daemon.status?.currentRun;
-  useEffect(() => {
-    if (!current?.runId) return;
-    if (run && (run.runId === current.runId || run.active)) return;
+  // Over a run of its own that has ended, the page does not jump to another one (its summary
+  // would vanish): it offers to follow it instead.
+  const attach = useCallback((runId: string) => {
     const r = new LiveRun(client, changed);
     setRun(r);
-    void r.attach(current.runId);
-  }, [current?.runId, run, client, changed]);
+    void r.attach(runId);
+  }, [client, changed]);
+  const other = current?.runId && run && run.runId !== current.runId && !run.active ? current : undefined;
+  useEffect(() => {
+    if (!current?.runId) return;
+    if (run && (run.runId === current.runId || run.active || run.origin === "started")) return;
+    attach(current.runId);
+  }, [current?.runId, run, attach]);
 
   const start = () => {
     let req;
@@ -161,7 +167,17 @@ export function LivePage() {
           <ErrorLine error={cancelError} what="cancel failed" />
         </div>
       </Panel>
-      {run && view ? <LiveRunPanels run={run} metric={heatMetric} setMetric={setHeatMetric} /> : (
+      {other && run?.origin === "started" ? (
+        <p className="note wide-note" data-testid="other-run">
+          Another run is going: {other.model}, started elsewhere.{" "}
+          <button type="button" onClick={() => attach(other.runId)}>Follow it</button>
+        </p>
+      ) : null}
+      {run && view ? (
+        <ErrorBoundary name="the live run" key={run.runId || "new"}>
+          <LiveRunPanels run={run} metric={heatMetric} setMetric={setHeatMetric} />
+        </ErrorBoundary>
+      ) : (
         <Empty>No run yet. Start one above, or run <code>eprofctl profile -m MODEL -p "…"</code>: it shows here as it runs.</Empty>
       )}
     </div>
@@ -177,14 +193,18 @@ function LiveRunPanels(props: { run: LiveRun; metric: "energy" | "time"; setMetr
   const nowS = (v.nowNs - t0) / 1e9;
   const xRange = v.done ? undefined : followWindow(series.x, nowS, 30);
   const tokens = v.tokens.filter(Boolean);
-  // While it runs: the tokens so far (for energy, those whose energy is final). At the end: the
-  // stored run's layers summed per phase, every energy final.
+  // While it runs: the tokens so far, summed as they came (for energy, those whose energy was
+  // final when they came). At the end: the stored run's layers summed per phase, every energy
+  // final.
   const storedLayers = run.stored?.phases.map((p) => p.layers).filter((l) => l.length) ?? [];
-  const heatTokens = props.metric === "energy" ? tokens.filter((t) => v.finalTokens[t.index]) : tokens;
-  const matrix = heatmapMatrix(sumLayers(storedLayers.length ? storedLayers : heatTokens.map((t) => t.layers)), props.metric);
+  const matrix = heatmapMatrix(
+    storedLayers.length ? sumLayers(storedLayers) : (props.metric === "energy" ? run.energySums : run.timeSums).result(),
+    props.metric);
+  const summedTokens = props.metric === "energy" ? run.energyTokens : tokens.length;
   const loading = v.loading;
   const maxNew = v.started?.request?.maxNewTokens ?? 0;
-  const status = v.summary ? statusName(v.summary.status) : run.error ? "failed" : "running";
+  // Before RunStarted the run waits in eprofd's queue (or eprofd has not answered yet).
+  const status = v.summary ? statusName(v.summary.status) : run.error ? "failed" : v.started ? "running" : "waiting to start";
   return (
     <>
       <Panel title="Progress" testId="progress" wide>
@@ -195,7 +215,7 @@ function LiveRunPanels(props: { run: LiveRun; metric: "energy" | "time"; setMetr
           <span>phase <strong data-testid="phase">{v.currentPhase ? phaseName(v.currentPhase) : v.done ? "done" : "…"}</strong></span>
           <span>section <strong data-testid="section">{v.openSection?.name ?? "—"}</strong></span>
           <span>tokens <strong data-testid="token-count">{tokens.length}</strong>{maxNew ? ` / ${maxNew}` : ""}</span>
-          {v.started?.queuePosition ? <span>queued behind {v.started.queuePosition} run(s)</span> : null}
+          {v.started?.queuePosition ? <span>waited behind {v.started.queuePosition} run(s)</span> : null}
           {v.started?.powerSource ? <span>power source <strong>{v.started.powerSource}</strong></span> : <span>no power source</span>}
         </div>
         {loading && (v.currentPhase === Phase.MODEL_LOAD || !v.phases.some((p) => p.phase === Phase.MODEL_LOAD)) ? (
@@ -212,7 +232,7 @@ function LiveRunPanels(props: { run: LiveRun; metric: "energy" | "time"; setMetr
         <PowerChart series={series} channels={v.channels} bands={bands} xRange={xRange} />
       </Panel>
       <Panel title="Generated text" wide>
-        <TokenText tokens={v.tokens} final={v.finalTokens} version={v.version} />
+        <TokenText tokens={v.tokens} final={v.finalTokens} version={run.timing.lastTokenVersion} />
       </Panel>
       <Panel title="Layers × components" wide extra={
         <label>show{" "}
@@ -221,9 +241,10 @@ function LiveRunPanels(props: { run: LiveRun; metric: "energy" | "time"; setMetr
             <option value="energy">energy</option>
           </select>
         </label>}>
-        <Heatmap matrix={matrix} caption={storedLayers.length ? "the whole run, as stored" : props.metric === "energy"
-          ? `over the ${heatTokens.length} tokens whose energy is final (the rest wait for a power window)`
-          : `over ${heatTokens.length} tokens`} />
+        <Heatmap matrix={matrix} empty={v.done ? undefined : "No per-layer figures yet (or the run's detail level records none)."}
+          caption={storedLayers.length ? "the whole run, as stored" : props.metric === "energy"
+          ? `over the ${summedTokens} tokens whose energy was final when they came (every token's final energy comes when the run ends)`
+          : `over ${summedTokens} tokens`} />
       </Panel>
       {run.stored?.summary ? (
         <Panel title="Summary" wide>

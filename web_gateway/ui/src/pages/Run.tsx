@@ -35,7 +35,11 @@ export function RunPage(props: { id: string }) {
     performance.mark("eprof-run-fetched");
     return r;
   }, [client, props.id]);
-  if (run.loading && !run.data) return <div className="page"><p className="muted">Loading run {props.id.slice(0, 8)}…</p></div>;
+  // The data of the run this page is for (moving from one run's page to another's keeps the
+  // last one's data until the new one has come).
+  if (run.loading && run.data?.summary?.runId !== props.id) {
+    return <div className="page"><p className="muted">Loading run {props.id.slice(0, 8)}…</p></div>;
+  }
   if (run.error) {
     return (
       <div className="page">

@@ -72,7 +72,7 @@ export interface FlowLink { source: number; target: number; value: number }
 export interface Flow { nodes: FlowNode[]; links: FlowLink[] }
 
 /**
- * The energy flow d3-sankey draws: run → phase (prefill, decode) → part of the layers
+ * The energy flow d3-sankey draws: prefill + decode → each of them → part of the layers
  * (attention, MLP, norms, outside the layers: embedding, final norm, lm_head, sampling), in mJ.
  * Only parts with energy; null when there are none (below detail `components`).
  */
@@ -81,7 +81,9 @@ export function energyFlow(phases: readonly PhaseRecord[]): Flow | null {
   const labels: Record<(typeof groups)[number], string> = {
     attention: "attention", mlp: "MLP", norm: "norms", outside: "outside layers",
   };
-  const nodes: FlowNode[] = [{ name: "run" }];
+  // The root is what the components used in prefill and decode, not the run's whole energy
+  // (which also has the idle baseline, the model load and the time between phases).
+  const nodes: FlowNode[] = [{ name: "prefill + decode" }];
   const links: FlowLink[] = [];
   const groupNode = new Map<string, number>();
   for (const p of phases) {

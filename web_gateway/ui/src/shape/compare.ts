@@ -10,7 +10,7 @@ export interface CompareRow {
   name: string;
   unit: string;
   values: number[];
-  /** value / first's, per run (1 for the first). */
+  /** value / first's, per run (1 for the first; NaN when the first is 0). */
   ratios: number[];
   /** Per run: better, worse or the same as the first; "" when not judged or the first. */
   verdicts: Verdict[];
@@ -21,9 +21,10 @@ export function compareRows(res: CompareRunsResponse): CompareRow[] {
     name: m.name,
     unit: m.unit,
     values: [...m.values],
-    ratios: m.values.map((_, i) => m.ratioVsFirst[i] ?? (i === 0 ? 1 : NaN)),
+    // Against a first value of 0 there is no ratio (eprofd sends 0): shown as "—", not judged.
+    ratios: m.values.map((_, i) => (i === 0 ? 1 : m.values[0] === 0 ? NaN : m.ratioVsFirst[i] ?? NaN)),
     verdicts: m.values.map((_, i): Verdict => {
-      if (i === 0 || !m.judged) return "";
+      if (i === 0 || !m.judged || m.values[0] === 0) return "";
       const d = m.deltaVsFirst[i] ?? 0;
       if (d === 0) return "same";
       return (d < 0) === m.lowerIsBetter ? "better" : "worse";

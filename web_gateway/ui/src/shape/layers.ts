@@ -30,18 +30,28 @@ function addCell(into: CellAgg, durationNs: bigint, energy: { totalMj: number; d
 const emptyCell = (): CellAgg => ({ durationNs: 0, energyMj: 0, dynamicMj: 0, hasEnergy: true });
 
 /**
- * Sums layer lists (one per token or phase) by layer and component. Statistics (activations,
- * heads) cannot be summed: they are kept only when a single list is given.
+ * Sums layer lists (one per token or phase) by layer and component, one list at a time (the live
+ * view adds each token as it comes, instead of summing them all again every frame). Statistics
+ * (activations, heads) cannot be summed: they are kept only while a single list has been added.
  */
-export function sumLayers(lists: readonly (readonly LayerMetrics[])[]): LayerAgg[] {
-  const byLayer = new Map<number, LayerAgg>();
-  const single = lists.length === 1;
-  for (const list of lists) {
+export class LayerSums {
+  private readonly byLayer = new Map<number, LayerAgg>();
+  private lists = 0;
+
+  add(list: readonly LayerMetrics[]): this {
+    const single = ++this.lists === 1;
+    if (this.lists === 2) {
+      for (const agg of this.byLayer.values()) {
+        agg.heads = [];
+        agg.output = undefined;
+        for (const cell of agg.components.values()) cell.activations = undefined;
+      }
+    }
     for (const l of list) {
-      let agg = byLayer.get(l.layer);
+      let agg = this.byLayer.get(l.layer);
       if (!agg) {
         agg = { layer: l.layer, ...emptyCell(), components: new Map(), heads: [] };
-        byLayer.set(l.layer, agg);
+        this.byLayer.set(l.layer, agg);
       }
       addCell(agg, l.durationNs, l.energy);
       for (const c of l.components) {
@@ -55,9 +65,19 @@ export function sumLayers(lists: readonly (readonly LayerMetrics[])[]): LayerAgg
         agg.output = l.output;
       }
     }
+    return this;
   }
-  // Layers in order, the parts outside the layers (-1) last.
-  return [...byLayer.values()].sort((a, b) => (a.layer < 0 ? 1 : b.layer < 0 ? -1 : a.layer - b.layer));
+
+  /** Layers in order, the parts outside the layers (-1) last. */
+  result(): LayerAgg[] {
+    return [...this.byLayer.values()].sort((a, b) => (a.layer < 0 ? 1 : b.layer < 0 ? -1 : a.layer - b.layer));
+  }
+}
+
+export function sumLayers(lists: readonly (readonly LayerMetrics[])[]): LayerAgg[] {
+  const sums = new LayerSums();
+  for (const list of lists) sums.add(list);
+  return sums.result();
 }
 
 export type HeatMetric =

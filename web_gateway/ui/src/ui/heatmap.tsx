@@ -19,7 +19,7 @@ function cellText(m: Matrix, v: number | null): string {
   }
 }
 
-export function Heatmap(props: { matrix: Matrix; token?: number | "all"; onDrawn?: () => void; caption?: string }) {
+export function Heatmap(props: { matrix: Matrix; token?: number | "all"; onDrawn?: () => void; caption?: string; empty?: string }) {
   const { matrix } = props;
   const canvas = useRef<HTMLCanvasElement>(null);
   const box = useRef<HTMLDivElement>(null);
@@ -29,6 +29,7 @@ export function Heatmap(props: { matrix: Matrix; token?: number | "all"; onDrawn
   const rows = matrix.rows.length, cols = matrix.cols.length;
   const height = HEAD_H + rows * ROW_H;
   const cellW = cols ? Math.max(8, (width - LABEL_W) / cols) : 0;
+  const canvasW = Math.max(width, LABEL_W + cols * cellW);  // many heads: scrolled, not clipped
   let filled = 0;
   for (const r of matrix.values) for (const v of r) if (v !== null) ++filled;
 
@@ -42,11 +43,11 @@ export function Heatmap(props: { matrix: Matrix; token?: number | "all"; onDrawn
   useEffect(() => {
     const c = canvas.current!;
     const dpr = window.devicePixelRatio || 1;
-    c.width = Math.round(width * dpr);
+    c.width = Math.round(canvasW * dpr);
     c.height = Math.round(height * dpr);
     const ctx = c.getContext("2d")!;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.clearRect(0, 0, width, height);
+    ctx.clearRect(0, 0, canvasW, height);
     ctx.font = "11px system-ui, sans-serif";
     ctx.fillStyle = "#222";
     ctx.textBaseline = "middle";
@@ -96,9 +97,9 @@ export function Heatmap(props: { matrix: Matrix; token?: number | "all"; onDrawn
   return (
     <div ref={box} className="heatmap" data-testid="heatmap" data-cells={filled}
          data-token={props.token === undefined ? "all" : String(props.token)}>
-      {rows === 0 ? <p className="empty">No per-layer figures (the run's detail level records none).</p> : null}
+      {rows === 0 ? <p className="empty">{props.empty ?? "No per-layer figures (the run's detail level records none)."}</p> : null}
       <canvas
-        ref={canvas} style={{ width, height }} tabIndex={0} role="img"
+        ref={canvas} style={{ width: canvasW, height }} tabIndex={0} role="img"
         aria-label={`${METRIC_LABELS[matrix.metric]} by layer and ${matrix.metric.startsWith("head_") ? "head" : "component"}`}
         onMouseMove={(e) => setCursor(at(e))} onMouseLeave={() => setCursor(null)} onKeyDown={onKey}
       />

@@ -1,6 +1,6 @@
 // Panels of one run, shared by the live view and the run page: the generated text coloured by
 // energy, the summary (eprofctl profile's figures), the phase table and the warnings.
-import { memo, useState } from "react";
+import { memo, useRef, useState } from "react";
 import type { GetRunResponse, PhaseRecord, TokenRecord, Warning } from "../gen/eprof/v1/profiler_pb";
 import { Phase } from "../gen/eprof/v1/profiler_pb";
 import { attributionLabel, phaseName, qualityLabel, statusName } from "../names";
@@ -30,23 +30,46 @@ export const TokenText = memo(function TokenText(props: { tokens: readonly Token
   // The token pointed at or focused, and where its tooltip goes (px inside the text's box).
   const [sel, setSel] = useState<{ index: number; x: number; y: number } | null>(null);
   const selected = sel !== null ? tokens.find((t) => t.index === sel.index) : undefined;
-  const pick = (ev: React.SyntheticEvent<HTMLSpanElement>, index: number) => {
-    const span = ev.currentTarget.getBoundingClientRect();
-    const box = ev.currentTarget.parentElement!.getBoundingClientRect();
-    setSel({ index, x: span.left - box.left, y: span.bottom - box.top + 4 });
+  const text = useRef<HTMLParagraphElement>(null);
+  const pickSpan = (span: HTMLElement, index: number) => {
+    const r = span.getBoundingClientRect();
+    const box = text.current!.getBoundingClientRect();
+    setSel({ index, x: r.left - box.left, y: r.bottom - box.top + 4 });
+  };
+  const pick = (ev: React.SyntheticEvent<HTMLSpanElement>, index: number) => pickSpan(ev.currentTarget, index);
+  // One tab stop for the whole text; the arrow keys (Home, End) move between tokens.
+  const move = (to: number) => {
+    const i = Math.max(0, Math.min(tokens.length - 1, to));
+    const span = text.current?.querySelector<HTMLElement>(`[data-pos="${i}"]`);
+    if (span) {
+      span.scrollIntoView({ block: "nearest" });
+      pickSpan(span, tokens[i].index);
+    }
+  };
+  const pos = sel ? tokens.findIndex((t) => t.index === sel.index) : -1;
+  const onKey = (ev: React.KeyboardEvent) => {
+    const to = ev.key === "ArrowRight" || ev.key === "ArrowDown" ? pos + 1
+      : ev.key === "ArrowLeft" || ev.key === "ArrowUp" ? pos - 1
+      : ev.key === "Home" ? 0 : ev.key === "End" ? tokens.length - 1 : null;
+    if (to === null) return;
+    ev.preventDefault();
+    move(to);
   };
   if (tokens.length === 0) return <p className="empty" data-testid="token-text">No tokens yet.</p>;
   return (
     <div>
-      <p className="tokens" data-testid="token-text" onMouseLeave={() => setSel(null)} onBlur={() => setSel(null)}>
-        {tokens.map((t) => {
+      <p className="tokens" data-testid="token-text" ref={text} tabIndex={0} onKeyDown={onKey}
+         aria-label="the generated text; arrow keys move from token to token"
+         onFocus={(ev) => { if (ev.target === ev.currentTarget && pos < 0) move(0); }}
+         onMouseLeave={() => setSel(null)} onBlur={() => setSel(null)}>
+        {tokens.map((t, i) => {
           const e = t.energy && t.phase === Phase.DECODE ? t.energy.totalMj : null;
           const style = e !== null ? { background: scale.colour(e), color: textOn(scale.position(e)) } : undefined;
           return (
             <span
               key={t.index} className={t.phase === Phase.DECODE ? "tok" : "tok prefill"} style={style}
-              tabIndex={0} data-index={t.index} data-energy-mj={t.energy ? t.energy.totalMj : undefined}
-              onMouseEnter={(ev) => pick(ev, t.index)} onFocus={(ev) => pick(ev, t.index)}
+              data-pos={i} data-index={t.index} data-energy-mj={t.energy ? t.energy.totalMj : undefined}
+              onMouseEnter={(ev) => pick(ev, t.index)}
             >
               {t.text}
             </span>
@@ -65,7 +88,7 @@ export const TokenText = memo(function TokenText(props: { tokens: readonly Token
         <span>{fmt.energy(scale.max)}</span>
         <span className="muted"><span className="tok prefill">grey</span>: the first token, made by the prefill; it carries the whole prompt's energy and is left out of the scale</span>
       </div>
-      <p className="muted readout">Point at or tab to a token to read its energy, dynamic energy, duration and power.</p>
+      <p className="muted readout">Point at a token (or focus the text and use the arrow keys) to read its energy, dynamic energy, duration and power.</p>
     </div>
   );
 });
