@@ -102,6 +102,10 @@ export function LivePage() {
   const cancel = () => { run?.cancel().then(() => setCancelError(""), (e) => setCancelError(errorText(e))); };
 
   const view = run?.view;
+  // A run loads its model: the picker's facts ("loaded") are read again when it ends.
+  const runDone = !!view?.done;
+  const reloadModels = models.reload;
+  useEffect(() => { if (runDone) reloadModels(); }, [runDone, reloadModels]);
   const modelList = models.data?.models ?? [];
   const chosen = modelList.find((m) => m.name === form.model);
   const going = !!run && run.active;
