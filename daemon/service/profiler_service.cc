@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <deque>
 #include <set>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
 #include "common/thread_priority.h"
+#include "daemon/power/window_merge.h"
 #include "daemon/profiler/profile_run.h"
 #include "daemon/service/run_compare.h"
 #include "daemon/service/run_export.h"
@@ -338,8 +340,8 @@ grpc::Status ProfilerServiceImpl::StreamPower(grpc::ServerContext* ctx,
         }
       },
       nullptr);
-  v1::PowerSample merged;
-  bool have = false;
+  WindowMerger merger(want_ns);
+  std::vector<v1::PowerSample> merged;
   for (;;) {
     if (ctx->IsCancelled()) break;
     std::deque<v1::PowerSample> batch;
@@ -359,35 +361,10 @@ grpc::Status ProfilerServiceImpl::StreamPower(grpc::ServerContext* ctx,
                                        [&](const v1::Reading& r) { return wanted.count(r.channel()) == 0; }),
                         readings->end());
       }
-      // A gap (helper away) ends the merged window: it must not stretch over unmeasured time.
-      if (have && s.t_end_ns() - s.window_ns() != merged.t_end_ns()) {
-        for (v1::Reading& r : *merged.mutable_readings()) {
-          r.set_power_mw(r.energy_mj() / (merged.window_ns() * 1e-9));
-        }
-        *response.add_samples() = std::move(merged);
-        have = false;
-      }
-      if (!have) {
-        merged = s;
-        have = true;
-      } else {
-        merged.set_window_ns(merged.window_ns() + (s.t_end_ns() - merged.t_end_ns()));
-        merged.set_t_end_ns(s.t_end_ns());
-        merged.set_seq(s.seq());
-        for (v1::Reading& r : *merged.mutable_readings()) {
-          for (const v1::Reading& add : s.readings()) {
-            if (add.channel() == r.channel()) r.set_energy_mj(r.energy_mj() + add.energy_mj());
-          }
-        }
-      }
-      if (merged.window_ns() >= want_ns) {
-        for (v1::Reading& r : *merged.mutable_readings()) {
-          r.set_power_mw(r.energy_mj() / (merged.window_ns() * 1e-9));
-        }
-        *response.add_samples() = std::move(merged);
-        have = false;
-      }
+      merger.Add(s, &merged);
     }
+    for (v1::PowerSample& m : merged) *response.add_samples() = std::move(m);
+    merged.clear();
     if (response.samples_size() == 0) continue;
     response.set_dropped_samples(dropped_now);
     response.set_interval_ns(std::max(want_ns, power_->state().interval_ns));
