@@ -30,7 +30,9 @@ constexpr v1::Quality kEstimated = v1::QUALITY_ESTIMATED;
 TEST(WindowMerger, BackToBackWindowsAddUpToTheInterval) {
   WindowMerger m(20'000'000);
   std::vector<v1::PowerSample> out;
-  for (int k = 0; k < 4; ++k) m.Add(Window(k, 5 * (k + 1), 5, {{"cpu", 10.0 + k, 0, kMeasured}}), &out);
+  for (int k = 0; k < 4; ++k) {
+    m.Add(Window(k, 5 * (k + 1), 5, {{"cpu", 10.0 + k, 0, kMeasured}}), &out);
+  }
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].seq(), 3u);
   EXPECT_EQ(out[0].t_end_ns(), 20'000'000);

@@ -133,7 +133,9 @@ void SumPhaseLayers(const google::protobuf::RepeatedPtrField<v1::TokenRecord>& t
   for (auto& [layer, metrics] : sum) {
     if (layer >= 0) *p->add_layers() = std::move(metrics);
   }
-  if (auto outside = sum.find(-1); outside != sum.end()) *p->add_layers() = std::move(outside->second);
+  if (auto outside = sum.find(-1); outside != sum.end()) {
+    *p->add_layers() = std::move(outside->second);
+  }
 }
 
 }  // namespace
