@@ -67,11 +67,13 @@ TEST(WindowMerger, AGapEndsTheMergeAndASingleWindowKeepsItsOwnPower) {
   std::vector<v1::PowerSample> out;
   m.Add(Window(0, 5, 5, {{"cpu", 5, 999, kMeasured}}), &out);
   m.Add(Window(1, 10, 5, {{"cpu", 5, 999, kMeasured}}), &out);
-  m.Add(Window(2, 50, 5, {{"cpu", 7, 1400, kMeasured}}), &out);  // began at 45 ms: a gap
+  // Starts later than the one before it ended: a gap.
+  m.Add(Window(2, 50, 5, {{"cpu", 7, 1400, kMeasured}}), &out);
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].window_ns(), 10'000'000);  // never stretched over 10-45 ms
+  EXPECT_EQ(out[0].window_ns(), 10'000'000);  // the two back-to-back windows only, not the gap
   EXPECT_DOUBLE_EQ(out[0].readings(0).power_mw(), 10.0 / 0.010);
-  m.Add(Window(3, 90, 30, {{"cpu", 30, 1234, kMeasured}}), &out);  // began at 60: a gap again
+  // A gap again, then a window longer than the interval on its own.
+  m.Add(Window(3, 90, 30, {{"cpu", 30, 1234, kMeasured}}), &out);
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[1].window_ns(), 5'000'000);
   EXPECT_DOUBLE_EQ(out[1].readings(0).power_mw(), 1400);  // one window: the source's figure

@@ -101,3 +101,15 @@ export function attributionLabel(a: Attribution): string {
 export function channelKindName(k: ChannelKind): string {
   return ChannelKind[k]?.toLowerCase() ?? "other";
 }
+
+/** The stop reason in words, or "" where it only repeats the status ("cancelled"). */
+export function stopReasonText(status: RunStatus, stopReason: string): string {
+  const why = stopReason.replace(/_/g, " ");
+  return why === statusName(status) ? "" : why;
+}
+
+/** "completed (max new tokens)", "cancelled". */
+export function outcome(status: RunStatus, stopReason: string): string {
+  const why = stopReasonText(status, stopReason);
+  return why ? `${statusName(status)} (${why})` : statusName(status);
+}

@@ -5,7 +5,7 @@ import { Quality, ChannelSchema, PowerSampleSchema, ReadingSchema } from "../src
 import {
   Attribution, Component, CompareRunsResponseSchema, ComponentMetricsSchema, EnergySchema,
   GetRunResponseSchema, LayerMetricsSchema, Phase, PhaseRecordSchema, ProfileEventSchema,
-  RunSummarySchema, TokenRecordSchema, AttentionHeadStatsSchema, ActivationStatsSchema,
+  RunStatus, RunSummarySchema, TokenRecordSchema, AttentionHeadStatsSchema, ActivationStatsSchema,
 } from "../src/gen/eprof/v1/profiler_pb";
 import * as fmt from "../src/format";
 import { viridisScale } from "../src/shape/colour";
@@ -14,7 +14,7 @@ import { availableMetrics, heatmapMatrix, sumLayers, LayerSums } from "../src/sh
 import { followWindow, phaseBands, powerSeries } from "../src/shape/power";
 import { RunView } from "../src/shape/run_view";
 import { tokenEnergySeries, tokenFigures, tokenScale } from "../src/shape/tokens";
-import { qualityLabel } from "../src/names";
+import { outcome, qualityLabel } from "../src/names";
 
 const energy = (totalMj: number, dynamicMj: number) =>
   create(EnergySchema, { totalMj, dynamicMj, attribution: Attribution.TIME_SHARE });
@@ -47,12 +47,16 @@ describe("format", () => {
     expect(fmt.percent(1.0042)).toBe("+0.42%");
     expect(fmt.bytes(1536)).toBe("1.50 KiB");
     expect(fmt.preview("a  b\n c", 60)).toBe("a b c");
-    expect(fmt.preview("x".repeat(70), 10)).toBe("xxxxxxxxx…");
+    // Cut to n characters, the last one the truncation mark.
+    expect(fmt.preview("x".repeat(70), 10)).toBe(`${"x".repeat(9)}…`);
   });
   it("says an estimate in words", () => {
     expect(qualityLabel(Quality.ESTIMATED)).toBe("estimate");
     expect(qualityLabel(Quality.MEASURED)).toBe("measured");
     expect(qualityLabel(Quality.UNSPECIFIED)).toBe("estimate");  // unset is treated as an estimate
+    expect(outcome(RunStatus.COMPLETED, "max_new_tokens")).toBe("completed (max new tokens)");
+    expect(outcome(RunStatus.CANCELLED, "cancelled")).toBe("cancelled");
+    expect(outcome(RunStatus.FAILED, "")).toBe("failed");
   });
 });
 

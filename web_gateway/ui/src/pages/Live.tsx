@@ -30,12 +30,15 @@ function ModelFacts(props: { m?: ModelInfo }) {
   );
 }
 
+/** A labelled input with its allowed values said under it (a placeholder would be cut off). */
 function Field(props: { label: string; testId: string; value: string; set: (v: string) => void; hint?: string; type?: string; list?: string }) {
+  const hintId = `${props.testId}-hint`;
   return (
     <label className="field">
       <span>{props.label}</span>
       <input data-testid={props.testId} value={props.value} type={props.type ?? "text"} list={props.list}
-             onChange={(e) => props.set(e.target.value)} title={props.hint} placeholder={props.hint} />
+             aria-describedby={props.hint ? hintId : undefined} onChange={(e) => props.set(e.target.value)} />
+      {props.hint ? <small id={hintId} className="hint">{props.hint}</small> : null}
     </label>
   );
 }

@@ -18,7 +18,7 @@ import { phaseBands, powerSeries } from "../shape/power";
 import { tokenEnergySeries } from "../shape/tokens";
 import { availableMetrics, heatmapMatrix, METRIC_LABELS, sumLayers, type HeatMetric } from "../shape/layers";
 import { energyFlow, energyTree, pipelineTimeline } from "../shape/breakdown";
-import { detailName, statusName } from "../names";
+import { detailName, outcome } from "../names";
 import * as fmt from "../format";
 
 // What the page reads first: everything but each token's layers (the phases carry theirs).
@@ -94,7 +94,7 @@ function RunBody(props: { run: GetRunResponse }) {
           <div><dt>id</dt><dd><code>{s.runId}</code></dd></div>
           <div><dt>created</dt><dd>{fmt.dateTime(s.createdAtUnixMs)}</dd></div>
           <div><dt>model</dt><dd>{s.model?.name} ({s.model?.family}, {fmt.count(s.model?.numParameters ?? 0)} parameters)</dd></div>
-          <div><dt>status</dt><dd>{statusName(s.status)}{s.stopReason ? ` (${s.stopReason.replace(/_/g, " ")})` : ""}</dd></div>
+          <div><dt>status</dt><dd>{outcome(s.status, s.stopReason)}</dd></div>
           <div><dt>device · dtype</dt><dd>{s.device} · {s.dtype}</dd></div>
           <div><dt>detail</dt><dd>{detailName(s.detail)}</dd></div>
           <div><dt>power source</dt><dd>{s.powerSource || "none"} <EnergyTags energy={s.totalEnergy} /></dd></div>

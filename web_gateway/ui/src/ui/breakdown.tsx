@@ -94,7 +94,7 @@ export function Sankey(props: { flow: Flow; onDrawn?: () => void }) {
   const [ref, width] = useWidth();
   const height = 260;
   const layout = sankey<{ name: string }, object>().nodeWidth(12).nodePadding(14)
-    .extent([[1, 6], [width - 110, height - 6]]);
+    .extent([[1, 6], [width - 160, height - 6]]);  // room at the right for the last labels
   const graph = layout({
     nodes: props.flow.nodes.map((n) => ({ ...n })),
     links: props.flow.links.map((l) => ({ ...l })),

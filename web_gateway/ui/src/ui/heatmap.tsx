@@ -98,6 +98,7 @@ export function Heatmap(props: { matrix: Matrix; token?: number | "all"; onDrawn
     <div ref={box} className="heatmap" data-testid="heatmap" data-cells={filled}
          data-token={props.token === undefined ? "all" : String(props.token)}>
       {rows === 0 ? <p className="empty">{props.empty ?? "No per-layer figures (the run's detail level records none)."}</p> : null}
+      <div hidden={rows === 0}>
       <canvas
         ref={canvas} style={{ width: canvasW, height }} tabIndex={0} role="img"
         aria-label={`${METRIC_LABELS[matrix.metric]} by layer and ${matrix.metric.startsWith("head_") ? "head" : "component"}`}
@@ -111,6 +112,7 @@ export function Heatmap(props: { matrix: Matrix; token?: number | "all"; onDrawn
         {props.caption ? <span className="muted">{props.caption}</span> : null}
       </div>
       <p className="readout" aria-live="polite">{readout}</p>
+      </div>
     </div>
   );
 }

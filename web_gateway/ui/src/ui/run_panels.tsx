@@ -3,8 +3,8 @@
 import { memo, useRef, useState } from "react";
 import type { GetRunResponse, PhaseRecord, TokenRecord, Warning } from "../gen/eprof/v1/profiler_pb";
 import { Phase } from "../gen/eprof/v1/profiler_pb";
-import { attributionLabel, phaseName, qualityLabel, statusName } from "../names";
-import { summaryRows } from "../shape/summary";
+import { attributionLabel, phaseName, qualityLabel, statusName, stopReasonText } from "../names";
+import { hasEnergy, summaryRows } from "../shape/summary";
 import { tokenFigures, tokenScale } from "../shape/tokens";
 import { textOn } from "../shape/colour";
 import * as fmt from "../format";
@@ -100,7 +100,7 @@ export function SummaryPanel(props: { run: GetRunResponse }) {
     <div data-testid="summary">
       <p>
         <strong data-testid="run-status">{statusName(s.status)}</strong>
-        {s.stopReason ? ` (${s.stopReason.replace(/_/g, " ")})` : ""}
+        {stopReasonText(s.status, s.stopReason) ? ` (${stopReasonText(s.status, s.stopReason)})` : ""}
         {s.partial ? " · partial: figures rebuilt from what was stored before the run was cut short" : ""}
         {s.error ? <span className="error"> · {s.error}</span> : null}
         {" "}<EnergyTags energy={s.totalEnergy} />
@@ -142,16 +142,20 @@ export function PhaseTable(props: { phases: readonly PhaseRecord[] }) {
     <table className="compact" data-testid="phase-table">
       <thead><tr><th>phase</th><th>duration</th><th>energy</th><th>dynamic energy</th><th>attribution</th><th>quality</th></tr></thead>
       <tbody>
-        {props.phases.map((p, i) => (
-          <tr key={i}>
-            <td>{phaseName(p.phase)}</td>
-            <td>{fmt.duration(p.endNs - p.startNs)}</td>
-            <td>{p.energy ? fmt.energy(p.energy.totalMj) : "—"}</td>
-            <td>{p.energy ? fmt.energy(p.energy.dynamicMj) : "—"}</td>
-            <td>{p.energy ? attributionLabel(p.energy.attribution) : "—"}</td>
-            <td>{p.energy ? qualityLabel(p.energy.quality) : "—"}</td>
-          </tr>
-        ))}
+        {props.phases.map((p, i) => {
+          // A phase without energy (no power data, or not yet covered live) shows none, not 0.
+          const e = hasEnergy(p.energy) ? p.energy! : undefined;
+          return (
+            <tr key={i}>
+              <td>{phaseName(p.phase)}</td>
+              <td>{fmt.duration(p.endNs - p.startNs)}</td>
+              <td>{e ? fmt.energy(e.totalMj) : "—"}</td>
+              <td>{e ? fmt.energy(e.dynamicMj) : "—"}</td>
+              <td>{e ? attributionLabel(e.attribution) : "none"}</td>
+              <td>{e ? qualityLabel(e.quality) : "—"}</td>
+            </tr>
+          );
+        })}
       </tbody>
     </table>
   );
