@@ -271,7 +271,8 @@ int Main() {
       metrics->RecordRun(summary, phases);
     };
   }
-  RunManager manager(manager_options, &backend, &catalog, store->get(), power);
+  RunManager manager(manager_options, &backend, &catalog, store->get(), power, Clock::Real(),
+                     EngineBackend::BesideExecutor());
   manager_ptr = &manager;
 
   ProfilerServiceOptions service_options;

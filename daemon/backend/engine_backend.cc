@@ -160,7 +160,7 @@ class EngineModel final : public LoadedModel {
     return std::find(eos_.begin(), eos_.end(), token_id) != eos_.end();
   }
 
-  absl::Status Begin(const std::vector<int32_t>& prompt, const SamplingOptions& sampling,
+  absl::Status Begin(const std::vector<int32_t>& prompt, const v1::SamplingParams& sampling,
                      int32_t max_new_tokens, v1::DetailLevel detail) override {
     // One threading layer on purpose (daemon/engine/threading.h), set on the thread that runs
     // the model: OpenMP's thread count is a per-thread setting, so setting it elsewhere (the
@@ -175,10 +175,11 @@ class EngineModel final : public LoadedModel {
       configured = true;
     }
     engine::GenerateParams params;
-    params.sampling.temperature = sampling.temperature;
-    params.sampling.top_k = sampling.top_k;
-    params.sampling.top_p = sampling.top_p > 0 ? sampling.top_p : 1.0;
-    params.sampling.seed = sampling.seed;
+    // profiler.proto's top_p 0 ("off") is the engine's 1.
+    params.sampling.temperature = sampling.temperature();
+    params.sampling.top_k = sampling.top_k();
+    params.sampling.top_p = sampling.top_p() > 0 ? sampling.top_p() : 1.0;
+    params.sampling.seed = sampling.seed();
     params.max_new_tokens = max_new_tokens;
     generator_ = std::make_unique<engine::Generator>(model_.get(), params);
     prompt_ = prompt;
@@ -198,19 +199,6 @@ class EngineModel final : public LoadedModel {
     absl::StatusOr<int32_t> token = generator_->Step(last_);
     model_->SetObserver(nullptr, engine::DetailLevel::kNone);
     return Result(token);
-  }
-
-  // On the CPU with eprof's pool, `beside` runs on a pool worker: the worker sleeps from the end
-  // of one pass (Park) to the first matrix product of the next, so work done by the caller in
-  // that gap made the wait, and the worker's late wake-up, part of every token.
-  absl::StatusOr<GeneratedToken> DecodeBeside(SpanObserver* observer,
-                                              const std::function<void()>& beside) override {
-    const bool posted = beside && model_->device() == "cpu" && engine::GemvPool::UseForGemv() &&
-                        engine::GemvPool::Get().RunBeside(beside);
-    if (beside && !posted) beside();
-    absl::StatusOr<GeneratedToken> token = Decode(observer);
-    if (posted) engine::GemvPool::Get().WaitBeside();
-    return token;
   }
 
  private:
@@ -248,6 +236,8 @@ class EngineModel final : public LoadedModel {
 
 EngineBackend::EngineBackend(std::string default_device, InferenceScheduling scheduling)
     : default_device_(std::move(default_device)), scheduling_(scheduling) {}
+
+SideExecutor* EngineBackend::BesideExecutor() { return engine::GemvPool::BesideExecutor(); }
 
 std::vector<std::string> EngineBackend::Devices() const {
   // CPU always; CUDA and MPS only when this libtorch build has them (Debian's has neither).

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/side_executor.h"
 #include "daemon/profiler/inference_backend.h"
 
 namespace eprof::daemon {
@@ -35,6 +36,11 @@ class EngineBackend final : public InferenceBackend {
       const std::string& dir, const LoadOptions& options,
       const std::function<void(const LoadProgress&)>& progress) override;
   std::vector<std::string> Devices() const override;
+
+  // The executor the engine offers for work beside its forward passes (common/side_executor.h):
+  // a worker of its matrix-product pool, which would otherwise sleep between two passes and
+  // start the next one late (engine::GemvPool); inline when the pool is off. Process-wide.
+  static SideExecutor* BesideExecutor();
 
  private:
   std::string default_device_;

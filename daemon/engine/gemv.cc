@@ -163,33 +163,36 @@ void GemvPool::StopWorkers() {
   TakeBesideTask();  // given but not taken before the workers stopped: run it here
 }
 
+// Release stores, acquire loads: a worker that reads any field of a later job (preempted between
+// its ticket load and these) then also sees the caller's close of the job it holds a ticket
+// for, so its claim with that ticket fails and it uses nothing it read. (Plain moves on x86.)
 void GemvPool::SharedJob::Store(const Job& job) {
-  w.store(job.w, std::memory_order_relaxed);
-  x.store(job.x, std::memory_order_relaxed);
-  b.store(job.b, std::memory_order_relaxed);
-  y.store(job.y, std::memory_order_relaxed);
-  rows.store(job.rows, std::memory_order_relaxed);
-  cols.store(job.cols, std::memory_order_relaxed);
-  tokens.store(job.tokens, std::memory_order_relaxed);
-  chunk_rows.store(job.chunk_rows, std::memory_order_relaxed);
-  seq.store(job.seq, std::memory_order_relaxed);
-  parts.store(job.parts, std::memory_order_relaxed);
-  x_readers.store(job.x_readers, std::memory_order_relaxed);
+  w.store(job.w, std::memory_order_release);
+  x.store(job.x, std::memory_order_release);
+  b.store(job.b, std::memory_order_release);
+  y.store(job.y, std::memory_order_release);
+  rows.store(job.rows, std::memory_order_release);
+  cols.store(job.cols, std::memory_order_release);
+  tokens.store(job.tokens, std::memory_order_release);
+  chunk_rows.store(job.chunk_rows, std::memory_order_release);
+  seq.store(job.seq, std::memory_order_release);
+  parts.store(job.parts, std::memory_order_release);
+  x_readers.store(job.x_readers, std::memory_order_release);
 }
 
 GemvPool::Job GemvPool::SharedJob::Load() const {
   Job job;
-  job.w = w.load(std::memory_order_relaxed);
-  job.x = x.load(std::memory_order_relaxed);
-  job.b = b.load(std::memory_order_relaxed);
-  job.y = y.load(std::memory_order_relaxed);
-  job.rows = rows.load(std::memory_order_relaxed);
-  job.cols = cols.load(std::memory_order_relaxed);
-  job.tokens = tokens.load(std::memory_order_relaxed);
-  job.chunk_rows = chunk_rows.load(std::memory_order_relaxed);
-  job.seq = seq.load(std::memory_order_relaxed);
-  job.parts = parts.load(std::memory_order_relaxed);
-  job.x_readers = x_readers.load(std::memory_order_relaxed);
+  job.w = w.load(std::memory_order_acquire);
+  job.x = x.load(std::memory_order_acquire);
+  job.b = b.load(std::memory_order_acquire);
+  job.y = y.load(std::memory_order_acquire);
+  job.rows = rows.load(std::memory_order_acquire);
+  job.cols = cols.load(std::memory_order_acquire);
+  job.tokens = tokens.load(std::memory_order_acquire);
+  job.chunk_rows = chunk_rows.load(std::memory_order_acquire);
+  job.seq = seq.load(std::memory_order_acquire);
+  job.parts = parts.load(std::memory_order_acquire);
+  job.x_readers = x_readers.load(std::memory_order_acquire);
   return job;
 }
 
@@ -357,18 +360,27 @@ void GemvPool::WorkerLoop(int index, uint32_t seen) {
   }
 }
 
-bool GemvPool::RunBeside(const std::function<void()>& task) {
-  std::lock_guard<std::mutex> lock(run_mu_);  // against SetThreads() (StopWorkers runs a task left)
-  if (workers_.empty()) return false;
-  beside_pending_.store(true, std::memory_order_relaxed);
-  beside_posted_ns_ = SteadyNowNs();
-  beside_.store(&task, std::memory_order_release);
-  // Wake sleeping workers as a job would (one takes the task; the others wait for the pass's
-  // jobs): a worker that finds no new job does nothing and goes back to waiting.
-  park_.store(false, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_seq_cst);
-  if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
-  return true;
+void GemvPool::Post(const std::function<void()>& task) {
+  if (!task) return;
+  {
+    std::lock_guard<std::mutex> lock(run_mu_);  // against SetThreads() (StopWorkers runs a task)
+    if (!workers_.empty()) {
+      beside_pending_.store(true, std::memory_order_relaxed);
+      beside_posted_ns_ = SteadyNowNs();
+      beside_.store(&task, std::memory_order_release);
+      // Wake sleeping workers as a job would (one takes the task; the others wait for the
+      // pass's jobs): a worker that finds no new job does nothing and goes back to waiting.
+      park_.store(false, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_seq_cst);
+      if (sleepers_.load(std::memory_order_seq_cst) > 0) generation_.notify_all();
+      return;
+    }
+  }
+  task();  // no worker: the caller's
+}
+
+SideExecutor* GemvPool::BesideExecutor() {
+  return UseForGemv() ? static_cast<SideExecutor*>(&Get()) : SideExecutor::Inline();
 }
 
 bool GemvPool::TakeBesideTask() {
@@ -380,7 +392,7 @@ bool GemvPool::TakeBesideTask() {
   return true;
 }
 
-void GemvPool::WaitBeside() {
+void GemvPool::Wait() {
   // Not taken yet (every worker still off its core): the caller has nothing else to do now.
   if (beside_.load(std::memory_order_relaxed) != nullptr && TakeBesideTask()) {
     std::lock_guard<std::mutex> lock(run_mu_);
@@ -417,7 +429,7 @@ void GemvPool::RunGemm(const float* x, int64_t tokens, const float* w, const flo
 void GemvPool::Dispatch(const Job& job_in) {
   if (job_in.rows <= 0) return;
   MaybeYield(&caller_yielded_ns_);  // before the job, so that no worker waits on this thread
-  // A task RunBeside() gave that no worker has taken in time: run it here (exactly once: taking
+  // A task Post() gave that no worker has taken in time: run it here (exactly once: taking
   // it is an exchange), so that it does not wait for a worker to get a core back.
   if (beside_.load(std::memory_order_relaxed) != nullptr &&
       SteadyNowNs() - beside_posted_ns_ > beside_grace_ns_.load(std::memory_order_relaxed) &&

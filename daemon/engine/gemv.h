@@ -13,13 +13,14 @@
 //
 // Workers spin briefly between calls, then sleep on a futex: an idle engine costs nothing. At
 // the end of a forward pass the engine calls Park() so that the workers sleep at once and leave
-// the core to what the caller does between tokens. RunBeside() gives that between-token work to
-// a worker woken at the start of the next pass instead; when no worker takes it soon, the caller
-// runs it at its next product. SetYieldEvery() makes the caller and the workers offer their core
+// the core to what the caller does between tokens. As a SideExecutor the pool gives that
+// between-token work to a worker woken at the start of the next pass instead; when no worker
+// takes it soon, the caller runs it at its next product. SetYieldEvery() makes the caller and the workers offer their core
 // (sched_yield) at least that often between jobs, so that other threads waiting for a core get
 // one without waiting for the scheduler's tick.
 //
 // Thread safety: Run() and SetThreads() may be called from any thread; calls are serialised.
+// Post() and Wait() follow SideExecutor's contract.
 #ifndef EPROF_DAEMON_ENGINE_GEMV_H_
 #define EPROF_DAEMON_ENGINE_GEMV_H_
 
@@ -32,15 +33,17 @@
 #include <thread>
 #include <vector>
 
+#include "common/side_executor.h"
+
 namespace eprof::engine {
 
-class GemvPool {
+class GemvPool final : public SideExecutor {
  public:
   // The process-wide pool, started with one thread per hardware thread on first use.
   static GemvPool& Get();
 
   explicit GemvPool(int threads);
-  ~GemvPool();
+  ~GemvPool() override;
   GemvPool(const GemvPool&) = delete;
   GemvPool& operator=(const GemvPool&) = delete;
 
@@ -79,29 +82,29 @@ class GemvPool {
   // pool has been given (Model's destructor).
   void Quiesce();
 
-  // Runs `task` on a worker while the caller goes on with the next forward pass: the caller's
-  // own work between two passes (eprofd's token bookkeeping) then leaves the critical path, and
-  // runs on the core that would otherwise sleep through it (after Park()) and then wake late
-  // for the pass. Wakes the workers (a pass is about to start). The caller computes the pass's
-  // chunks alone while the task runs. Returns false, and runs nothing, when the pool has no
-  // worker: the caller runs `task` itself then. `task` must stay alive until WaitBeside()
-  // returns, and must not use the pool. Call from the thread that calls Run(), one at a time.
-  // If no worker has taken the task after kBesideGraceNs (every worker preempted or asleep: a
-  // halted vCPU, another process's thread holding the core), the caller runs it itself at its
-  // next product rather than leave it waiting for a core.
-  bool RunBeside(const std::function<void()>& task);
+  // SideExecutor (common/side_executor.h): Post() runs `task` on a worker while the caller
+  // goes on with the next forward pass, on the core that would otherwise sleep through the
+  // caller's work between passes (after Park()) and then wake late for the pass. Post() wakes
+  // the workers (a pass is about to start); the caller computes the pass's chunks alone while
+  // the task runs. Without workers Post() runs `task` on the caller. If no worker has taken the
+  // task after kBesideGraceNs (every worker preempted or asleep: a halted vCPU, another
+  // process's thread holding the core), the caller runs it at its next product rather than
+  // leave it waiting for a core; Wait() runs it if it is still untaken. Call both from the
+  // thread that calls Run().
+  void Post(const std::function<void()>& task) override;
+  void Wait() override;
+  // The executor the profiler should use for work beside the engine's passes: this pool when
+  // the engine uses it (UseForGemv()), else SideExecutor::Inline().
+  static SideExecutor* BesideExecutor();
   static constexpr int64_t kBesideGraceNs = 1'000'000;
   // Tests: another grace than kBesideGraceNs.
   void SetBesideGraceForTesting(int64_t ns) { beside_grace_ns_.store(ns); }
-  // Tasks the caller ran itself (in a product after the grace, or in WaitBeside()) because no
-  // worker took them in time (tests, diagnostics).
+  // Tasks the caller ran itself (in a product after the grace, or in Wait()) because no worker
+  // took them in time (tests, diagnostics).
   uint64_t beside_taken_by_caller() const {
     std::lock_guard<std::mutex> lock(run_mu_);
     return beside_taken_by_caller_;
   }
-  // Returns once the task given to RunBeside() has run (at once if none is pending); runs it
-  // itself if no worker has taken it yet.
-  void WaitBeside();
   // Decode chunks the caller has computed in place of a late worker, since the start.
   uint64_t stolen_chunks() const {
     std::lock_guard<std::mutex> lock(run_mu_);
@@ -115,7 +118,7 @@ class GemvPool {
   }
 
   // Tests: while held, a worker that wakes for a job waits before it looks at it, and none takes
-  // a RunBeside() task, as workers preempted for that long would. Run() must not wait for them
+  // a Post() task, as workers preempted for that long would. Run() must not wait for them
   // (gemv_test).
   void HoldWorkersForTesting(bool hold) { hold_for_testing_.store(hold); }
   // Tests: while held, a worker that has claimed a decode chunk waits before computing it, as
@@ -157,9 +160,9 @@ class GemvPool {
     int64_t capacity = 0;
     std::atomic<int> readers{0};
   };
-  // The current job as workers read it: relaxed atomics, published by ticket_'s release store
-  // (a late worker may read them while the caller writes the next job; it then fails to claim a
-  // chunk and uses nothing it read).
+  // The current job as workers read it: atomics, published by ticket_'s release store (a late
+  // worker may read them while the caller writes the next job; it then fails to claim a chunk
+  // and uses nothing it read: see Store()).
   struct SharedJob {
     std::atomic<const float*> w{nullptr}, x{nullptr}, b{nullptr};
     std::atomic<float*> y{nullptr};
@@ -176,7 +179,7 @@ class GemvPool {
   void WorkerLoop(int index, uint32_t seen);
   // sched_yield if yield_every_ns_ has passed since *last_ns (then *last_ns = now).
   void MaybeYield(int64_t* last_ns) const;
-  // Runs the task given to RunBeside(), if one is waiting and no other worker took it first.
+  // Runs the task given to Post(), if one is waiting and no other worker took it first.
   bool TakeBesideTask();
   // Claims chunks of the job tagged `tag` until none is left (or a newer job replaced it) and
   // runs them. Chunks, not one fixed share per thread: a thread preempted by another process's
@@ -211,7 +214,7 @@ class GemvPool {
   std::atomic<bool> hold_for_testing_{false};
   std::atomic<bool> hold_mid_chunk_for_testing_{false};
   std::atomic<int> active_{0};  // workers inside a job (Quiesce)
-  std::atomic<const std::function<void()>*> beside_{nullptr};  // RunBeside()'s, not yet taken
+  std::atomic<const std::function<void()>*> beside_{nullptr};  // Post()'s, not yet taken
   std::atomic<bool> beside_pending_{false};                    // until it has run
   std::atomic<int64_t> beside_grace_ns_{kBesideGraceNs};
   // Per chunk, the seq of the last job it was committed for. Sized for the most chunks a job
@@ -223,7 +226,7 @@ class GemvPool {
   std::vector<std::unique_ptr<XCopy>> x_copies_;
   std::vector<float> steal_buffer_;  // caller only
   uint64_t stolen_chunks_ = 0;       // caller only
-  int64_t beside_posted_ns_ = 0;     // caller only (run_mu_): when RunBeside() gave its task
+  int64_t beside_posted_ns_ = 0;     // caller only (run_mu_): when Post() gave its task
   uint64_t beside_taken_by_caller_ = 0;  // caller only (run_mu_)
   std::vector<std::thread> workers_;
 };

@@ -223,10 +223,10 @@ TEST(GemvPool, CallerTakesOverAChunkOfAWorkerPreemptedMidChunk) {
   for (const std::vector<float>& earlier : ys) ExpectNear(earlier, c, /*bias=*/true, 576);
 }
 
-// RunBeside(): the task runs on a worker while the caller's products go on, exactly (the caller
-// computes alone what the busy worker does not take), and has run when WaitBeside() returns;
+// Post(): the task runs on a worker while the caller's products go on, exactly (the caller
+// computes alone what the busy worker does not take), and has run when Wait() returns;
 // from a parked pool (Park(), then asleep), and again and again as eprofd does once per token.
-TEST(GemvPool, RunBesideRunsTheTaskOnAWorkerWhileProductsGoOn) {
+TEST(GemvPool, PostRunsTheTaskOnAWorkerWhileProductsGoOn) {
   if (!GemvPool::CpuSupported()) GTEST_SKIP() << "no AVX2+FMA on this CPU; engine uses at::mv";
   GemvPool pool(2);
   pool.SetBesideGraceForTesting(int64_t{60} * 1'000'000'000);  // a worker, however late, runs it
@@ -245,7 +245,7 @@ TEST(GemvPool, RunBesideRunsTheTaskOnAWorkerWhileProductsGoOn) {
       // Busy until the caller has done products meanwhile (so they did not wait for it).
       while (!release.load()) std::this_thread::yield();
     };
-    ASSERT_TRUE(pool.RunBeside(task));
+    pool.Post(task);
     for (int i = 0; i < 3; ++i) {
       std::fill(y.begin(), y.end(), NAN);
       pool.Run(c.w.data(), c.x.data(), c.b.data(), y.data(), 1536, 576);
@@ -253,17 +253,17 @@ TEST(GemvPool, RunBesideRunsTheTaskOnAWorkerWhileProductsGoOn) {
     }
     while (!started.load()) std::this_thread::yield();
     release.store(true);
-    pool.WaitBeside();
+    pool.Wait();
     EXPECT_NE(ran_on, caller);
     EXPECT_NE(ran_on, std::thread::id());
   }
-  pool.WaitBeside();  // none pending: returns at once
+  pool.Wait();  // none pending: returns at once
   pool.Quiesce();
 }
 
 // A task no worker takes in time (all held, as preempted ones would be) is run by the caller at
 // its next product after the grace, exactly once, and the products stay exact.
-TEST(GemvPool, RunBesideTaskNoWorkerTakesIsRunByTheCallerAfterTheGrace) {
+TEST(GemvPool, APostedTaskNoWorkerTakesIsRunByTheCallerAfterTheGrace) {
   if (!GemvPool::CpuSupported()) GTEST_SKIP() << "no AVX2+FMA on this CPU; engine uses at::mv";
   GemvPool pool(2);
   const Case c = MakeCase(1536, 576, 41);
@@ -275,14 +275,14 @@ TEST(GemvPool, RunBesideTaskNoWorkerTakesIsRunByTheCallerAfterTheGrace) {
     ++runs;
     ran_on = std::this_thread::get_id();
   };
-  ASSERT_TRUE(pool.RunBeside(task));
+  pool.Post(task);
   std::this_thread::sleep_for(std::chrono::nanoseconds(2 * GemvPool::kBesideGraceNs));
   for (int i = 0; i < 3; ++i) {
     std::fill(y.begin(), y.end(), NAN);
     pool.Run(c.w.data(), c.x.data(), c.b.data(), y.data(), 1536, 576);
     ExpectNear(y, c, /*bias=*/true, 576);
   }
-  pool.WaitBeside();
+  pool.Wait();
   EXPECT_EQ(runs, 1);
   EXPECT_EQ(ran_on, std::this_thread::get_id());
   EXPECT_EQ(pool.beside_taken_by_caller(), 1u);
@@ -291,9 +291,9 @@ TEST(GemvPool, RunBesideTaskNoWorkerTakesIsRunByTheCallerAfterTheGrace) {
   EXPECT_EQ(runs, 1);  // the released workers find nothing to take
 }
 
-// A task still untaken when the caller is done with its products is run by WaitBeside() there
+// A task still untaken when the caller is done with its products is run by Wait() there
 // and then, not left waiting for a worker to get a core back.
-TEST(GemvPool, WaitBesideRunsATaskNoWorkerHasTaken) {
+TEST(GemvPool, WaitRunsATaskNoWorkerHasTaken) {
   GemvPool pool(2);
   pool.HoldWorkersForTesting(true);
   pool.SetBesideGraceForTesting(int64_t{60} * 1'000'000'000);  // no product takes it over
@@ -303,12 +303,12 @@ TEST(GemvPool, WaitBesideRunsATaskNoWorkerHasTaken) {
     ++runs;
     ran_on = std::this_thread::get_id();
   };
-  ASSERT_TRUE(pool.RunBeside(task));
+  pool.Post(task);
   // Held workers never take it: without the caller running it, this would wait until released.
-  std::future<void> waited = std::async(std::launch::async, [&] { pool.WaitBeside(); });
+  std::future<void> waited = std::async(std::launch::async, [&] { pool.Wait(); });
   const std::future_status status = waited.wait_for(std::chrono::seconds(60));
   pool.HoldWorkersForTesting(false);
-  ASSERT_EQ(status, std::future_status::ready) << "WaitBeside() waited for a held worker";
+  ASSERT_EQ(status, std::future_status::ready) << "Wait() waited for a held worker";
   waited.get();
   EXPECT_EQ(runs, 1);
   EXPECT_NE(ran_on, std::thread::id());
@@ -317,29 +317,29 @@ TEST(GemvPool, WaitBesideRunsATaskNoWorkerHasTaken) {
   EXPECT_EQ(runs, 1);
 }
 
-TEST(GemvPool, RunBesideWithoutWorkersLeavesTheTaskToTheCaller) {
+TEST(GemvPool, PostWithoutWorkersRunsTheTaskOnTheCaller) {
   GemvPool pool(1);
-  bool ran = false;
-  std::function<void()> task = [&] { ran = true; };
-  EXPECT_FALSE(pool.RunBeside(task));
-  pool.WaitBeside();
-  EXPECT_FALSE(ran);
+  std::thread::id ran_on;
+  std::function<void()> task = [&] { ran_on = std::this_thread::get_id(); };
+  pool.Post(task);
+  EXPECT_EQ(ran_on, std::this_thread::get_id());
+  pool.Wait();
 }
 
 // A task given just before the workers stop (SetThreads) still runs, once.
-TEST(GemvPool, RunBesideTaskRunsOnceEvenIfTheWorkersStop) {
+TEST(GemvPool, APostedTaskRunsOnceEvenIfTheWorkersStop) {
   for (int i = 0; i < 50; ++i) {
     GemvPool pool(2);
     std::atomic<int> runs{0};
     std::function<void()> task = [&] { runs.fetch_add(1); };
-    ASSERT_TRUE(pool.RunBeside(task));
+    pool.Post(task);
     pool.SetThreads(i % 2 ? 1 : 3);
-    // Up to 10 s (WaitBeside would wait for ever for a task that was lost).
+    // Up to 10 s (Wait would wait for ever for a task that was lost).
     for (int w = 0; w < 1000 && runs.load() == 0; ++w) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     ASSERT_EQ(runs.load(), 1) << "the task given before SetThreads() was lost (round " << i << ")";
-    pool.WaitBeside();
+    pool.Wait();
     EXPECT_EQ(runs.load(), 1);
   }
 }

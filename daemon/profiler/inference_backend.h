@@ -3,8 +3,7 @@
 // spans to an observer, detokenize incrementally. The libtorch engine implements it
 // (daemon/engine); tests use fakes that implement the same interface.
 //
-// Thread safety: a LoadedModel runs one generation at a time, on the caller's thread (only
-// DecodeBeside's `beside` task may run on another thread, while the step runs).
+// Thread safety: a LoadedModel runs one generation at a time, on the caller's thread.
 #ifndef EPROF_DAEMON_PROFILER_INFERENCE_BACKEND_H_
 #define EPROF_DAEMON_PROFILER_INFERENCE_BACKEND_H_
 
@@ -35,14 +34,6 @@ class SpanObserver {
   // Detail deep only.
   virtual void AttentionStats(int32_t layer, const std::vector<v1::AttentionHeadStats>& heads) = 0;
   virtual void LayerOutputStats(int32_t layer, const v1::ActivationStats& stats) = 0;
-};
-
-struct SamplingOptions {
-  // 0 = greedy.
-  float temperature = 0;
-  uint32_t top_k = 0;
-  float top_p = 0;
-  uint64_t seed = 0;
 };
 
 struct GeneratedToken {
@@ -97,23 +88,14 @@ class LoadedModel {
 
   // Starts a generation: moves the prompt to the device and resets the KV cache. `detail` says
   // what the observer passed to Prefill/Decode wants (layers, components, deep statistics).
-  virtual absl::Status Begin(const std::vector<int32_t>& prompt, const SamplingOptions& sampling,
+  // `sampling` as profiler.proto defines it (temperature 0 greedy, top_k 0 off, top_p 0 or 1
+  // off; the seed set).
+  virtual absl::Status Begin(const std::vector<int32_t>& prompt, const v1::SamplingParams& sampling,
                              int32_t max_new_tokens, v1::DetailLevel detail) = 0;
   // The forward pass over the prompt; returns the first generated token.
   virtual absl::StatusOr<GeneratedToken> Prefill(SpanObserver* observer) = 0;
   // One decode step after the last generated token; returns the next one.
   virtual absl::StatusOr<GeneratedToken> Decode(SpanObserver* observer) = 0;
-  // Decode, running `beside` (the caller's work on the token before: its text, live event and rows)
-  // alongside the step where the backend has a core the step leaves idle for a moment (the
-  // libtorch engine on the CPU: a worker of its matrix-product pool, which would otherwise sleep
-  // between two passes and start the next one late), else first, on the caller's thread (this
-  // default). `beside` has run when DecodeBeside returns, whatever the step's result. It may run
-  // on another thread while the step reports to `observer`, so the two must share nothing.
-  virtual absl::StatusOr<GeneratedToken> DecodeBeside(SpanObserver* observer,
-                                                      const std::function<void()>& beside) {
-    if (beside) beside();
-    return Decode(observer);
-  }
 };
 
 class InferenceBackend {

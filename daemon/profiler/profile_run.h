@@ -10,6 +10,11 @@
 // sample covers its end (post-roll) or the post-roll timeout passes (then a warning says so).
 // Rows are saved in batches by a background writer while the run goes on.
 //
+// The run's parts, one job each: RunEvents (events and warnings), RunPower (the power window:
+// subscription, samples, coverage, baseline), RunTimeline (phases and sections), TokenPipeline
+// (recorders, each token's text, live event and rows), RowBatch and StoreWriter (the rows to
+// store). profile_run.cc runs the phases in order and ends every run in one Finish.
+//
 // Events go to `events` (RunStarted first, RunSummary last); the caller closes the log when it
 // is done with the run (RunManager: after it no longer lists the run as current, so a client
 // whose stream has ended never sees it still running). The run is created in and finally saved
@@ -29,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/side_executor.h"
 #include "daemon/power/power_feed.h"
 #include "daemon/profiler/inference_backend.h"
 #include "daemon/service/run_event_log.h"
@@ -74,6 +80,9 @@ struct ProfileRunDeps {
   store::RunStore* store = nullptr;
   RunEventLog* events = nullptr;
   Clock* clock = Clock::Real();
+  // Runs each decode token's bookkeeping (its text, live event and rows) beside the next step:
+  // eprofd passes the engine's (EngineBackend::BesideExecutor()).
+  SideExecutor* side = SideExecutor::Inline();
 };
 
 struct ProfileRunResult {

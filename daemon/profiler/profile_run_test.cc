@@ -16,6 +16,7 @@
 #include "daemon/profiler/stop_reason.h"
 #include "daemon/profiler/testing/fake_model.h"
 #include "daemon/profiler/testing/fake_power_feed.h"
+#include "daemon/profiler/testing/thread_side_executor.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -82,6 +83,7 @@ class ProfileRunTest : public ::testing::Test {
     deps.power = power;
     deps.store = store_.get();
     deps.events = events_.get();
+    deps.side = side_;
     return ExecuteProfileRun(in, deps, config_);
   }
 
@@ -96,6 +98,9 @@ class ProfileRunTest : public ::testing::Test {
     return events;
   }
 
+  // Token bookkeeping runs on another thread, beside the next step, as with the engine's pool.
+  testing::ThreadSideExecutor thread_side_;
+  SideExecutor* side_ = &thread_side_;
   static inline int n_ = 0;
   std::filesystem::path dir_;
   std::unique_ptr<store::RunStore> store_;
@@ -238,7 +243,7 @@ TEST_F(ProfileRunTest, EventsComeInOrderAndTokensStream) {
 }
 
 // A decode token's bookkeeping runs beside the next step (on another thread, as with the
-// libtorch engine's pool) or first on the caller's thread (LoadedModel's default): the run is
+// libtorch engine's pool) or first on the caller's thread (SideExecutor::Inline()): the run is
 // the same either way. Events keep their order (a token's event after the phase it belongs to
 // started, the last one before decode ends), and every token, its text and parts are stored.
 TEST_F(ProfileRunTest, TokenBookkeepingBesideTheNextStepGivesTheSameRun) {
@@ -249,8 +254,8 @@ TEST_F(ProfileRunTest, TokenBookkeepingBesideTheNextStepGivesTheSameRun) {
   };
   auto run_once = [&](bool beside_on_thread, const std::string& id) {
     FakePowerFeed power(5, Power);
-    ProfileRunResult result = Run(Request(9, v1::DETAIL_LEVEL_COMPONENTS),
-                                  {.beside_on_thread = beside_on_thread}, &power, id);
+    side_ = beside_on_thread ? static_cast<SideExecutor*>(&thread_side_) : SideExecutor::Inline();
+    ProfileRunResult result = Run(Request(9, v1::DETAIL_LEVEL_COMPONENTS), {}, &power, id);
     EXPECT_THAT(result.status, IsOk());
     Seen seen;
     for (const v1::ProfileEvent& e : Events()) {
@@ -439,8 +444,17 @@ TEST_F(ProfileRunTest, RunCutShortByACrashGetsItsFiguresFromWhatWasStored) {
     store_ = std::move(*store);
     FakePowerFeed power(5, Power);
     FakeModelOptions o;
-    o.on_step = [](int i) {
-      if (i == 40) _exit(0);  // eprofd dies in the middle of decode
+    o.on_step = [&db](int i) {
+      if (i != 40) return;
+      // eprofd dies in the middle of decode, once its writer (at background priority, which a
+      // machine busy with other tests may starve for a while) has saved a batch of tokens.
+      auto reader = store::RunStore::Open(db);
+      for (int w = 0; reader.ok() && w < 2000; ++w) {
+        auto stored = (*reader)->GetRun("crashed", v1::RunParts());
+        if (stored.ok() && stored->tokens_size() > 0) break;
+        absl::SleepFor(absl::Milliseconds(10));
+      }
+      _exit(0);
     };
     Run(Request(60, v1::DETAIL_LEVEL_TOKENS), o, &power, "crashed");
     _exit(1);

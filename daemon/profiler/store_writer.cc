@@ -86,4 +86,11 @@ void StoreWriter::Loop() {
   }
 }
 
+void RowBatch::Queue(bool force) {
+  if (force || rows_.tokens.size() >= static_cast<size_t>(batch_tokens_)) {
+    writer_->Enqueue(std::move(rows_));
+    rows_ = store::RunRows();
+  }
+}
+
 }  // namespace eprof::daemon

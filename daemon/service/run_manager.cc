@@ -38,9 +38,9 @@ std::string NewRunId() { return RandomHex(16); }
 
 RunManager::RunManager(RunManagerOptions options, InferenceBackend* backend,
                        const ModelCatalog* catalog, store::RunStore* store, PowerFeed* power,
-                       Clock* clock)
+                       Clock* clock, SideExecutor* side)
     : options_(std::move(options)), backend_(backend), catalog_(catalog), store_(store),
-      power_(power), clock_(clock), thread_([this] { Loop(); }) {}
+      power_(power), clock_(clock), side_(side), thread_([this] { Loop(); }) {}
 
 RunManager::~RunManager() { Shutdown("eprofd is shutting down"); }
 
@@ -283,6 +283,7 @@ void RunManager::Execute(const std::shared_ptr<RunHandle>& run) {
   deps.store = store_;
   deps.events = run->log.get();
   deps.clock = clock_;
+  deps.side = side_;
   run->result = ExecuteProfileRun(in, deps, options_.run);
   if (options_.on_run_finished) options_.on_run_finished(run->result.summary);
   EPROF_LOG(INFO) << "run " << run->run_id << " "

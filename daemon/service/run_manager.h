@@ -74,8 +74,10 @@ struct RunHandle {
 
 class RunManager {
  public:
+  // `side` runs each decode token's bookkeeping beside the next step (ProfileRunDeps::side).
   RunManager(RunManagerOptions options, InferenceBackend* backend, const ModelCatalog* catalog,
-             store::RunStore* store, PowerFeed* power, Clock* clock = Clock::Real());
+             store::RunStore* store, PowerFeed* power, Clock* clock = Clock::Real(),
+             SideExecutor* side = SideExecutor::Inline());
   ~RunManager();  // Shutdown()
 
   // Validates `request` (see profiler.proto for every rule), fills its defaults and queues it.
@@ -122,6 +124,7 @@ class RunManager {
   store::RunStore* const store_;
   PowerFeed* const power_;
   Clock* const clock_;
+  SideExecutor* const side_;
 
   mutable absl::Mutex mu_;
   std::deque<std::shared_ptr<RunHandle>> queue_ ABSL_GUARDED_BY(mu_);

@@ -21,7 +21,7 @@
 //      process's thread (this VM's agent, kdamond) held the core of the pool worker that was to
 //      build the token's event for milliseconds, and the event left ~6 ms late to all ten
 //      watchers at once. The engine's caller now builds it itself when no worker has taken it
-//      within 1 ms (GemvPool::RunBeside): eprofd's part p99 ~1.0 ms, max 1.2 ms; Watch p99
+//      within 1 ms (GemvPool::Post, a SideExecutor): eprofd's part p99 ~1.0 ms, max 1.2 ms; Watch p99
 //      1.6-4.0 ms per run, pooled 2.5 ms (6 runs).
 //   2. Decode tokens/s of a profiled run through eprofd at detail `components` against
 //      `eprof-llm bench --detail none` on the same checkpoint, settings and token counts.

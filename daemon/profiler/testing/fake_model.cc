@@ -51,7 +51,7 @@ absl::StatusOr<std::vector<int32_t>> FakeModel::Tokenize(const std::string& text
 
 std::unique_ptr<TextStream> FakeModel::NewTextStream() { return std::make_unique<FakeTextStream>(); }
 
-absl::Status FakeModel::Begin(const std::vector<int32_t>& prompt, const SamplingOptions&, int32_t,
+absl::Status FakeModel::Begin(const std::vector<int32_t>& prompt, const v1::SamplingParams&, int32_t,
                               v1::DetailLevel) {
   if (prompt.empty()) return absl::InvalidArgumentError("empty prompt");
   generated_ = 0;
@@ -94,13 +94,5 @@ absl::StatusOr<GeneratedToken> FakeModel::Decode(SpanObserver* observer) {
   return Step(observer, 1);
 }
 
-absl::StatusOr<GeneratedToken> FakeModel::DecodeBeside(SpanObserver* observer,
-                                                       const std::function<void()>& beside) {
-  if (!beside || !options_.beside_on_thread) return LoadedModel::DecodeBeside(observer, beside);
-  std::thread other(beside);
-  absl::StatusOr<GeneratedToken> token = Decode(observer);
-  other.join();
-  return token;
-}
 
 }  // namespace eprof::daemon::testing

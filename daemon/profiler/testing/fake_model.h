@@ -29,9 +29,6 @@ struct FakeModelOptions {
   // Called at the start of each forward pass with the token index (for cancellation tests).
   std::function<void(int)> on_step;
   bool has_tokenizer = true;
-  // DecodeBeside runs its `beside` on another thread while the step runs, as the libtorch
-  // engine does on the CPU (false: first, on the caller's thread, LoadedModel's default).
-  bool beside_on_thread = true;
   // What weight_bytes() says (the model cache's budget counts it).
   uint64_t weight_bytes = 1 << 20;
 };
@@ -50,12 +47,10 @@ class FakeModel final : public LoadedModel {
                                                  bool add_special_tokens) override;
   std::unique_ptr<TextStream> NewTextStream() override;
   bool IsEos(int32_t token_id) const override { return token_id == 2; }
-  absl::Status Begin(const std::vector<int32_t>& prompt, const SamplingOptions& sampling,
+  absl::Status Begin(const std::vector<int32_t>& prompt, const v1::SamplingParams& sampling,
                      int32_t max_new_tokens, v1::DetailLevel detail) override;
   absl::StatusOr<GeneratedToken> Prefill(SpanObserver* observer) override;
   absl::StatusOr<GeneratedToken> Decode(SpanObserver* observer) override;
-  absl::StatusOr<GeneratedToken> DecodeBeside(SpanObserver* observer,
-                                              const std::function<void()>& beside) override;
 
   // Forward passes run so far (prefill and decode, warm-ups included).
   int forward_passes() const { return forward_passes_.load(); }
