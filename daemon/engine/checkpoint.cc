@@ -57,6 +57,11 @@ absl::StatusOr<std::unique_ptr<Checkpoint>> Checkpoint::Open(const std::string& 
     auto found = shard_index.find(shard);
     if (found == shard_index.end()) {
       absl::StatusOr<std::string> shard_path = ResolveInside(dir, shard);
+      if (absl::IsNotFound(shard_path.status())) {
+        return absl::NotFoundError(absl::StrCat("weight file ", dir, "/", shard, " is missing (",
+                                                index_path, " lists it for tensor '", it.key(),
+                                                "')"));
+      }
       if (!shard_path.ok()) {
         return absl::Status(shard_path.status().code(),
                             absl::StrCat(index_path, " lists shard '", shard, "' for tensor '",

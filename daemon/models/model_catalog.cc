@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "common/contained_path.h"
 #include "common/logging.h"
+#include "daemon/engine/checkpoint.h"
 
 namespace eprof::daemon {
 namespace {
@@ -43,55 +44,13 @@ bool IsModelDir(const fs::path& dir) {
           fs::is_regular_file(dir / "model.safetensors.index.json", ec));
 }
 
-std::string DtypeName(const std::string& st) {
-  if (st == "F32") return "float32";
-  if (st == "F16") return "float16";
-  if (st == "BF16") return "bfloat16";
-  if (st == "F64") return "float64";
-  return absl::StrCat("unsupported (", st, ")");
-}
-
-// Reads the JSON header of a safetensors file; adds its tensors' element counts by dtype.
-std::string ReadSafetensorsHeader(const fs::path& file, std::map<std::string, uint64_t>* elements,
-                                  std::set<std::string>* seen) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return absl::StrCat("cannot read ", file.string());
-  unsigned char len_bytes[8];
-  if (!in.read(reinterpret_cast<char*>(len_bytes), 8)) {
-    return absl::StrCat(file.string(), " is truncated: no safetensors header");
+std::string DtypeName(engine::DType dtype) {
+  switch (dtype) {
+    case engine::DType::kF32: return "float32";
+    case engine::DType::kF16: return "float16";
+    case engine::DType::kBF16: return "bfloat16";
   }
-  uint64_t len = 0;
-  for (int i = 7; i >= 0; --i) len = (len << 8) | len_bytes[i];
-  std::error_code ec;
-  uint64_t size = fs::file_size(file, ec);
-  if (len > 100'000'000 || len + 8 > size) {
-    return absl::StrCat(file.string(), " has a safetensors header of ", len,
-                        " bytes, which does not fit the file (", size, " bytes)");
-  }
-  std::string text(len, '\0');
-  if (!in.read(text.data(), static_cast<std::streamsize>(len))) {
-    return absl::StrCat(file.string(), " is truncated inside its header");
-  }
-  json header = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!header.is_object()) return absl::StrCat(file.string(), ": safetensors header is not JSON");
-  for (auto& [name, tensor] : header.items()) {
-    if (name == "__metadata__") continue;
-    if (!tensor.is_object() || !tensor.contains("dtype") || !tensor["dtype"].is_string() ||
-        !tensor.contains("shape") || !tensor["shape"].is_array()) {
-      return absl::StrCat(file.string(), ": tensor ", name, " has no dtype or shape");
-    }
-    if (!seen->insert(name).second) continue;
-    uint64_t count = 1;
-    for (const json& d : tensor["shape"]) {
-      if (!d.is_number_unsigned()) {
-        return absl::StrCat(file.string(), ": tensor ", name, " has a shape that is not a list "
-                            "of non-negative integers");
-      }
-      count *= d.get<uint64_t>();
-    }
-    (*elements)[tensor["dtype"].get<std::string>()] += count;
-  }
-  return "";
+  return "unknown";
 }
 
 uint32_t U32(const json& config, const char* key) {
@@ -114,7 +73,6 @@ v1::ModelInfo ModelCatalog::Inspect(const std::string& dir, const std::string& n
   v1::ModelInfo info;
   info.set_name(name);
   info.set_path(dir);
-  std::error_code ec;
   info.set_has_tokenizer(ResolveInside(dir, "tokenizer.json").ok());
   absl::StatusOr<std::string> config_path = ResolveInside(dir, "config.json");
   if (!config_path.ok()) {
@@ -155,70 +113,37 @@ v1::ModelInfo ModelCatalog::Inspect(const std::string& dir, const std::string& n
   info.set_vocab_size(U32(text, "vocab_size"));
   info.set_context_length(U32(text, "max_position_embeddings"));
 
-  // Every file the model refers to must stay inside its directory (common/contained_path.h):
-  // an index naming "../../etc/shadow" must not make eprofd read that file's header.
-  std::vector<fs::path> files;
-  absl::StatusOr<std::string> single = ResolveInside(dir, "model.safetensors");
-  if (single.ok()) {
-    files.push_back(*single);
-  } else if (!absl::IsNotFound(single.status())) {
-    info.set_problem(std::string(single.status().message()));
+  // The weights as the engine will read them (daemon/engine/checkpoint.h): the index, every
+  // shard and every safetensors header, each file inside the directory (common/contained_path.h:
+  // an index naming "../../etc/shadow" must not make eprofd read that file's header). Mapping a
+  // file reads no weights.
+  absl::StatusOr<std::unique_ptr<engine::Checkpoint>> checkpoint = engine::Checkpoint::Open(dir);
+  if (!checkpoint.ok()) {
+    info.set_problem(absl::IsNotFound(checkpoint.status()) &&
+                             !ResolveInside(dir, "model.safetensors.index.json").ok()
+                         ? absl::StrCat(dir, " has no model.safetensors and no "
+                                             "model.safetensors.index.json: eprof loads "
+                                             "safetensors weights")
+                         : std::string(checkpoint.status().message()));
     return info;
-  } else {
-    absl::StatusOr<std::string> index_path = ResolveInside(dir, "model.safetensors.index.json");
-    if (!index_path.ok()) {
-      info.set_problem(absl::IsNotFound(index_path.status())
-                           ? absl::StrCat(dir, " has no model.safetensors and no "
-                                               "model.safetensors.index.json: eprof loads "
-                                               "safetensors weights")
-                           : std::string(index_path.status().message()));
-      return info;
-    }
-    std::ifstream index_in(*index_path);
-    json index = json::parse(index_in, nullptr, /*allow_exceptions=*/false);
-    if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object()) {
-      info.set_problem(absl::StrCat(dir, "/model.safetensors.index.json has no weight_map"));
-      return info;
-    }
-    std::set<std::string> shards;
-    for (auto& [tensor, shard] : index["weight_map"].items()) {
-      if (shard.is_string()) shards.insert(shard.get<std::string>());
-    }
-    for (const std::string& shard : shards) {
-      absl::StatusOr<std::string> shard_path =
-          shard.find('/') != std::string::npos
-              ? absl::InvalidArgumentError(absl::StrCat(
-                    dir, "/model.safetensors.index.json names the shard '", shard,
-                    "'; a shard must be a plain file name inside the model directory"))
-              : ResolveInside(dir, shard);
-      if (!shard_path.ok()) {
-        info.set_problem(absl::IsNotFound(shard_path.status())
-                             ? absl::StrCat("weight file ", dir, "/", shard, " is missing")
-                             : std::string(shard_path.status().message()));
-        return info;
-      }
-      files.push_back(*shard_path);
-    }
   }
-  std::map<std::string, uint64_t> elements;
-  std::set<std::string> seen;
+  std::map<engine::DType, uint64_t> elements;
   uint64_t bytes = 0;
-  for (const fs::path& f : files) {
-    if (!fs::is_regular_file(f, ec)) {
-      info.set_problem(absl::StrCat("weight file ", f.string(), " is missing"));
-      return info;
-    }
-    bytes += fs::file_size(f, ec);
-    if (std::string problem = ReadSafetensorsHeader(f, &elements, &seen); !problem.empty()) {
-      info.set_problem(problem);
-      return info;
+  std::set<std::string> seen;  // a tensor two shards hold counts once
+  for (const std::unique_ptr<engine::SafetensorsFile>& file : (*checkpoint)->files()) {
+    bytes += file->file_size_bytes();
+    for (const auto& [tensor_name, tensor] : file->tensors()) {
+      if (!seen.insert(tensor_name).second) continue;
+      uint64_t count = 1;
+      for (int64_t d : tensor.shape) count *= static_cast<uint64_t>(d);
+      elements[tensor.dtype] += count;
     }
   }
   info.set_size_bytes(bytes);
   uint64_t total = 0;
-  std::string main_dtype;
+  engine::DType main_dtype = engine::DType::kF32;
   uint64_t main_count = 0;
-  for (auto& [dtype, count] : elements) {
+  for (const auto& [dtype, count] : elements) {
     total += count;
     if (count > main_count) {
       main_count = count;
@@ -235,9 +160,6 @@ v1::ModelInfo ModelCatalog::Inspect(const std::string& dir, const std::string& n
     info.set_problem(absl::StrCat("unsupported model_type '", family, "' (architecture ",
                                   info.architecture(), "); eprof runs ",
                                   absl::StrJoin(families, ", ")));
-  } else if (absl::StartsWith(info.dtype(), "unsupported")) {
-    info.set_problem(absl::StrCat("weights are stored as ", main_dtype,
-                                  "; eprof loads F32, F16 and BF16"));
   }
   return info;
 }
