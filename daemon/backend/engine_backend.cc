@@ -18,86 +18,15 @@
 namespace eprof::daemon {
 namespace {
 
-// The engine keeps its own copies of these enums so that it does not depend on protobuf; the
-// bridge below static_casts between them, which these checks keep true.
-#define EPROF_SAME_COMPONENT(engine_name, proto_name) \
-  static_assert(static_cast<int>(engine::Component::k##engine_name) == v1::COMPONENT_##proto_name)
-EPROF_SAME_COMPONENT(Unspecified, UNSPECIFIED);
-EPROF_SAME_COMPONENT(Embedding, EMBEDDING);
-EPROF_SAME_COMPONENT(InputNorm, INPUT_NORM);
-EPROF_SAME_COMPONENT(QProj, Q_PROJ);
-EPROF_SAME_COMPONENT(KProj, K_PROJ);
-EPROF_SAME_COMPONENT(VProj, V_PROJ);
-EPROF_SAME_COMPONENT(QkvProj, QKV_PROJ);
-EPROF_SAME_COMPONENT(QNorm, Q_NORM);
-EPROF_SAME_COMPONENT(KNorm, K_NORM);
-EPROF_SAME_COMPONENT(Rotary, ROTARY);
-EPROF_SAME_COMPONENT(Attention, ATTENTION);
-EPROF_SAME_COMPONENT(OProj, O_PROJ);
-EPROF_SAME_COMPONENT(PostAttentionNorm, POST_ATTENTION_NORM);
-EPROF_SAME_COMPONENT(PreFeedforwardNorm, PRE_FEEDFORWARD_NORM);
-EPROF_SAME_COMPONENT(PostFeedforwardNorm, POST_FEEDFORWARD_NORM);
-EPROF_SAME_COMPONENT(GateProj, GATE_PROJ);
-EPROF_SAME_COMPONENT(UpProj, UP_PROJ);
-EPROF_SAME_COMPONENT(GateUpProj, GATE_UP_PROJ);
-EPROF_SAME_COMPONENT(MlpAct, MLP_ACT);
-EPROF_SAME_COMPONENT(DownProj, DOWN_PROJ);
-EPROF_SAME_COMPONENT(FinalNorm, FINAL_NORM);
-EPROF_SAME_COMPONENT(LmHead, LM_HEAD);
-EPROF_SAME_COMPONENT(Sampling, SAMPLING);
-#undef EPROF_SAME_COMPONENT
-static_assert(static_cast<int>(engine::Component::kSampling) == v1::Component_MAX,
-              "a component the engine does not know");
+// The engine keeps its own copy of the detail levels so that it does not depend on protobuf;
+// the backend static_casts between them, which these checks keep true. (The components are
+// checked where the recorder casts them: daemon/profiler/span_recorder.cc.)
 static_assert(static_cast<int>(engine::DetailLevel::kPhases) == v1::DETAIL_LEVEL_PHASES);
 static_assert(static_cast<int>(engine::DetailLevel::kTokens) == v1::DETAIL_LEVEL_TOKENS);
 static_assert(static_cast<int>(engine::DetailLevel::kLayers) == v1::DETAIL_LEVEL_LAYERS);
 static_assert(static_cast<int>(engine::DetailLevel::kComponents) == v1::DETAIL_LEVEL_COMPONENTS);
 static_assert(static_cast<int>(engine::DetailLevel::kDeep) == v1::DETAIL_LEVEL_DEEP);
 static_assert(static_cast<int>(engine::DetailLevel::kDeep) == v1::DetailLevel_MAX);
-
-// The engine's observer calls, forwarded to the profiler's SpanObserver (the enums' values are
-// the same: checked above), hence the static_casts.
-class ObserverBridge final : public engine::Observer {
- public:
-  static v1::ActivationStats ToProto(const engine::ActivationStats& s) {
-    v1::ActivationStats stats;
-    stats.set_mean_abs(s.mean_abs);
-    stats.set_std(s.std);
-    stats.set_max_abs(s.max_abs);
-    stats.set_near_zero_fraction(s.frac_near_zero);
-    return stats;
-  }
-
-  void set(SpanObserver* target) { target_ = target; }
-
-  void OnLayerBegin(int layer, int64_t t_ns) override { target_->BeginLayer(layer, t_ns); }
-  void OnLayerEnd(int layer, int64_t t_ns) override { target_->EndLayer(layer, t_ns); }
-  void OnComponentBegin(engine::Component c, int layer, int64_t t_ns) override {
-    target_->BeginComponent(layer, static_cast<v1::Component>(c), t_ns);
-  }
-  void OnComponentEnd(engine::Component c, int layer, int64_t t_ns) override {
-    target_->EndComponent(layer, static_cast<v1::Component>(c), t_ns);
-  }
-  void OnActivationStats(engine::Component c, int layer, const engine::ActivationStats& s) override {
-    target_->ComponentStats(layer, static_cast<v1::Component>(c), ToProto(s));
-  }
-  void OnLayerOutputStats(int layer, const engine::ActivationStats& s) override {
-    target_->LayerOutputStats(layer, ToProto(s));
-  }
-  void OnAttentionStats(int layer, const std::vector<engine::AttentionHeadStats>& heads) override {
-    std::vector<v1::AttentionHeadStats> out(heads.size());
-    for (size_t h = 0; h < heads.size(); ++h) {
-      out[h].set_head(static_cast<uint32_t>(h));
-      out[h].set_entropy_nats(heads[h].entropy_nats);
-      out[h].set_max_weight(heads[h].max_weight);
-      out[h].set_sparse_fraction(heads[h].frac_below_001);
-    }
-    target_->AttentionStats(layer, out);
-  }
-
- private:
-  SpanObserver* target_ = nullptr;
-};
 
 class TokenizerTextStream final : public TextStream {
  public:
@@ -187,14 +116,14 @@ class EngineModel final : public LoadedModel {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<GeneratedToken> Prefill(SpanObserver* observer) override {
+  absl::StatusOr<GeneratedToken> Prefill(engine::Observer* observer) override {
     Attach(observer);
     absl::StatusOr<int32_t> token = generator_->Prefill(prompt_);
     model_->SetObserver(nullptr, engine::DetailLevel::kNone);
     return Result(token);
   }
 
-  absl::StatusOr<GeneratedToken> Decode(SpanObserver* observer) override {
+  absl::StatusOr<GeneratedToken> Decode(engine::Observer* observer) override {
     Attach(observer);
     absl::StatusOr<int32_t> token = generator_->Step(last_);
     model_->SetObserver(nullptr, engine::DetailLevel::kNone);
@@ -202,13 +131,12 @@ class EngineModel final : public LoadedModel {
   }
 
  private:
-  void Attach(SpanObserver* observer) {
+  void Attach(engine::Observer* observer) {
     if (observer == nullptr || detail_ < engine::DetailLevel::kLayers) {
       model_->SetObserver(nullptr, engine::DetailLevel::kNone);
       return;
     }
-    bridge_.set(observer);
-    model_->SetObserver(&bridge_, detail_);
+    model_->SetObserver(observer, detail_);
   }
 
   absl::StatusOr<GeneratedToken> Result(const absl::StatusOr<int32_t>& token) {
@@ -229,7 +157,6 @@ class EngineModel final : public LoadedModel {
   std::vector<int32_t> prompt_;
   int32_t last_ = 0;
   engine::DetailLevel detail_ = engine::DetailLevel::kNone;
-  ObserverBridge bridge_;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // What the profiler needs from an inference engine, and nothing more: load a model directory
 // (with progress), tokenize, run prefill and decode steps that report their layer and component
-// spans to an observer, detokenize incrementally. The libtorch engine implements it
+// spans to the engine's observer (daemon/engine/observer.h, torch-free), detokenize
+// incrementally. The libtorch engine implements it
 // (daemon/engine); tests use fakes that implement the same interface.
 //
 // Thread safety: a LoadedModel runs one generation at a time, on the caller's thread.
@@ -15,26 +16,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "daemon/engine/observer.h"
 #include "eprof/v1/profiler.pb.h"
 
 namespace eprof::daemon {
-
-// Receives the engine's spans. Timestamps are CLOCK_MONOTONIC ns (common/clock.h). layer -1 is
-// the part outside the transformer layers (embedding, final norm, lm_head, sampling).
-class SpanObserver {
- public:
-  virtual ~SpanObserver() = default;
-  virtual void BeginLayer(int32_t layer, int64_t t_ns) = 0;
-  virtual void EndLayer(int32_t layer, int64_t t_ns) = 0;
-  virtual void BeginComponent(int32_t layer, v1::Component component, int64_t t_ns) = 0;
-  virtual void EndComponent(int32_t layer, v1::Component component, int64_t t_ns) = 0;
-  // Detail deep only: statistics of a component's output, after its EndComponent.
-  virtual void ComponentStats(int32_t layer, v1::Component component,
-                              const v1::ActivationStats& activations) = 0;
-  // Detail deep only.
-  virtual void AttentionStats(int32_t layer, const std::vector<v1::AttentionHeadStats>& heads) = 0;
-  virtual void LayerOutputStats(int32_t layer, const v1::ActivationStats& stats) = 0;
-};
 
 struct GeneratedToken {
   int32_t token_id = 0;
@@ -92,10 +77,11 @@ class LoadedModel {
   // off; the seed set).
   virtual absl::Status Begin(const std::vector<int32_t>& prompt, const v1::SamplingParams& sampling,
                              int32_t max_new_tokens, v1::DetailLevel detail) = 0;
-  // The forward pass over the prompt; returns the first generated token.
-  virtual absl::StatusOr<GeneratedToken> Prefill(SpanObserver* observer) = 0;
+  // The forward pass over the prompt; returns the first generated token. `observer` (may be
+  // null) receives the pass's spans as daemon/engine/observer.h describes, on this thread.
+  virtual absl::StatusOr<GeneratedToken> Prefill(engine::Observer* observer) = 0;
   // One decode step after the last generated token; returns the next one.
-  virtual absl::StatusOr<GeneratedToken> Decode(SpanObserver* observer) = 0;
+  virtual absl::StatusOr<GeneratedToken> Decode(engine::Observer* observer) = 0;
 };
 
 class InferenceBackend {

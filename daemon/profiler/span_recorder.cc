@@ -6,6 +6,50 @@
 #include "daemon/store/energy_sum.h"
 
 namespace eprof::daemon {
+namespace {
+
+// The engine's components are the proto's, value for value: the recorder casts between them.
+#define EPROF_SAME_COMPONENT(engine_name, proto_name) \
+  static_assert(static_cast<int>(engine::Component::k##engine_name) == v1::COMPONENT_##proto_name)
+EPROF_SAME_COMPONENT(Unspecified, UNSPECIFIED);
+EPROF_SAME_COMPONENT(Embedding, EMBEDDING);
+EPROF_SAME_COMPONENT(InputNorm, INPUT_NORM);
+EPROF_SAME_COMPONENT(QProj, Q_PROJ);
+EPROF_SAME_COMPONENT(KProj, K_PROJ);
+EPROF_SAME_COMPONENT(VProj, V_PROJ);
+EPROF_SAME_COMPONENT(QkvProj, QKV_PROJ);
+EPROF_SAME_COMPONENT(QNorm, Q_NORM);
+EPROF_SAME_COMPONENT(KNorm, K_NORM);
+EPROF_SAME_COMPONENT(Rotary, ROTARY);
+EPROF_SAME_COMPONENT(Attention, ATTENTION);
+EPROF_SAME_COMPONENT(OProj, O_PROJ);
+EPROF_SAME_COMPONENT(PostAttentionNorm, POST_ATTENTION_NORM);
+EPROF_SAME_COMPONENT(PreFeedforwardNorm, PRE_FEEDFORWARD_NORM);
+EPROF_SAME_COMPONENT(PostFeedforwardNorm, POST_FEEDFORWARD_NORM);
+EPROF_SAME_COMPONENT(GateProj, GATE_PROJ);
+EPROF_SAME_COMPONENT(UpProj, UP_PROJ);
+EPROF_SAME_COMPONENT(GateUpProj, GATE_UP_PROJ);
+EPROF_SAME_COMPONENT(MlpAct, MLP_ACT);
+EPROF_SAME_COMPONENT(DownProj, DOWN_PROJ);
+EPROF_SAME_COMPONENT(FinalNorm, FINAL_NORM);
+EPROF_SAME_COMPONENT(LmHead, LM_HEAD);
+EPROF_SAME_COMPONENT(Sampling, SAMPLING);
+#undef EPROF_SAME_COMPONENT
+static_assert(static_cast<int>(engine::Component::kSampling) == v1::Component_MAX,
+              "a component the engine does not have");
+
+v1::Component ToProto(engine::Component c) { return static_cast<v1::Component>(c); }
+
+v1::ActivationStats ToProto(const engine::ActivationStats& s) {
+  v1::ActivationStats stats;
+  stats.set_mean_abs(s.mean_abs);
+  stats.set_std(s.std);
+  stats.set_max_abs(s.max_abs);
+  stats.set_near_zero_fraction(s.frac_near_zero);
+  return stats;
+}
+
+}  // namespace
 
 SpanRecorder::SpanRecorder(v1::DetailLevel detail)
     : record_layers_(detail >= v1::DETAIL_LEVEL_LAYERS),
@@ -34,12 +78,12 @@ void SpanRecorder::EndToken(int32_t token_id, std::string text, double probabili
   token_end_ns_ = t_ns;
 }
 
-void SpanRecorder::BeginLayer(int32_t layer, int64_t t_ns) {
+void SpanRecorder::OnLayerBegin(int layer, int64_t t_ns) {
   if (!record_layers_ || layer < -1) return;
   spans_.push_back({t_ns, -1, layer, v1::COMPONENT_UNSPECIFIED, -1});
 }
 
-void SpanRecorder::EndLayer(int32_t layer, int64_t t_ns) {
+void SpanRecorder::OnLayerEnd(int layer, int64_t t_ns) {
   if (!record_layers_) return;
   // The open span of this layer is almost always the last layer span pushed.
   for (auto it = spans_.rbegin(); it != spans_.rend(); ++it) {
@@ -52,39 +96,48 @@ void SpanRecorder::EndLayer(int32_t layer, int64_t t_ns) {
 
 // At detail layers the parts outside the layers (embedding, final norm, lm_head, sampling) still
 // count: they are the pseudo-layer -1, whose spans are its components.
-void SpanRecorder::BeginComponent(int32_t layer, v1::Component component, int64_t t_ns) {
+void SpanRecorder::OnComponentBegin(engine::Component component, int layer, int64_t t_ns) {
   if (layer < -1 || (!record_components_ && !(record_layers_ && layer < 0))) return;
-  spans_.push_back({t_ns, -1, layer, component, -1});
+  spans_.push_back({t_ns, -1, layer, ToProto(component), -1});
 }
 
-void SpanRecorder::EndComponent(int32_t layer, v1::Component component, int64_t t_ns) {
+void SpanRecorder::OnComponentEnd(engine::Component component, int layer, int64_t t_ns) {
   if (!record_components_ && !(record_layers_ && layer < 0)) return;
   for (auto it = spans_.rbegin(); it != spans_.rend(); ++it) {
-    if (it->layer == layer && it->component == component && it->end_ns < 0) {
+    if (it->layer == layer && it->component == ToProto(component) && it->end_ns < 0) {
       it->end_ns = t_ns;
       return;
     }
   }
 }
 
-void SpanRecorder::ComponentStats(int32_t layer, v1::Component component,
-                                  const v1::ActivationStats& stats) {
+void SpanRecorder::OnActivationStats(engine::Component component, int layer,
+                                     const engine::ActivationStats& stats) {
   if (!record_deep_) return;
   for (auto it = spans_.rbegin(); it != spans_.rend(); ++it) {
-    if (it->layer == layer && it->component == component && it->end_ns >= 0) {
+    if (it->layer == layer && it->component == ToProto(component) && it->end_ns >= 0) {
       it->activation_index = static_cast<int32_t>(activations_.size());
-      activations_.push_back(stats);
+      activations_.push_back(ToProto(stats));
       return;
     }
   }
 }
 
-void SpanRecorder::AttentionStats(int32_t layer, const std::vector<v1::AttentionHeadStats>& heads) {
-  if (record_deep_ && layer >= -1) heads_.emplace_back(layer, heads);
+void SpanRecorder::OnAttentionStats(int layer,
+                                    const std::vector<engine::AttentionHeadStats>& heads) {
+  if (!record_deep_ || layer < -1) return;
+  std::vector<v1::AttentionHeadStats> out(heads.size());
+  for (size_t h = 0; h < heads.size(); ++h) {
+    out[h].set_head(static_cast<uint32_t>(h));
+    out[h].set_entropy_nats(heads[h].entropy_nats);
+    out[h].set_max_weight(heads[h].max_weight);
+    out[h].set_sparse_fraction(heads[h].frac_below_001);
+  }
+  heads_.emplace_back(layer, std::move(out));
 }
 
-void SpanRecorder::LayerOutputStats(int32_t layer, const v1::ActivationStats& stats) {
-  if (record_deep_ && layer >= -1) layer_outputs_.emplace_back(layer, stats);
+void SpanRecorder::OnLayerOutputStats(int layer, const engine::ActivationStats& stats) {
+  if (record_deep_ && layer >= -1) layer_outputs_.emplace_back(layer, ToProto(stats));
 }
 
 SpanRecorder::LayerSums& SpanRecorder::SumsOf(int32_t layer) const {

@@ -5,14 +5,15 @@
 //
 //   SpanRecorder rec(v1::DETAIL_LEVEL_COMPONENTS);
 //   rec.BeginToken(0, v1::PHASE_PREFILL, t0);
-//   rec.BeginLayer(3, t); rec.BeginComponent(3, v1::COMPONENT_Q_PROJ, t); ...
-//   rec.EndComponent(3, v1::COMPONENT_Q_PROJ, t); rec.EndLayer(3, t);
+//   model->Decode(&rec);  // the engine calls rec.OnLayerBegin(3, t),
+//                         // rec.OnComponentBegin(engine::Component::kQProj, 3, t), ...
 //   rec.EndToken(token_id, "text", probability, t1);
 //   v1::TokenRecord record = rec.Build(timeline, baseline);  // once covered
 //
 // The hot path (Begin*/End* between BeginToken and EndToken) appends to vectors reserved once
 // and neither allocates nor locks after the first token. Calls for levels the detail level does
-// not record are ignored, so the engine's observer can forward everything.
+// not record are ignored. The engine's components are the proto's (static_asserts in
+// span_recorder.cc check every pair).
 //
 // Building runs on the inference thread between two tokens, where every microsecond delays the
 // next one, just after a forward pass has streamed the weights through the caches. So the spans
@@ -30,13 +31,14 @@
 #include <string>
 #include <vector>
 
+#include "daemon/engine/observer.h"
 #include "daemon/profiler/power_timeline.h"
 #include "daemon/store/token_layers.h"
 #include "eprof/v1/profiler.pb.h"
 
 namespace eprof::daemon {
 
-class SpanRecorder {
+class SpanRecorder final : public engine::Observer {
  public:
   explicit SpanRecorder(v1::DetailLevel detail);
 
@@ -44,18 +46,19 @@ class SpanRecorder {
   void BeginToken(uint32_t index, v1::Phase phase, int64_t t_ns);
   void EndToken(int32_t token_id, std::string text, double probability, int64_t t_ns);
 
+  // The engine's observer (daemon/engine/observer.h), attached for the token's forward pass.
   // layer >= 0 for transformer layers, -1 for the parts outside them (embedding, final norm,
-  // lm_head, sampling); calls with other layers are ignored.
-  void BeginLayer(int32_t layer, int64_t t_ns);
-  void EndLayer(int32_t layer, int64_t t_ns);
-  void BeginComponent(int32_t layer, v1::Component component, int64_t t_ns);
-  void EndComponent(int32_t layer, v1::Component component, int64_t t_ns);
-  // Deep only: statistics of the output of the component's latest ended span.
-  void ComponentStats(int32_t layer, v1::Component component, const v1::ActivationStats& stats);
-  // Deep only: per-head attention statistics of `layer` for this token.
-  void AttentionStats(int32_t layer, const std::vector<v1::AttentionHeadStats>& heads);
-  // Deep only: statistics of `layer`'s output hidden state.
-  void LayerOutputStats(int32_t layer, const v1::ActivationStats& stats);
+  // lm_head, sampling); calls with other layers are ignored. The statistics (deep only) are of
+  // the output of the component's latest ended span, of the layer's attention heads, and of the
+  // layer's output hidden state.
+  void OnLayerBegin(int layer, int64_t t_ns) override;
+  void OnLayerEnd(int layer, int64_t t_ns) override;
+  void OnComponentBegin(engine::Component component, int layer, int64_t t_ns) override;
+  void OnComponentEnd(engine::Component component, int layer, int64_t t_ns) override;
+  void OnActivationStats(engine::Component component, int layer,
+                         const engine::ActivationStats& stats) override;
+  void OnAttentionStats(int layer, const std::vector<engine::AttentionHeadStats>& heads) override;
+  void OnLayerOutputStats(int layer, const engine::ActivationStats& stats) override;
 
   int64_t token_start_ns() const { return token_start_ns_; }
   int64_t token_end_ns() const { return token_end_ns_; }

@@ -10,6 +10,7 @@
 namespace eprof::daemon {
 namespace {
 
+using ::eprof::engine::Component;
 using ::eprof::testing::IsOk;
 using ::google::protobuf::util::MessageDifferencer;
 
@@ -39,25 +40,24 @@ PowerTimeline OneWatt() {
 // [12, 14), layer 1 [14, 18) with q_proj [14, 16); lm_head [18, 19.5) outside the layers.
 void RecordToken(SpanRecorder& rec) {
   rec.BeginToken(4, v1::PHASE_DECODE, 10'000 * kUs);
-  rec.BeginLayer(0, 10'000 * kUs);
-  rec.BeginComponent(0, v1::COMPONENT_Q_PROJ, 10'000 * kUs);
-  rec.EndComponent(0, v1::COMPONENT_Q_PROJ, 11'500 * kUs);
-  rec.BeginComponent(0, v1::COMPONENT_DOWN_PROJ, 12'000 * kUs);
-  v1::ActivationStats stats;
-  stats.set_mean_abs(0.5);
-  rec.EndComponent(0, v1::COMPONENT_DOWN_PROJ, 14'000 * kUs);
-  rec.ComponentStats(0, v1::COMPONENT_DOWN_PROJ, stats);
-  rec.EndLayer(0, 14'000 * kUs);
-  rec.BeginLayer(1, 14'000 * kUs);
-  rec.BeginComponent(1, v1::COMPONENT_Q_PROJ, 14'000 * kUs);
-  rec.EndComponent(1, v1::COMPONENT_Q_PROJ, 16'000 * kUs);
-  v1::AttentionHeadStats head;
-  head.set_head(2);
-  head.set_entropy_nats(1.25);
-  rec.AttentionStats(1, {head});
-  rec.EndLayer(1, 18'000 * kUs);
-  rec.BeginComponent(-1, v1::COMPONENT_LM_HEAD, 18'000 * kUs);
-  rec.EndComponent(-1, v1::COMPONENT_LM_HEAD, 19'500 * kUs);
+  rec.OnLayerBegin(0, 10'000 * kUs);
+  rec.OnComponentBegin(Component::kQProj, 0, 10'000 * kUs);
+  rec.OnComponentEnd(Component::kQProj, 0, 11'500 * kUs);
+  rec.OnComponentBegin(Component::kDownProj, 0, 12'000 * kUs);
+  engine::ActivationStats stats;
+  stats.mean_abs = 0.5;
+  rec.OnComponentEnd(Component::kDownProj, 0, 14'000 * kUs);
+  rec.OnActivationStats(Component::kDownProj, 0, stats);
+  rec.OnLayerEnd(0, 14'000 * kUs);
+  rec.OnLayerBegin(1, 14'000 * kUs);
+  rec.OnComponentBegin(Component::kQProj, 1, 14'000 * kUs);
+  rec.OnComponentEnd(Component::kQProj, 1, 16'000 * kUs);
+  engine::AttentionHeadStats other, head;
+  head.entropy_nats = 1.25;
+  rec.OnAttentionStats(1, {other, other, head});  // head 2
+  rec.OnLayerEnd(1, 18'000 * kUs);
+  rec.OnComponentBegin(Component::kLmHead, -1, 18'000 * kUs);
+  rec.OnComponentEnd(Component::kLmHead, -1, 19'500 * kUs);
   rec.EndToken(321, " hi", 0.75, 20'000 * kUs);
 }
 
@@ -146,16 +146,17 @@ TEST(SpanRecorder, DeepStatisticsAreKept) {
   v1::TokenRecord t = rec.Build(OneWatt(), Baseline{});
   ASSERT_TRUE(t.layers(0).components(1).has_activations());
   EXPECT_DOUBLE_EQ(t.layers(0).components(1).activations().mean_abs(), 0.5);
-  ASSERT_EQ(t.layers(1).attention_heads_size(), 1);
-  EXPECT_EQ(t.layers(1).attention_heads(0).head(), 2u);
-  EXPECT_DOUBLE_EQ(t.layers(1).attention_heads(0).entropy_nats(), 1.25);
+  ASSERT_EQ(t.layers(1).attention_heads_size(), 3);  // one per head, numbered in order
+  EXPECT_EQ(t.layers(1).attention_heads(2).head(), 2u);
+  EXPECT_DOUBLE_EQ(t.layers(1).attention_heads(2).entropy_nats(), 1.25);
+  EXPECT_DOUBLE_EQ(t.layers(1).attention_heads(0).entropy_nats(), 0);
 }
 
 TEST(SpanRecorder, NextTokenStartsClean) {
   SpanRecorder rec(v1::DETAIL_LEVEL_COMPONENTS);
   RecordToken(rec);
   rec.BeginToken(5, v1::PHASE_DECODE, 20'000 * kUs);
-  rec.BeginLayer(0, 20'000 * kUs);  // never ended: dropped
+  rec.OnLayerBegin(0, 20'000 * kUs);  // never ended: dropped
   rec.EndToken(9, "", 0.5, 30'000 * kUs);
   v1::TokenRecord t = rec.Build(OneWatt(), Baseline{});
   EXPECT_EQ(t.index(), 5u);
@@ -178,33 +179,32 @@ TEST(SpanRecorder, NoPowerMeansNoneAttribution) {
 // the outside-layers parts before and after the layers, and a span no sample covers.
 void RecordAwkwardToken(SpanRecorder& rec) {
   rec.BeginToken(7, v1::PHASE_DECODE, 20'000 * kUs);
-  rec.BeginComponent(-1, v1::COMPONENT_EMBEDDING, 20'000 * kUs);
-  rec.EndComponent(-1, v1::COMPONENT_EMBEDDING, 20'500 * kUs);
-  rec.BeginLayer(0, 20'500 * kUs);
-  rec.BeginComponent(0, v1::COMPONENT_ATTENTION, 20'500 * kUs);
-  rec.EndComponent(0, v1::COMPONENT_ATTENTION, 21'000 * kUs);
-  v1::ActivationStats first, second;
-  first.set_max_abs(3);
-  second.set_max_abs(4);
-  rec.ComponentStats(0, v1::COMPONENT_ATTENTION, first);
-  rec.BeginComponent(0, v1::COMPONENT_ATTENTION, 21'000 * kUs);
-  rec.EndComponent(0, v1::COMPONENT_ATTENTION, 22'250 * kUs);
-  rec.ComponentStats(0, v1::COMPONENT_ATTENTION, second);
-  rec.BeginComponent(0, v1::COMPONENT_MLP_ACT, 22'250 * kUs);  // never ended: dropped
-  rec.EndLayer(0, 23'000 * kUs);
-  rec.BeginComponent(2, v1::COMPONENT_O_PROJ, 23'000 * kUs);  // layer 2 has no layer span
-  rec.EndComponent(2, v1::COMPONENT_O_PROJ, 24'000 * kUs);
-  v1::AttentionHeadStats head;
-  head.set_head(1);
-  head.set_max_weight(0.5);
-  rec.AttentionStats(5, {head, head});  // layer 5: statistics only
-  v1::ActivationStats out;
-  out.set_std(2);
-  rec.LayerOutputStats(2, out);
-  rec.BeginComponent(-1, v1::COMPONENT_LM_HEAD, 24'000 * kUs);
-  rec.EndComponent(-1, v1::COMPONENT_LM_HEAD, 150'000 * kUs);  // past the last sample (100 ms)
-  rec.BeginLayer(-7, 24'000 * kUs);  // not a layer the engine reports: ignored
-  rec.EndLayer(-7, 25'000 * kUs);
+  rec.OnComponentBegin(Component::kEmbedding, -1, 20'000 * kUs);
+  rec.OnComponentEnd(Component::kEmbedding, -1, 20'500 * kUs);
+  rec.OnLayerBegin(0, 20'500 * kUs);
+  rec.OnComponentBegin(Component::kAttention, 0, 20'500 * kUs);
+  rec.OnComponentEnd(Component::kAttention, 0, 21'000 * kUs);
+  engine::ActivationStats first, second;
+  first.max_abs = 3;
+  second.max_abs = 4;
+  rec.OnActivationStats(Component::kAttention, 0, first);
+  rec.OnComponentBegin(Component::kAttention, 0, 21'000 * kUs);
+  rec.OnComponentEnd(Component::kAttention, 0, 22'250 * kUs);
+  rec.OnActivationStats(Component::kAttention, 0, second);
+  rec.OnComponentBegin(Component::kMlpAct, 0, 22'250 * kUs);  // never ended: dropped
+  rec.OnLayerEnd(0, 23'000 * kUs);
+  rec.OnComponentBegin(Component::kOProj, 2, 23'000 * kUs);  // layer 2 has no layer span
+  rec.OnComponentEnd(Component::kOProj, 2, 24'000 * kUs);
+  engine::AttentionHeadStats head;
+  head.max_weight = 0.5;
+  rec.OnAttentionStats(5, {head, head});  // layer 5: statistics only
+  engine::ActivationStats out;
+  out.std = 2;
+  rec.OnLayerOutputStats(2, out);
+  rec.OnComponentBegin(Component::kLmHead, -1, 24'000 * kUs);
+  rec.OnComponentEnd(Component::kLmHead, -1, 150'000 * kUs);  // past the last sample (100 ms)
+  rec.OnLayerBegin(-7, 24'000 * kUs);  // not a layer the engine reports: ignored
+  rec.OnLayerEnd(-7, 25'000 * kUs);
   rec.EndToken(11, "x", 0.25, 150'000 * kUs);
 }
 
@@ -278,10 +278,10 @@ TEST(SpanRecorder, BuildIntoAReusedRecordEqualsAFreshBuild) {
   SpanRecorder big(v1::DETAIL_LEVEL_DEEP), small(v1::DETAIL_LEVEL_DEEP);
   RecordAwkwardToken(big);
   small.BeginToken(8, v1::PHASE_DECODE, 30'000 * kUs);
-  small.BeginLayer(1, 30'000 * kUs);
-  small.BeginComponent(1, v1::COMPONENT_Q_PROJ, 30'000 * kUs);
-  small.EndComponent(1, v1::COMPONENT_Q_PROJ, 31'000 * kUs);
-  small.EndLayer(1, 32'000 * kUs);
+  small.OnLayerBegin(1, 30'000 * kUs);
+  small.OnComponentBegin(Component::kQProj, 1, 30'000 * kUs);
+  small.OnComponentEnd(Component::kQProj, 1, 31'000 * kUs);
+  small.OnLayerEnd(1, 32'000 * kUs);
   small.EndToken(12, "", 0.5, 32'000 * kUs);
   v1::TokenRecord reused;
   for (bool energies : {true, false}) {

@@ -58,7 +58,7 @@ absl::Status TokenPipeline::Generate(LoadedModel* model, uint32_t max_new_tokens
 absl::Status TokenPipeline::Steps(LoadedModel* model, uint32_t max_new_tokens,
                                   const std::function<bool()>& cancelled,
                                   StopReason* stop_reason) {
-  SpanObserver* observer = detail_ >= v1::DETAIL_LEVEL_LAYERS ? &observer_ : nullptr;
+  const bool spans = detail_ >= v1::DETAIL_LEVEL_LAYERS;
   int64_t token_start = parts_.timeline->phase_start_ns();  // token 0 starts with prefill
   for (uint32_t i = 0; i < max_new_tokens; ++i) {
     if (i > 0 && cancelled()) {
@@ -68,7 +68,7 @@ absl::Status TokenPipeline::Steps(LoadedModel* model, uint32_t max_new_tokens,
     if (i == 1) parts_.timeline->BeginPhase(v1::PHASE_DECODE);
     SpanRecorder* recorder = NewRecorder();
     recorder->BeginToken(i, i == 0 ? v1::PHASE_PREFILL : v1::PHASE_DECODE, token_start);
-    observer_.set(recorder);
+    engine::Observer* observer = spans ? recorder : nullptr;
     absl::StatusOr<GeneratedToken> token;
     if (i == 0) {
       token = model->Prefill(observer);

@@ -1,7 +1,7 @@
 // The generated tokens of one run, from the engine's spans to the live event and the stored
-// rows: a SpanRecorder per token, fed by the engine's observer while the token's forward pass
-// runs; then the token's text, its live event (TokenCompleted, with the energy the samples in so
-// far give) and, once a power sample covers the token, its final rows.
+// rows: a SpanRecorder per token, the engine's observer while the token's forward pass runs;
+// then the token's text, its live event (TokenCompleted, with the energy the samples in so far
+// give) and, once a power sample covers the token, its final rows.
 //
 //   TokenPipeline tokens(detail, {&events, &power, &rows, &timeline, side, clock});
 //   StopReason why;
@@ -82,32 +82,6 @@ class TokenPipeline {
   const std::string& text() const { return text_; }
 
  private:
-  // Forwards the engine's spans to the current token's recorder.
-  class RecorderObserver final : public SpanObserver {
-   public:
-    void set(SpanRecorder* recorder) { recorder_ = recorder; }
-    void BeginLayer(int32_t layer, int64_t t_ns) override { recorder_->BeginLayer(layer, t_ns); }
-    void EndLayer(int32_t layer, int64_t t_ns) override { recorder_->EndLayer(layer, t_ns); }
-    void BeginComponent(int32_t layer, v1::Component c, int64_t t_ns) override {
-      recorder_->BeginComponent(layer, c, t_ns);
-    }
-    void EndComponent(int32_t layer, v1::Component c, int64_t t_ns) override {
-      recorder_->EndComponent(layer, c, t_ns);
-    }
-    void ComponentStats(int32_t layer, v1::Component c, const v1::ActivationStats& s) override {
-      recorder_->ComponentStats(layer, c, s);
-    }
-    void AttentionStats(int32_t layer,
-                        const std::vector<v1::AttentionHeadStats>& heads) override {
-      recorder_->AttentionStats(layer, heads);
-    }
-    void LayerOutputStats(int32_t layer, const v1::ActivationStats& stats) override {
-      recorder_->LayerOutputStats(layer, stats);
-    }
-
-   private:
-    SpanRecorder* recorder_ = nullptr;
-  };
   // A decode token whose bookkeeping waits to run beside the next step.
   struct PendingToken {
     SpanRecorder* recorder;
@@ -130,7 +104,6 @@ class TokenPipeline {
   // Token recorders: those waiting for samples to cover them (the current one last), and spares.
   std::deque<std::unique_ptr<SpanRecorder>> waiting_;
   std::vector<std::unique_ptr<SpanRecorder>> spare_;
-  RecorderObserver observer_;
   std::optional<PendingToken> pending_;
   const std::function<void()> finish_pending_ = [this] {
     Finish(pending_->recorder, pending_->token, pending_->end_ns);

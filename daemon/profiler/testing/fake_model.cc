@@ -14,11 +14,12 @@ class FakeTextStream final : public TextStream {
   std::string Next(int32_t id) override { return id == 2 ? "" : absl::StrCat(" t", id); }
 };
 
-constexpr v1::Component kLayerComponents[] = {
-    v1::COMPONENT_INPUT_NORM, v1::COMPONENT_Q_PROJ,    v1::COMPONENT_K_PROJ,
-    v1::COMPONENT_V_PROJ,     v1::COMPONENT_ATTENTION, v1::COMPONENT_O_PROJ,
-    v1::COMPONENT_POST_ATTENTION_NORM, v1::COMPONENT_GATE_PROJ, v1::COMPONENT_UP_PROJ,
-    v1::COMPONENT_DOWN_PROJ};
+using engine::Component;
+constexpr Component kLayerComponents[] = {
+    Component::kInputNorm, Component::kQProj,    Component::kKProj,
+    Component::kVProj,     Component::kAttention, Component::kOProj,
+    Component::kPostAttentionNorm, Component::kGateProj, Component::kUpProj,
+    Component::kDownProj};
 
 }  // namespace
 
@@ -51,31 +52,31 @@ absl::StatusOr<std::vector<int32_t>> FakeModel::Tokenize(const std::string& text
 
 std::unique_ptr<TextStream> FakeModel::NewTextStream() { return std::make_unique<FakeTextStream>(); }
 
-absl::Status FakeModel::Begin(const std::vector<int32_t>& prompt, const v1::SamplingParams&, int32_t,
-                              v1::DetailLevel) {
+absl::Status FakeModel::Begin(const std::vector<int32_t>& prompt, const v1::SamplingParams&,
+                              int32_t, v1::DetailLevel) {
   if (prompt.empty()) return absl::InvalidArgumentError("empty prompt");
   generated_ = 0;
   Spin(options_.component_us);
   return absl::OkStatus();
 }
 
-absl::StatusOr<GeneratedToken> FakeModel::Step(SpanObserver* observer, int positions) {
+absl::StatusOr<GeneratedToken> FakeModel::Step(engine::Observer* observer, int positions) {
   if (options_.on_step) options_.on_step(generated_);
   forward_passes_.fetch_add(1);
   int work = options_.component_us * positions;
-  auto component = [&](int32_t layer, v1::Component c) {
-    if (observer) observer->BeginComponent(layer, c, clock_->NowNs());
+  auto component = [&](int layer, Component c) {
+    if (observer) observer->OnComponentBegin(c, layer, clock_->NowNs());
     Spin(work);
-    if (observer) observer->EndComponent(layer, c, clock_->NowNs());
+    if (observer) observer->OnComponentEnd(c, layer, clock_->NowNs());
   };
-  component(-1, v1::COMPONENT_EMBEDDING);
+  component(-1, Component::kEmbedding);
   for (int l = 0; l < options_.layers; ++l) {
-    if (observer) observer->BeginLayer(l, clock_->NowNs());
-    for (v1::Component c : kLayerComponents) component(l, c);
-    if (observer) observer->EndLayer(l, clock_->NowNs());
+    if (observer) observer->OnLayerBegin(l, clock_->NowNs());
+    for (Component c : kLayerComponents) component(l, c);
+    if (observer) observer->OnLayerEnd(l, clock_->NowNs());
   }
-  component(-1, v1::COMPONENT_FINAL_NORM);
-  component(-1, v1::COMPONENT_LM_HEAD);
+  component(-1, Component::kFinalNorm);
+  component(-1, Component::kLmHead);
   GeneratedToken t;
   t.token_id = generated_ == options_.eos_at ? 2 : 3 + (generated_ * 7) % (options_.vocab_size - 3);
   t.probability = generated_ == options_.nan_at ? std::nan("") : 0.5;
@@ -83,11 +84,11 @@ absl::StatusOr<GeneratedToken> FakeModel::Step(SpanObserver* observer, int posit
   return t;
 }
 
-absl::StatusOr<GeneratedToken> FakeModel::Prefill(SpanObserver* observer) {
+absl::StatusOr<GeneratedToken> FakeModel::Prefill(engine::Observer* observer) {
   return Step(observer, 4);  // prefill costs more than a decode step, as in a real model
 }
 
-absl::StatusOr<GeneratedToken> FakeModel::Decode(SpanObserver* observer) {
+absl::StatusOr<GeneratedToken> FakeModel::Decode(engine::Observer* observer) {
   if (generated_ == options_.fail_decode_at) {
     return absl::InternalError(absl::StrCat("fake engine failure at decode step ", generated_));
   }

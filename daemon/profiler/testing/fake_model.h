@@ -49,14 +49,14 @@ class FakeModel final : public LoadedModel {
   bool IsEos(int32_t token_id) const override { return token_id == 2; }
   absl::Status Begin(const std::vector<int32_t>& prompt, const v1::SamplingParams& sampling,
                      int32_t max_new_tokens, v1::DetailLevel detail) override;
-  absl::StatusOr<GeneratedToken> Prefill(SpanObserver* observer) override;
-  absl::StatusOr<GeneratedToken> Decode(SpanObserver* observer) override;
+  absl::StatusOr<GeneratedToken> Prefill(engine::Observer* observer) override;
+  absl::StatusOr<GeneratedToken> Decode(engine::Observer* observer) override;
 
   // Forward passes run so far (prefill and decode, warm-ups included).
   int forward_passes() const { return forward_passes_.load(); }
 
  private:
-  absl::StatusOr<GeneratedToken> Step(SpanObserver* observer, int positions);
+  absl::StatusOr<GeneratedToken> Step(engine::Observer* observer, int positions);
   void Spin(int us);
 
   FakeModelOptions options_;
