@@ -11,12 +11,12 @@
 // claimed and not finished soon after the caller ran out of chunks is computed by the caller
 // too, and the first to finish commits it, so a preempted worker does not stall the product.
 //
-// Workers spin briefly between calls, then sleep on a futex: an idle engine costs nothing. At
-// the end of a forward pass the engine calls Park() so that the workers sleep at once and leave
-// the core to what the caller does between tokens. As a SideExecutor the pool gives that
-// between-token work to a worker woken at the start of the next pass instead; when no worker
-// takes it soon, the caller runs it at its next product. SetYieldEvery() makes the caller and the workers offer their core
-// (sched_yield) at least that often between jobs, so that other threads waiting for a core get
+// Workers spin briefly between calls, then sleep on a futex: an idle engine costs nothing. At the
+// end of a forward pass the engine calls Park() so that the workers sleep at once and leave the
+// core to what the caller does between tokens. As a SideExecutor the pool gives that between-token
+// work to a worker woken at the start of the next pass instead; when no worker takes it soon, the
+// caller runs it at its next product. SetYieldEvery() makes the caller and the workers offer their
+// core (sched_yield) at least that often between jobs, so that other threads waiting for a core get
 // one without waiting for the scheduler's tick.
 //
 // Thread safety: Run() and SetThreads() may be called from any thread; calls are serialised.
@@ -78,8 +78,8 @@ class GemvPool final : public SideExecutor {
   // than spin. The next Run() wakes them. Cheap (one store); any thread.
   void Park() { park_.store(true, std::memory_order_release); }
   // Returns once no worker is inside a job (or the yield that follows it): a worker preempted
-  // mid-chunk, whose chunk the caller took over, may still be reading that job's weights. Call before freeing weights the
-  // pool has been given (Model's destructor).
+  // mid-chunk, whose chunk the caller took over, may still be reading that job's weights. Call
+  // before freeing weights the pool has been given (Model's destructor).
   void Quiesce();
 
   // SideExecutor (common/side_executor.h): Post() runs `task` on a worker while the caller

@@ -123,23 +123,21 @@ struct Model::Impl {
     if (sync_device) sync_probe.to(at::kCPU);  // waits for the device's queued work
     return clock->NowNs();
   }
-  void OuterBegin(Component c) {
-    if (hooks_outer) observer->OnComponentBegin(c, -1, Now());
-  }
-  void OuterEnd(Component c, const at::Tensor& out) {
-    if (hooks_outer) {
-      observer->OnComponentEnd(c, -1, Now());
-      if (hooks_deep) ReportStats(c, -1, out);
-    }
-  }
-  void Begin(Component c, int layer) {
-    if (hooks_components) observer->OnComponentBegin(c, layer, Now());
-  }
-  void End(Component c, int layer, const at::Tensor& out) {
-    if (hooks_components) {
+  // Whether spans of `layer` (-1: outside the layers) are reported at the detail attached.
+  bool Reports(int layer) const { return layer < 0 ? hooks_outer : hooks_components; }
+  // One step of the forward pass, timed as component `c` of `layer` and reported with the
+  // statistics of its output in deep mode; returns the step's output:
+  //   q = Span(Component::kQProj, layer, [&] { return L.q(x); });
+  template <typename Step>
+  at::Tensor Span(Component c, int layer, Step&& step) {
+    const bool on = Reports(layer);
+    if (on) observer->OnComponentBegin(c, layer, Now());
+    at::Tensor out = std::forward<Step>(step)();
+    if (on) {
       observer->OnComponentEnd(c, layer, Now());
       if (hooks_deep) ReportStats(c, layer, out);
     }
+    return out;
   }
   static ActivationStats StatsOf(const at::Tensor& out) {
     at::Tensor x = out.to(at::kFloat);
@@ -155,7 +153,11 @@ struct Model::Impl {
   }
 
   absl::Status LoadWeights(const LoadOptions& options);
+  // A layer's attention block (projections, q/k norms, rotary, the attention core, o_proj) and
+  // its core alone: q·kᵀ over the KV cache, softmax, ·v (deep: per-head statistics).
   at::Tensor Attention(Layer& L, int layer, const at::Tensor& x, int64_t pos);
+  at::Tensor AttentionCore(Layer& L, int layer, const at::Tensor& q, const at::Tensor& k,
+                           const at::Tensor& v, int64_t pos);
   at::Tensor Mlp(Layer& L, int layer, const at::Tensor& x);
   at::Tensor Forward(const at::Tensor& ids, int64_t pos, bool all_positions);
 };
@@ -350,53 +352,46 @@ at::Tensor Activate(Activation a, const at::Tensor& x) {
 at::Tensor Model::Impl::Attention(Layer& L, int layer, const at::Tensor& x, int64_t pos) {
   const ModelConfig& c = config;
   const int64_t T = x.size(0), D = c.head_dim, nH = c.num_heads, nKV = c.num_kv_heads;
-  const int64_t g = nH / nKV;
   at::Tensor q, k, v;
   if (c.fused_projections) {
-    Begin(Component::kQkvProj, layer);
-    at::Tensor qkv = L.qkv(x);
-    End(Component::kQkvProj, layer, qkv);
+    at::Tensor qkv = Span(Component::kQkvProj, layer, [&] { return L.qkv(x); });
     q = qkv.narrow(1, 0, nH * D);
     k = qkv.narrow(1, nH * D, nKV * D);
     v = qkv.narrow(1, (nH + nKV) * D, nKV * D);
   } else {
-    Begin(Component::kQProj, layer);
-    q = L.q(x);
-    End(Component::kQProj, layer, q);
-    Begin(Component::kKProj, layer);
-    k = L.k(x);
-    End(Component::kKProj, layer, k);
-    Begin(Component::kVProj, layer);
-    v = L.v(x);
-    End(Component::kVProj, layer, v);
+    q = Span(Component::kQProj, layer, [&] { return L.q(x); });
+    k = Span(Component::kKProj, layer, [&] { return L.k(x); });
+    v = Span(Component::kVProj, layer, [&] { return L.v(x); });
   }
   q = q.reshape({T, nH, D});
   k = k.reshape({T, nKV, D});
   v = v.reshape({T, nKV, D});
   if (c.qk_norm != QkNorm::kNone) {
-    Begin(Component::kQNorm, layer);
-    if (c.qk_norm == QkNorm::kLayerNormPerHead) {
-      q = at::layer_norm(q, {D}, {}, {}, L.q_norm.eps) * L.q_norm.w;  // w [heads, D]
-    } else {
-      q = L.q_norm(q);
-    }
-    End(Component::kQNorm, layer, q);
-    Begin(Component::kKNorm, layer);
-    if (c.qk_norm == QkNorm::kLayerNormPerHead) {
-      k = at::layer_norm(k, {D}, {}, {}, L.k_norm.eps) * L.k_norm.w;
-    } else {
-      k = L.k_norm(k);
-    }
-    End(Component::kKNorm, layer, k);
+    // A layer norm per head (w [heads, D]), or the norm's own kind over each head's D values.
+    auto head_norm = [&](const Norm& norm, const at::Tensor& t) {
+      return c.qk_norm == QkNorm::kLayerNormPerHead
+                 ? at::layer_norm(t, {D}, {}, {}, norm.eps) * norm.w
+                 : norm(t);
+    };
+    q = Span(Component::kQNorm, layer, [&] { return head_norm(L.q_norm, q); });
+    k = Span(Component::kKNorm, layer, [&] { return head_norm(L.k_norm, k); });
   }
-  Begin(Component::kRotary, layer);
-  at::Tensor cos, sin;
-  L.rope->Get(pos, T, &cos, &sin);
-  q = ApplyRope(q, cos, sin);
-  k = ApplyRope(k, cos, sin);
-  End(Component::kRotary, layer, q);
+  q = Span(Component::kRotary, layer, [&] {
+    at::Tensor cos, sin;
+    L.rope->Get(pos, T, &cos, &sin);
+    k = ApplyRope(k, cos, sin);
+    return ApplyRope(q, cos, sin);
+  });
+  at::Tensor out =
+      Span(Component::kAttention, layer, [&] { return AttentionCore(L, layer, q, k, v, pos); });
+  return Span(Component::kOProj, layer, [&] { return L.o(out); });
+}
 
-  Begin(Component::kAttention, layer);
+at::Tensor Model::Impl::AttentionCore(Layer& L, int layer, const at::Tensor& q,
+                                      const at::Tensor& k, const at::Tensor& v, int64_t pos) {
+  const ModelConfig& c = config;
+  const int64_t T = q.size(0), D = c.head_dim, nH = c.num_heads, nKV = c.num_kv_heads;
+  const int64_t g = nH / nKV;
   L.k_cache.narrow(1, pos, T).copy_(k.transpose(0, 1));
   L.v_cache.narrow(1, pos, T).copy_(v.transpose(0, 1));
   const int64_t end = pos + T;
@@ -445,56 +440,39 @@ at::Tensor Model::Impl::Attention(Layer& L, int layer, const at::Tensor& x, int6
     observer->OnAttentionStats(layer, heads);
   }
   if (probs.scalar_type() != dtype) probs = probs.to(dtype);
-  at::Tensor out = at::bmm(probs, values)                // [nKV, g*T, D]
-                       .view({nH, T, D})
-                       .permute({1, 0, 2})
-                       .reshape({T, nH * D});
-  End(Component::kAttention, layer, out);
-  Begin(Component::kOProj, layer);
-  out = L.o(out);
-  End(Component::kOProj, layer, out);
-  return out;
+  return at::bmm(probs, values)  // [nKV, g*T, D]
+      .view({nH, T, D})
+      .permute({1, 0, 2})
+      .reshape({T, nH * D});
 }
 
 at::Tensor Model::Impl::Mlp(Layer& L, int layer, const at::Tensor& x) {
   const int64_t I = config.intermediate_size;
   at::Tensor gate, up;
   if (config.fused_projections) {
-    Begin(Component::kGateUpProj, layer);
-    at::Tensor gu = L.gate_up(x);
-    End(Component::kGateUpProj, layer, gu);
+    at::Tensor gu = Span(Component::kGateUpProj, layer, [&] { return L.gate_up(x); });
     gate = gu.narrow(1, 0, I);
     up = gu.narrow(1, I, I);
   } else {
-    Begin(Component::kGateProj, layer);
-    gate = L.gate(x);
-    End(Component::kGateProj, layer, gate);
-    Begin(Component::kUpProj, layer);
-    up = L.up(x);
-    End(Component::kUpProj, layer, up);
+    gate = Span(Component::kGateProj, layer, [&] { return L.gate(x); });
+    up = Span(Component::kUpProj, layer, [&] { return L.up(x); });
   }
-  Begin(Component::kMlpAct, layer);
-  at::Tensor h = Activate(config.activation, gate) * up;
-  End(Component::kMlpAct, layer, h);
-  Begin(Component::kDownProj, layer);
-  h = L.down(h);
-  End(Component::kDownProj, layer, h);
-  return h;
+  at::Tensor h =
+      Span(Component::kMlpAct, layer, [&] { return Activate(config.activation, gate) * up; });
+  return Span(Component::kDownProj, layer, [&] { return L.down(h); });
 }
 
 at::Tensor Model::Impl::Forward(const at::Tensor& ids, int64_t pos, bool all_positions) {
   const ModelConfig& c = config;
-  OuterBegin(Component::kEmbedding);
-  at::Tensor h = at::embedding(embed, ids);  // [T, H]
-  if (embed_scale.defined()) h = h * embed_scale;
-  OuterEnd(Component::kEmbedding, h);
+  at::Tensor h = Span(Component::kEmbedding, -1, [&] {
+    at::Tensor e = at::embedding(embed, ids);  // [T, H]
+    return embed_scale.defined() ? e * embed_scale : e;
+  });
   for (int i = 0; i < static_cast<int>(layers.size()); ++i) {
     Layer& L = layers[i];
     if (hooks_outer) observer->OnLayerBegin(i, Now());
     at::Tensor residual = h;
-    Begin(Component::kInputNorm, i);
-    at::Tensor x = L.input_norm(h);
-    End(Component::kInputNorm, i, x);
+    at::Tensor x = Span(Component::kInputNorm, i, [&] { return L.input_norm(h); });
     if (c.parallel_residual) {
       at::Tensor attn = Attention(L, i, x, pos);
       at::Tensor mlp = Mlp(L, i, x);
@@ -502,26 +480,16 @@ at::Tensor Model::Impl::Forward(const at::Tensor& ids, int64_t pos, bool all_pos
     } else {
       at::Tensor attn = Attention(L, i, x, pos);
       if (c.four_norms) {
-        Begin(Component::kPostAttentionNorm, i);
-        attn = L.post_attention_norm(attn);
-        End(Component::kPostAttentionNorm, i, attn);
+        attn = Span(Component::kPostAttentionNorm, i, [&] { return L.post_attention_norm(attn); });
       }
       h = residual + attn;
       residual = h;
-      if (c.four_norms) {
-        Begin(Component::kPreFeedforwardNorm, i);
-        x = L.pre_ffw_norm(h);
-        End(Component::kPreFeedforwardNorm, i, x);
-      } else {
-        Begin(Component::kPostAttentionNorm, i);
-        x = L.post_attention_norm(h);
-        End(Component::kPostAttentionNorm, i, x);
-      }
+      x = c.four_norms
+              ? Span(Component::kPreFeedforwardNorm, i, [&] { return L.pre_ffw_norm(h); })
+              : Span(Component::kPostAttentionNorm, i, [&] { return L.post_attention_norm(h); });
       at::Tensor mlp = Mlp(L, i, x);
       if (c.four_norms) {
-        Begin(Component::kPostFeedforwardNorm, i);
-        mlp = L.post_ffw_norm(mlp);
-        End(Component::kPostFeedforwardNorm, i, mlp);
+        mlp = Span(Component::kPostFeedforwardNorm, i, [&] { return L.post_ffw_norm(mlp); });
       }
       h = residual + mlp;
     }
@@ -531,14 +499,11 @@ at::Tensor Model::Impl::Forward(const at::Tensor& ids, int64_t pos, bool all_pos
     }
   }
   if (!all_positions && h.size(0) > 1) h = h.narrow(0, h.size(0) - 1, 1);
-  OuterBegin(Component::kFinalNorm);
-  h = final_norm(h);
-  OuterEnd(Component::kFinalNorm, h);
-  OuterBegin(Component::kLmHead);
-  at::Tensor logits = Linear{lm_head, {}}(h);
-  if (c.final_softcap > 0) logits = at::tanh(logits / c.final_softcap) * c.final_softcap;
-  OuterEnd(Component::kLmHead, logits);
-  return logits;
+  h = Span(Component::kFinalNorm, -1, [&] { return final_norm(h); });
+  return Span(Component::kLmHead, -1, [&] {
+    at::Tensor logits = Linear{lm_head, {}}(h);
+    return c.final_softcap > 0 ? at::tanh(logits / c.final_softcap) * c.final_softcap : logits;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -636,7 +601,10 @@ void Model::SetObserver(Observer* observer, DetailLevel level) {
   m.hooks_deep = on && level >= DetailLevel::kDeep;
 }
 
-void Model::BeginOuterSpan(Component component) { impl_->OuterBegin(component); }
+void Model::BeginOuterSpan(Component component) {
+  Impl& m = *impl_;
+  if (m.hooks_outer) m.observer->OnComponentBegin(component, -1, m.Now());
+}
 
 void Model::EndOuterSpan(Component component) {
   Impl& m = *impl_;
