@@ -38,7 +38,7 @@
 #include "daemon/power/power_client.h"
 #include "daemon/service/metrics.h"
 #include "daemon/service/profiler_service.h"
-#include "daemon/service/run_manager.h"
+#include "daemon/runs/run_manager.h"
 #include "daemon/store/run_store.h"
 
 ABSL_FLAG(std::string, socket, "",

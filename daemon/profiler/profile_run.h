@@ -37,7 +37,7 @@
 #include "common/side_executor.h"
 #include "daemon/power/power_feed.h"
 #include "daemon/profiler/inference_backend.h"
-#include "daemon/service/run_event_log.h"
+#include "daemon/profiler/run_event_log.h"
 #include "daemon/store/run_store.h"
 #include "eprof/v1/profiler.pb.h"
 

@@ -1,4 +1,4 @@
-#include "daemon/service/run_event_log.h"
+#include "daemon/profiler/run_event_log.h"
 
 #include <algorithm>
 

@@ -20,8 +20,8 @@
 //
 // Thread safety: all methods are thread-safe. Append never blocks on readers: it serializes
 // outside the lock they take (concurrent Appends take turns).
-#ifndef EPROF_DAEMON_SERVICE_RUN_EVENT_LOG_H_
-#define EPROF_DAEMON_SERVICE_RUN_EVENT_LOG_H_
+#ifndef EPROF_DAEMON_PROFILER_RUN_EVENT_LOG_H_
+#define EPROF_DAEMON_PROFILER_RUN_EVENT_LOG_H_
 
 #include <memory>
 #include <string>
@@ -95,4 +95,4 @@ class RunEventLog {
 
 }  // namespace eprof::daemon
 
-#endif  // EPROF_DAEMON_SERVICE_RUN_EVENT_LOG_H_
+#endif  // EPROF_DAEMON_PROFILER_RUN_EVENT_LOG_H_

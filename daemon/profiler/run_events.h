@@ -13,7 +13,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
-#include "daemon/service/run_event_log.h"
+#include "daemon/profiler/run_event_log.h"
 #include "eprof/v1/profiler.pb.h"
 
 namespace eprof::daemon {

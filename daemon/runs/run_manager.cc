@@ -1,4 +1,4 @@
-#include "daemon/service/run_manager.h"
+#include "daemon/runs/run_manager.h"
 
 #include <random>
 

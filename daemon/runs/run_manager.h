@@ -13,8 +13,8 @@
 // says when it will wait.
 //
 // Thread safety: all methods are thread-safe.
-#ifndef EPROF_DAEMON_SERVICE_RUN_MANAGER_H_
-#define EPROF_DAEMON_SERVICE_RUN_MANAGER_H_
+#ifndef EPROF_DAEMON_RUNS_RUN_MANAGER_H_
+#define EPROF_DAEMON_RUNS_RUN_MANAGER_H_
 
 #include <atomic>
 #include <deque>
@@ -34,7 +34,7 @@
 #include "daemon/power/power_feed.h"
 #include "daemon/profiler/inference_backend.h"
 #include "daemon/profiler/profile_run.h"
-#include "daemon/service/run_event_log.h"
+#include "daemon/profiler/run_event_log.h"
 #include "daemon/store/run_store.h"
 
 namespace eprof::daemon {
@@ -140,4 +140,4 @@ std::string NewRunId();
 
 }  // namespace eprof::daemon
 
-#endif  // EPROF_DAEMON_SERVICE_RUN_MANAGER_H_
+#endif  // EPROF_DAEMON_RUNS_RUN_MANAGER_H_

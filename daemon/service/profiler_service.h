@@ -16,7 +16,7 @@
 #include "common/clock.h"
 #include "daemon/models/model_catalog.h"
 #include "daemon/power/power_feed.h"
-#include "daemon/service/run_manager.h"
+#include "daemon/runs/run_manager.h"
 #include "daemon/store/run_store.h"
 #include "eprof/v1/profiler.grpc.pb.h"
 
