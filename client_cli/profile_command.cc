@@ -330,6 +330,7 @@ int ProfileCommand(Client& client, const std::vector<std::string>& argv) {
   auto reader = client.stub().Profile(&ctx, req);
   v1::ProfileEvent e;
   v1::RunSummary summary;
+  google::protobuf::RepeatedPtrField<v1::PhaseRecord> final_phases;
   bool have_summary = false;
   while (reader->Read(&e)) {
     if (e.has_run_started()) {
@@ -338,6 +339,7 @@ int ProfileCommand(Client& client, const std::vector<std::string>& argv) {
     }
     if (e.has_summary()) {
       summary = e.summary();
+      final_phases = e.final_phases();
       have_summary = true;
     }
     if (events) {
@@ -376,17 +378,11 @@ int ProfileCommand(Client& client, const std::vector<std::string>& argv) {
   if (json) {
     std::printf("%s\n", Json(summary, true).c_str());
   } else if (!events) {
-    // With layer data, fetch the phases' layer and component sums for the "top" lines.
+    // The summary event carries the phases with their layer and component sums (the "top"
+    // lines): nothing more to ask for.
     v1::GetRunResponse run;
     *run.mutable_summary() = summary;
-    auto gctx = client.UnaryContext();
-    v1::GetRunRequest get;
-    get.set_run_id(summary.run_id());
-    get.mutable_parts()->set_phases(true);
-    if (summary.detail() >= v1::DETAIL_LEVEL_LAYERS) get.mutable_parts()->set_layers(true);
-    if (summary.detail() >= v1::DETAIL_LEVEL_COMPONENTS) get.mutable_parts()->set_components(true);
-    v1::GetRunResponse stored;
-    if (client.stub().GetRun(gctx.get(), get, &stored).ok()) run = stored;
+    *run.mutable_phases() = final_phases;
     if (!summary.output_text().empty()) {
       std::printf("%s\n\n", TerminalSafe(summary.output_text()).c_str());
     }

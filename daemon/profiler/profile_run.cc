@@ -296,6 +296,19 @@ ProfileRunResult ProfileRun::Finish(absl::Status error) {
   }
   v1::ProfileEvent e;
   *e.mutable_summary() = summary_;
+  // The phases as GetRun gives them (with the layer sums the store keeps), so that a client
+  // needs no other call; the ones built here when the store cannot give them.
+  v1::RunParts parts;
+  parts.set_phases(true);
+  parts.set_components(true);
+  absl::StatusOr<v1::GetRunResponse> stored =
+      saved.ok() ? deps_.store->GetRun(in_.run_id, parts)
+                 : absl::StatusOr<v1::GetRunResponse>(saved);
+  if (stored.ok()) {
+    *e.mutable_final_phases() = std::move(*stored->mutable_phases());
+  } else {
+    for (const v1::PhaseRecord& p : phases) *e.add_final_phases() = p;
+  }
   events_.Emit(e);
   return {summary_, error};
 }

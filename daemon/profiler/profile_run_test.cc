@@ -73,7 +73,8 @@ class ProfileRunTest : public ::testing::Test {
       if (load) {
         *loaded_now = true;
         for (uint32_t i = 1; i <= 4; ++i) {
-          progress({i * 100u, 400u, i, 4u});
+          progress({.tensors_loaded = i, .tensors_total = 4, .bytes_loaded = i * 100,
+                    .bytes_total = 400});
           absl::SleepFor(absl::Milliseconds(20));
         }
       }
@@ -401,6 +402,31 @@ TEST_F(ProfileRunTest, PromptTooLongForTheContextIsInvalidArgument) {
   EXPECT_EQ(result.summary.status(), v1::RUN_STATUS_FAILED);
   EXPECT_EQ(store_->GetSummary("run-1")->status(), v1::RUN_STATUS_FAILED);
   EXPECT_EQ(model_->forward_passes(), 0);
+}
+
+// The summary event, last, carries the phases as GetRun gives them, prefill's and decode's
+// layer and component sums included: a client has the outcome without another call.
+TEST_F(ProfileRunTest, TheSummaryEventCarriesThePhasesAsGetRunGivesThem) {
+  FakePowerFeed power(5, Power);
+  ASSERT_THAT(Run(Request(6, v1::DETAIL_LEVEL_COMPONENTS), {}, &power).status, IsOk());
+  const v1::ProfileEvent last = Events().back();
+  v1::RunParts parts;
+  parts.set_phases(true);
+  parts.set_components(true);
+  auto stored = store_->GetRun("run-1", parts);
+  ASSERT_THAT(stored, IsOk());
+  ASSERT_EQ(last.final_phases_size(), stored->phases_size());
+  for (int i = 0; i < stored->phases_size(); ++i) {
+    EXPECT_EQ(last.final_phases(i).SerializeAsString(), stored->phases(i).SerializeAsString());
+  }
+  int with_components = 0;
+  for (const v1::PhaseRecord& p : last.final_phases()) {
+    if ((p.phase() == v1::PHASE_PREFILL || p.phase() == v1::PHASE_DECODE) && p.layers_size() > 0 &&
+        p.layers(0).components_size() > 0) {
+      ++with_components;
+    }
+  }
+  EXPECT_EQ(with_components, 2);
 }
 
 TEST_F(ProfileRunTest, EngineFailureFailsTheRunAndKeepsWhatWasMeasured) {

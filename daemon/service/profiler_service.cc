@@ -91,6 +91,7 @@ std::vector<v1::ProfileEvent> EventsOfStoredRun(const v1::GetRunResponse& run) {
   }
   v1::ProfileEvent summary;
   *summary.mutable_summary() = s;
+  *summary.mutable_final_phases() = run.phases();
   add(std::move(summary), s.end_ns());
   return events;
 }
