@@ -179,12 +179,7 @@ absl::StatusOr<std::unique_ptr<LoadedModel>> EngineBackend::Load(
   engine::LoadOptions load;
   load.device = options.device.empty() ? default_device_ : options.device;
   load.dtype = options.dtype.empty() ? "auto" : options.dtype;
-  if (progress) {
-    load.progress = [&progress](const engine::LoadProgress& p) {
-      progress({static_cast<uint64_t>(p.bytes_loaded), static_cast<uint64_t>(p.bytes_total),
-                static_cast<uint32_t>(p.tensors_loaded), static_cast<uint32_t>(p.tensors_total)});
-    };
-  }
+  load.progress = progress;
   EPROF_ASSIGN_OR_RETURN(std::unique_ptr<engine::Model> model, engine::Model::Load(dir, load));
   std::unique_ptr<tokenizer::Tokenizer> tok;
   absl::StatusOr<std::string> tokenizer_path = ResolveInside(dir, "tokenizer.json");

@@ -28,13 +28,6 @@
 
 namespace eprof::engine {
 
-struct LoadProgress {
-  int64_t tensors_loaded = 0;
-  int64_t tensors_total = 0;
-  int64_t bytes_loaded = 0;
-  int64_t bytes_total = 0;
-};
-
 struct LoadOptions {
   // A libtorch device string: "cpu" (default), "cuda", "cuda:1", "mps".
   std::string device = "cpu";

@@ -1,6 +1,7 @@
 // The engine's hooks for the profiler: begin/end callbacks at the embedding, every layer and
 // every component, with the layer index and CLOCK_MONOTONIC timestamps (common/clock.h), plus
-// activation and per-head attention statistics in deep mode.
+// activation and per-head attention statistics in deep mode; and a model load's progress.
+// Torch-free, so that the profiler uses these types as they are.
 //
 // libtorch modules have no forward hooks here, so the engine calls the observer itself. With no
 // observer attached (or DetailLevel::kNone / kPhases) each boundary costs one predictable branch.
@@ -69,6 +70,14 @@ struct AttentionHeadStats {
   double entropy_nats = 0;     // −Σ p ln p
   double max_weight = 0;       // the largest weight of the query row
   double frac_below_001 = 0;   // fraction of the visible weights < 0.01
+};
+
+// How far a model's load has got (Model::Load's progress callback; eprofd's ModelLoading events).
+struct LoadProgress {
+  int64_t tensors_loaded = 0;
+  int64_t tensors_total = 0;
+  int64_t bytes_loaded = 0;
+  int64_t bytes_total = 0;
 };
 
 class Observer {

@@ -27,12 +27,7 @@ struct GeneratedToken {
   double probability = 0;
 };
 
-struct LoadProgress {
-  uint64_t bytes_loaded = 0;
-  uint64_t bytes_total = 0;
-  uint32_t tensors_loaded = 0;
-  uint32_t tensors_total = 0;
-};
+using engine::LoadProgress;
 
 struct LoadOptions {
   // "" = the checkpoint's; "float32", "bfloat16".
