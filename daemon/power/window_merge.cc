@@ -2,13 +2,9 @@
 
 #include <utility>
 
+#include "power_helper/sensors/sensor.h"
+
 namespace eprof::daemon {
-namespace {
-
-// Worse is larger: measured < derived < estimated, and unset is treated as an estimate.
-int Badness(v1::Quality q) { return q == v1::QUALITY_UNSPECIFIED ? v1::QUALITY_ESTIMATED : q; }
-
-}  // namespace
 
 void WindowMerger::Add(const v1::PowerSample& s, std::vector<v1::PowerSample>* out) {
   if (windows_ > 0 && s.t_end_ns() - s.window_ns() != merged_.t_end_ns()) Emit(out);  // a gap
@@ -28,7 +24,7 @@ void WindowMerger::Add(const v1::PowerSample& s, std::vector<v1::PowerSample>* o
         continue;
       }
       into->set_energy_mj(into->energy_mj() + add.energy_mj());
-      if (Badness(add.quality()) > Badness(into->quality())) into->set_quality(add.quality());
+      into->set_quality(power::WorseQuality(into->quality(), add.quality()));
     }
   }
   ++windows_;
@@ -36,10 +32,9 @@ void WindowMerger::Add(const v1::PowerSample& s, std::vector<v1::PowerSample>* o
 }
 
 void WindowMerger::Emit(std::vector<v1::PowerSample>* out) {
-  if (windows_ > 1 && merged_.window_ns() > 0) {
-    for (v1::Reading& r : *merged_.mutable_readings()) {
-      r.set_power_mw(r.energy_mj() / (merged_.window_ns() * 1e-9));
-    }
+  for (v1::Reading& r : *merged_.mutable_readings()) {
+    r.set_power_mw(
+        power::MergedPowerMw(windows_, r.power_mw(), r.energy_mj(), merged_.window_ns()));
   }
   out->push_back(std::move(merged_));
   merged_.Clear();

@@ -11,8 +11,8 @@ namespace eprof::daemon {
 // Back-to-back power windows merged until they span an interval: how eprofd's StreamPower
 // serves a slower interval than the feed's (which runs share, so it is never changed for one
 // stream). Energies, quality and power follow the rule eprof-power-helper's subscribers apply to
-// their sensor's windows (power_helper/service/power_service.cc, on its own allocation-free
-// structs):
+// their sensor's windows (power::WorseQuality and power::MergedPowerMw, power_helper/sensors/
+// sensor.h, are its one home; the helper applies it to its own allocation-free structs):
 //   - energies add up per channel, and a channel first seen in a later window joins;
 //   - a merged reading's quality is the worst of its parts (an estimate anywhere in it makes it
 //     an estimate; unset counts as an estimate);

@@ -63,4 +63,17 @@ v1::Source MakeSource(const std::string& name, const std::string& description,
   return info;
 }
 
+v1::Quality WorseQuality(v1::Quality a, v1::Quality b) {
+  auto badness = [](v1::Quality q) {
+    return q == v1::QUALITY_UNSPECIFIED ? static_cast<int>(v1::QUALITY_ESTIMATED)
+                                        : static_cast<int>(q);
+  };
+  return badness(b) > badness(a) ? b : a;
+}
+
+double MergedPowerMw(int windows, double own_power_mw, double energy_mj, int64_t window_ns) {
+  if (windows == 1 || window_ns <= 0) return own_power_mw;
+  return energy_mj * 1e9 / static_cast<double>(window_ns);
+}
+
 }  // namespace eprof::power

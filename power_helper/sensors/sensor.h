@@ -106,6 +106,17 @@ v1::Channel MakeChannel(const std::string& name, const std::string& source,
                         v1::Quality quality, const std::string& native_unit,
                         bool energy_counter, std::vector<std::string> contains = {});
 
+// The rule for merging back-to-back windows of one source into a longer one, the one home of
+// it for eprof-power-helper's subscribers (a subscriber's interval over its sensor's windows)
+// and eprofd's StreamPower (daemon/power/window_merge.h): energies add up per channel, and a
+// channel first seen in a later window joins; the merged quality is the worst of its parts;
+// power is energy / window, except that a single window keeps the source's own figure.
+//
+// The worse of two qualities: measured < derived < estimated; unset counts as an estimate.
+v1::Quality WorseQuality(v1::Quality a, v1::Quality b);
+// The power of a merged reading of `windows` source windows spanning `window_ns`.
+double MergedPowerMw(int windows, double own_power_mw, double energy_mj, int64_t window_ns);
+
 }  // namespace eprof::power
 
 #endif  // EPROF_POWER_HELPER_SENSORS_SENSOR_H_

@@ -404,5 +404,17 @@ TEST(FactoryTest, AutoPutsEstimateLastResortFirstWhenNothingElse) {
   EXPECT_EQ(first.name(), "estimate");
 }
 
+// The merge rule's pieces (sensor.h): the worse quality wins, unset counts as an estimate; one
+// window keeps the source's power, several give energy / window.
+TEST(WindowMergeRule, WorseQualityAndMergedPower) {
+  EXPECT_EQ(WorseQuality(v1::QUALITY_MEASURED, v1::QUALITY_DERIVED), v1::QUALITY_DERIVED);
+  EXPECT_EQ(WorseQuality(v1::QUALITY_ESTIMATED, v1::QUALITY_MEASURED), v1::QUALITY_ESTIMATED);
+  EXPECT_EQ(WorseQuality(v1::QUALITY_DERIVED, v1::QUALITY_UNSPECIFIED), v1::QUALITY_UNSPECIFIED);
+  EXPECT_EQ(WorseQuality(v1::QUALITY_UNSPECIFIED, v1::QUALITY_ESTIMATED),
+            v1::QUALITY_UNSPECIFIED);  // equally bad: the first stays
+  EXPECT_DOUBLE_EQ(MergedPowerMw(1, 1234, 50, 100'000'000), 1234);
+  EXPECT_DOUBLE_EQ(MergedPowerMw(2, 1234, 50, 100'000'000), 500);  // 50 mJ over 0.1 s
+}
+
 }  // namespace
 }  // namespace eprof::power

@@ -141,7 +141,7 @@ class SampleStream final : public grpc::ServerWriteReactor<Response> {
           acc_.push_back(r);
         } else {
           it->energy_mj += r.energy_mj;
-          if (r.quality > it->quality) it->quality = r.quality;  // worse quality wins
+          it->quality = WorseQuality(it->quality, r.quality);
         }
       }
     }
@@ -183,10 +183,8 @@ class SampleStream final : public grpc::ServerWriteReactor<Response> {
           v1::Reading* out = p->add_readings();
           out->set_channel(reading.channel);
           out->set_energy_mj(reading.energy_mj);
-          // One source window: its own power figure; several: energy / window.
-          out->set_power_mw(q.windows == 1 ? reading.power_mw
-                                           : reading.energy_mj * 1e9 /
-                                                 static_cast<double>(q.window_ns));
+          out->set_power_mw(
+              MergedPowerMw(q.windows, reading.power_mw, reading.energy_mj, q.window_ns));
           out->set_quality(reading.quality);
         }
       }
