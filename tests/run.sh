@@ -5,6 +5,7 @@
 #
 #   tests/run.sh                  # everything
 #   EPROF_BUILD_DIR=/tmp/b tests/run.sh
+#   EPROF_QUICK=1 tests/run.sh    # outside CI: without the sanitizer and fuzzer builds
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -17,6 +17,7 @@
 #include "daemon/profiler/testing/fake_model.h"
 #include "daemon/profiler/testing/fake_power_feed.h"
 #include "daemon/profiler/testing/thread_side_executor.h"
+#include "daemon/store/testing/fault_vfs.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -514,6 +515,73 @@ TEST_F(ProfileRunTest, RunCutShortByACrashGetsItsFiguresFromWhatWasStored) {
   EXPECT_TRUE(has_decode);
   ASSERT_GE(s.warnings_size(), 1);
   EXPECT_THAT(s.warnings(s.warnings_size() - 1).message(), HasSubstr("rebuilt"));
+}
+
+// Fault injection in the store (store/testing/fault_vfs.h): every I/O a profiled run makes (each
+// open, write, truncate and sync SQLite does) is made to fail in turn, once and from then on
+// (a disk that stays broken). Each time the run either completes with everything stored (SQLite
+// got over a transient fault) or fails with an error that names the database; the earlier run
+// is intact, the file passes PRAGMA integrity_check, and the same store serves the next run.
+TEST_F(ProfileRunTest, EveryFailedStoreOperationFailsOnlyThatRunAndKeepsEarlierOnes) {
+  store::testing::FaultVfs vfs;
+  store_.reset();  // reopened through the fault VFS, which is now SQLite's default
+  auto reopened = store::RunStore::Open((dir_ / "eprof.db").string());
+  ASSERT_THAT(reopened, IsOk());
+  store_ = std::move(*reopened);
+  config_.post_roll_timeout = absl::Milliseconds(500);
+  config_.store_batch_tokens = 4;  // several batches: faults land in the middle of a run too
+  FakePowerFeed power(5, Power);
+  auto request = [&] {
+    v1::ProfileRequest r = Request(10, v1::DETAIL_LEVEL_COMPONENTS);
+    r.set_idle_baseline_ms(20);
+    return r;
+  };
+  ASSERT_THAT(Run(request(), {}, &power, "earlier").status, IsOk());
+  const std::string earlier = store_->GetRun("earlier", v1::RunParts())->SerializeAsString();
+  vfs.Reset();
+  ASSERT_THAT(Run(request(), {}, &power, "counted").status, IsOk());
+  const int64_t operations = vfs.operations();
+  ASSERT_GT(operations, 10) << "the run's I/O did not go through the fault VFS";
+  int failed_runs = 0, completed_runs = 0;
+  for (bool sticky : {false, true}) {
+    for (int64_t n = 1; n <= operations; ++n) {
+      const std::string id = absl::StrCat(sticky ? "sticky-" : "once-", n);
+      vfs.FailAt(n, sticky);
+      ProfileRunResult result = Run(request(), {}, &power, id);
+      const std::string failure = vfs.first_failure();
+      vfs.Reset();
+      SCOPED_TRACE(absl::StrCat(id, ": failed ", failure.empty() ? "nothing" : failure));
+      if (result.status.ok()) {
+        ++completed_runs;
+        EXPECT_EQ(result.summary.status(), v1::RUN_STATUS_COMPLETED);
+        auto stored = store_->GetRun(id, v1::RunParts());
+        ASSERT_THAT(stored, IsOk());
+        EXPECT_EQ(stored->tokens_size(), 10);
+        EXPECT_EQ(stored->summary().status(), v1::RUN_STATUS_COMPLETED);
+      } else {
+        ++failed_runs;
+        EXPECT_EQ(result.summary.status(), v1::RUN_STATUS_FAILED);
+        EXPECT_THAT(std::string(result.status.message()), HasSubstr("database"));
+        EXPECT_THAT(result.summary.error(), HasSubstr("database"));
+        // Once the fault has passed, the failure itself is stored (if the run was recorded at
+        // all); a disk that stays broken leaves it to the next start (interrupted).
+        auto stored = store_->GetRun(id, v1::RunParts());
+        if (!sticky && stored.ok()) {
+          EXPECT_EQ(stored->summary().status(), v1::RUN_STATUS_FAILED);
+        }
+      }
+      ASSERT_THAT(store_->IntegrityCheck(), IsOk());
+      auto kept = store_->GetRun("earlier", v1::RunParts());
+      ASSERT_THAT(kept, IsOk());
+      EXPECT_EQ(kept->SerializeAsString(), earlier);
+      // The store serves the next run as if nothing had happened.
+      ASSERT_THAT(Run(request(), {}, &power, id + "-after").status, IsOk());
+      EXPECT_EQ(store_->GetRun(id + "-after", v1::RunParts())->tokens_size(), 10);
+    }
+  }
+  EXPECT_GT(failed_runs, 0);
+  std::printf("%lld store operations per run; %d faulted runs failed cleanly, %d completed\n",
+              static_cast<long long>(operations), failed_runs, completed_runs);
 }
 
 TEST_F(ProfileRunTest, FullDiskFailsTheRunClearlyAndKeepsEarlierRuns) {

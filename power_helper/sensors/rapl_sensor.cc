@@ -21,14 +21,20 @@ struct FoundZone {
   bool mmio = false;
 };
 
-// Depth-first over zone directories: `dir` holds subzones named "<prefix>:..".
+// Powercap nests zones two deep (zones, their subzones); a tree deeper than this is not one.
+constexpr int kMaxZoneDepth = 4;
+
+// Depth-first over zone directories: `dir` holds subzones named "<parent_id>:..". Only those
+// are followed, so that a tree that lists a zone inside itself (a link back, a bind mount) ends.
 void FindZones(const FileSystem& fs, const std::string& dir, const std::string& parent_id,
-               std::map<std::string, FoundZone>* out) {
+               std::map<std::string, FoundZone>* out, int depth = 0) {
+  if (depth >= kMaxZoneDepth) return;
   absl::StatusOr<std::vector<std::string>> names = fs.ListDir(dir);
   if (!names.ok()) return;
   for (const std::string& entry : *names) {
     const bool mmio = absl::StartsWith(entry, "intel-rapl-mmio:");
     if (!absl::StartsWith(entry, "intel-rapl:") && !mmio) continue;
+    if (!parent_id.empty() && !absl::StartsWith(entry, parent_id + ":")) continue;
     std::string zone_dir = absl::StrCat(dir, "/", entry);
     absl::StatusOr<std::string> name = ReadTrimmedFile(fs, zone_dir + "/name");
     if (!name.ok() || !fs.Exists(zone_dir + "/energy_uj")) continue;
@@ -38,7 +44,7 @@ void FindZones(const FileSystem& fs, const std::string& dir, const std::string& 
     size_t colon = entry.rfind(':');
     if (std::count(entry.begin(), entry.end(), ':') >= 2) parent = entry.substr(0, colon);
     (*out)[entry] = FoundZone{entry, zone_dir, *name, parent, mmio};
-    FindZones(fs, zone_dir, entry, out);
+    FindZones(fs, zone_dir, entry, out, depth + 1);
   }
 }
 

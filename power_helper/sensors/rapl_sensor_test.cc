@@ -96,6 +96,16 @@ TEST_F(RaplTree, DiscoversZonesAndContainment) {
   EXPECT_TRUE(channels["core"].energy_counter());
 }
 
+// A zone that lists itself (a link back, a bind mount; found by fuzz/sysfs_fuzz.cc) is not
+// followed: only subzones named "<zone>:N" are.
+TEST_F(RaplTree, AZoneListedInsideItselfIsNotFollowed) {
+  const fs::path zone = root_ / "class/powercap/intel-rapl/intel-rapl:0";
+  fs::create_directory_symlink(zone, zone / "intel-rapl:0");
+  fs::create_directory_symlink(zone, zone / "intel-rapl:1");
+  auto sensor = Make();
+  EXPECT_EQ(sensor->Describe().channels_size(), 5);
+}
+
 TEST_F(RaplTree, MmioDuplicateOfThePackageIsDropped) {
   const fs::path mmio = root_ / "class/powercap/intel-rapl-mmio:0";
   fs::create_directories(mmio);
