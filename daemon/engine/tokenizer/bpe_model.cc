@@ -50,7 +50,14 @@ absl::StatusOr<std::unique_ptr<BpeModel>> BpeModel::FromJson(const nlohmann::jso
       return absl::InvalidArgumentError(
           absl::StrCat("BPE vocab entry \"", it.key(), "\" has a non-integer id"));
     }
-    int32_t id = it.value().get<int32_t>();
+    // Ids index the id -> token table: a negative one would write before it, a huge one make
+    // it huge. Real vocabularies stay far below kMaxTokenId.
+    const int64_t wide = it.value().get<int64_t>();
+    if (wide < 0 || wide > kMaxTokenId) {
+      return absl::InvalidArgumentError(absl::StrCat("BPE vocab entry \"", it.key(), "\" has id ",
+                                                     wide, ", outside 0-", kMaxTokenId));
+    }
+    const int32_t id = static_cast<int32_t>(wide);
     model->vocab_[it.key()] = id;
     max_id = std::max(max_id, id);
   }

@@ -24,8 +24,12 @@ namespace eprof::tokenizer {
 
 class BpeModel {
  public:
-  // Builds the model from a tokenizer.json "model" object; rejects dropout > 0, merges that
-  // name tokens missing from the vocabulary, and an unk_token missing from the vocabulary.
+  // The largest token id a tokenizer.json may use (real vocabularies have at most a few hundred
+  // thousand).
+  static constexpr int64_t kMaxTokenId = (int64_t{1} << 24) - 1;
+  // Builds the model from a tokenizer.json "model" object; rejects dropout > 0, ids outside
+  // 0-kMaxTokenId, merges that name tokens missing from the vocabulary, and an unk_token
+  // missing from the vocabulary.
   static absl::StatusOr<std::unique_ptr<BpeModel>> FromJson(const nlohmann::json& j);
 
   // Appends the ids of one pre-tokenized piece (valid UTF-8) to *ids.

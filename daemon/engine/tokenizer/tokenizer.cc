@@ -14,6 +14,16 @@
 namespace eprof::tokenizer {
 namespace {
 
+// A post-processor's token id: an integer in 0-BpeModel::kMaxTokenId.
+absl::StatusOr<int32_t> TokenIdOf(const nlohmann::json& id, const std::string& what) {
+  if (!id.is_number_integer() || id.get<int64_t>() < 0 ||
+      id.get<int64_t>() > BpeModel::kMaxTokenId) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": id ", id.dump(), " is not an integer in 0-", BpeModel::kMaxTokenId));
+  }
+  return static_cast<int32_t>(id.get<int64_t>());
+}
+
 // Adds the special-token ids of a post_processor to the template prefix / suffix.
 absl::Status ParsePostProcessor(const nlohmann::json& j, const nlohmann::json& added_tokens,
                                 std::vector<int32_t>* prefix, std::vector<int32_t>* suffix) {
@@ -56,7 +66,8 @@ absl::Status ParsePostProcessor(const nlohmann::json& j, const nlohmann::json& a
             "TemplateProcessing: special token \"", name, "\" missing from special_tokens"));
       }
       for (const auto& id : (*sp)["ids"]) {
-        (seen_sequence ? suffix : prefix)->push_back(id.get<int32_t>());
+        EPROF_ASSIGN_OR_RETURN(int32_t value, TokenIdOf(id, "TemplateProcessing special token"));
+        (seen_sequence ? suffix : prefix)->push_back(value);
       }
     }
     return absl::OkStatus();
@@ -67,8 +78,10 @@ absl::Status ParsePostProcessor(const nlohmann::json& j, const nlohmann::json& a
         !sep->is_array() || sep->size() != 2) {
       return absl::InvalidArgumentError(absl::StrCat(type, " needs \"cls\" and \"sep\" pairs"));
     }
-    prefix->push_back((*cls)[1].get<int32_t>());
-    suffix->push_back((*sep)[1].get<int32_t>());
+    EPROF_ASSIGN_OR_RETURN(int32_t cls_id, TokenIdOf((*cls)[1], type + " cls"));
+    EPROF_ASSIGN_OR_RETURN(int32_t sep_id, TokenIdOf((*sep)[1], type + " sep"));
+    prefix->push_back(cls_id);
+    suffix->push_back(sep_id);
     return absl::OkStatus();
   }
   return absl::UnimplementedError(absl::StrCat(
@@ -102,7 +115,14 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromJson(absl::string_view
     return absl::InvalidArgumentError("tokenizer.json is not a valid JSON object");
   }
   auto tok = std::unique_ptr<Tokenizer>(new Tokenizer());
-  EPROF_RETURN_IF_ERROR(tok->Load(j));
+  try {
+    EPROF_RETURN_IF_ERROR(tok->Load(j));
+  } catch (const nlohmann::json::exception& e) {
+    // A value of another type than the format's where no check caught it: the file is bad,
+    // not the program.
+    return absl::InvalidArgumentError(
+        absl::StrCat("tokenizer.json has a value of the wrong type: ", e.what()));
+  }
   return tok;
 }
 

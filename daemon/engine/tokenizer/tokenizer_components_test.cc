@@ -114,6 +114,21 @@ TEST(TokenizerTest, RejectsBadFiles) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("(unclosed")));
 }
 
+// Ids index the id -> token table: a negative or huge one is refused, not written before the
+// table or allocated (found by fuzz/tokenizer_fuzz.cc); so is a post-processor id of another
+// type, which used to throw out of the loader.
+TEST(TokenizerTest, RejectsIdsOutsideTheTable) {
+  EXPECT_THAT(Tokenizer::FromJson(R"({"model":{"type":"BPE","vocab":{"a":-5},"merges":[]}})"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("has id -5")));
+  EXPECT_THAT(
+      Tokenizer::FromJson(R"({"model":{"type":"BPE","vocab":{"a":4000000000},"merges":[]}})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("outside 0-")));
+  EXPECT_THAT(
+      Tokenizer::FromJson(Minimal(R"(,"post_processor":{"type":"BertProcessing",
+          "cls":["[CLS]","x"],"sep":["[SEP]",1]})")),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("cls")));
+}
+
 TEST(TokenizerTest, RejectsInvalidUtf8AndDropsUnknownIds) {
   EPROF_ASSERT_OK_AND_ASSIGN(auto tok, Tokenizer::FromJson(Minimal("")));
   EXPECT_THAT(tok->Encode("ab\xC3(", false),
