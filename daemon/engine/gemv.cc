@@ -364,7 +364,9 @@ void GemvPool::Post(const std::function<void()>& task) {
   if (!task) return;
   {
     std::lock_guard<std::mutex> lock(run_mu_);  // against SetThreads() (StopWorkers runs a task)
-    if (!workers_.empty()) {
+    // Only while the engine's products go through the pool (UseForGemv(), as it is now): else
+    // no product would take over a task that no worker took.
+    if (!workers_.empty() && UseForGemv()) {
       beside_pending_.store(true, std::memory_order_relaxed);
       beside_posted_ns_ = SteadyNowNs();
       beside_.store(&task, std::memory_order_release);

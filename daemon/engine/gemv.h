@@ -86,11 +86,12 @@ class GemvPool final : public SideExecutor {
   // goes on with the next forward pass, on the core that would otherwise sleep through the
   // caller's work between passes (after Park()) and then wake late for the pass. Post() wakes
   // the workers (a pass is about to start); the caller computes the pass's chunks alone while
-  // the task runs. Without workers Post() runs `task` on the caller. If no worker has taken the
-  // task after kBesideGraceNs (every worker preempted or asleep: a halted vCPU, another
-  // process's thread holding the core), the caller runs it at its next product rather than
-  // leave it waiting for a core; Wait() runs it if it is still untaken. Call both from the
-  // thread that calls Run().
+  // the task runs. Without workers, or while the engine does not use the pool (!UseForGemv()),
+  // Post() runs `task` on the caller. If no worker has taken the task after kBesideGraceNs
+  // (every worker preempted or asleep: a halted vCPU, another process's thread holding the
+  // core), the next product's caller runs it rather than leave it waiting for a core; Wait()
+  // runs it if it is still untaken. Call both from one thread, the one whose passes the task
+  // runs beside.
   void Post(const std::function<void()>& task) override;
   void Wait() override;
   // The executor the profiler should use for work beside the engine's passes: this pool when

@@ -524,6 +524,11 @@ TEST_F(ProfileRunTest, RunCutShortByACrashGetsItsFiguresFromWhatWasStored) {
 // is intact, the file passes PRAGMA integrity_check, and the same store serves the next run.
 TEST_F(ProfileRunTest, EveryFailedStoreOperationFailsOnlyThatRunAndKeepsEarlierOnes) {
   store::testing::FaultVfs vfs;
+  // The store closes before the VFS it was opened through goes, however the test ends.
+  struct CloseFirst {
+    std::unique_ptr<store::RunStore>& store;
+    ~CloseFirst() { store.reset(); }
+  } close_first{store_};
   store_.reset();  // reopened through the fault VFS, which is now SQLite's default
   auto reopened = store::RunStore::Open((dir_ / "eprof.db").string());
   ASSERT_THAT(reopened, IsOk());

@@ -15,8 +15,9 @@
 // not record are ignored. The engine's components are the proto's (static_asserts in
 // span_recorder.cc check every pair).
 //
-// Building runs on the inference thread between two tokens, where every microsecond delays the
-// next one, just after a forward pass has streamed the weights through the caches. So the spans
+// Building runs between two forward passes or beside the next one (TokenPipeline), where every
+// microsecond it takes from the engine's cores delays a token, just after a forward pass has
+// streamed the weights through the caches. So the spans
 // are first summed per layer and component into flat arrays the recorder keeps (no allocation
 // after the first token), then written out: into a reused TokenRecord (BuildInto, for the live
 // event) or straight into the store's packed form (BuildRow), without the ~800 messages a

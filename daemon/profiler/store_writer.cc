@@ -87,7 +87,7 @@ void StoreWriter::Loop() {
 }
 
 void RowBatch::Queue(bool force) {
-  if (force || rows_.tokens.size() >= static_cast<size_t>(batch_tokens_)) {
+  if (force || static_cast<int64_t>(rows_.tokens.size()) >= batch_tokens_) {
     writer_->Enqueue(std::move(rows_));
     rows_ = store::RunRows();
   }

@@ -59,13 +59,15 @@ class StoreWriter {
 };
 
 // The rows of a run not yet given to its StoreWriter: the run's parts add their samples, phases
-// and tokens, and the batch goes to the writer once it holds `batch_tokens` tokens, or when
+// and tokens, and the batch goes to the writer once it holds `batch_tokens` tokens (at least
+// one), or when
 // forced. Not thread-safe: used by one thread at a time (the run's thread, or the token
 // bookkeeping it runs beside a decode step, never both at once).
 class RowBatch {
  public:
   // `writer` outlives this.
-  RowBatch(StoreWriter* writer, int batch_tokens) : writer_(writer), batch_tokens_(batch_tokens) {}
+  RowBatch(StoreWriter* writer, int batch_tokens)
+      : writer_(writer), batch_tokens_(batch_tokens < 1 ? 1 : batch_tokens) {}
 
   store::RunRows& rows() { return rows_; }
   // Gives the rows to the writer when `force` or when they hold a batch's worth of tokens.

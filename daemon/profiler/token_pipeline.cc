@@ -59,6 +59,9 @@ absl::Status TokenPipeline::Steps(LoadedModel* model, uint32_t max_new_tokens,
                                   const std::function<bool()>& cancelled,
                                   StopReason* stop_reason) {
   const bool spans = detail_ >= v1::DETAIL_LEVEL_LAYERS;
+  // Beside a pass on another device the host thread waits for the device anyway: the
+  // bookkeeping runs there, between the step's launches, rather than on the engine's CPU pool.
+  SideExecutor* side = model->device() == "cpu" ? parts_.side : SideExecutor::Inline();
   int64_t token_start = parts_.timeline->phase_start_ns();  // token 0 starts with prefill
   for (uint32_t i = 0; i < max_new_tokens; ++i) {
     if (i > 0 && cancelled()) {
@@ -75,9 +78,19 @@ absl::Status TokenPipeline::Steps(LoadedModel* model, uint32_t max_new_tokens,
     } else {
       // The token before is finished beside this step. It touches nothing the step uses
       // (`recorder` is this token's).
-      if (pending_) parts_.side->Post(finish_pending_);
-      token = model->Decode(observer);
-      if (pending_) parts_.side->Wait();
+      if (pending_) side->Post(finish_pending_);
+      {
+        // The posted task is waited for however Decode returns (a throw included): it uses
+        // this pipeline's members.
+        struct WaitAtExit {
+          SideExecutor* side;
+          bool posted;
+          ~WaitAtExit() {
+            if (posted) side->Wait();
+          }
+        } wait_at_exit{side, pending_.has_value()};
+        token = model->Decode(observer);
+      }
       pending_.reset();
     }
     if (!token.ok()) return token.status();

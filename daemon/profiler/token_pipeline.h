@@ -10,12 +10,14 @@
 //
 // Generate() runs prefill (in the timeline's open prefill phase, which ends with its token) and
 // then the decode phase, which it begins. Tokens tile the two phases: token i starts where token
-// i-1 ended. The bookkeeping of decode token i (text, event, rows) runs on the SideExecutor
-// beside step i+1, on a core the step leaves idle, rather than between the two steps.
+// i-1 ended. On the CPU the bookkeeping of decode token i (text, event, rows) runs on the
+// SideExecutor beside step i+1, on a core the step leaves idle, rather than between the two
+// steps; on another device it runs on the run's thread before step i+1.
 //
-// Thread safety: Generate() and FinalizeAll() on the run's thread; the bookkeeping posted to the
+// Thread safety: Generate() and FinalizeAll() on the run's thread. The bookkeeping posted to the
 // executor touches only what the step does not (the previous token's recorder, the power window,
-// the rows, the events).
+// the rows, the events), and Generate() waits for it before the next step, also when the step
+// throws.
 #ifndef EPROF_DAEMON_PROFILER_TOKEN_PIPELINE_H_
 #define EPROF_DAEMON_PROFILER_TOKEN_PIPELINE_H_
 

@@ -12,13 +12,20 @@ FaultVfs* g_faults = nullptr;
 sqlite3_vfs* g_base = nullptr;  // the default VFS this one wraps
 sqlite3_vfs g_vfs;
 
+// Our methods, iVersion 1 to 3: a file gets the table of its real file's version (WAL needs
+// version 2, memory-mapped I/O version 3), so that SQLite never calls past what the real
+// file has.
+sqlite3_io_methods g_io_methods[4];
+
 // A file of the wrapped VFS, with our methods in front of its own.
 struct FaultFile {
-  sqlite3_file base;        // pMethods = &g_io_methods
+  sqlite3_file base;        // pMethods = &g_io_methods[version of real's]
   sqlite3_file* real;       // the wrapped VFS's file (szOsFile bytes after this struct)
 };
 
-sqlite3_io_methods g_io_methods;
+// True when the shim must fail this operation. SQLite may still close files after the
+// FaultVfs is gone (a store that outlives it): nothing fails then.
+bool Fail(const char* kind) { return g_faults != nullptr && g_faults->Fail(kind); }
 
 sqlite3_file* Real(sqlite3_file* f) { return reinterpret_cast<FaultFile*>(f)->real; }
 
@@ -30,15 +37,15 @@ int Read(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
   return Real(f)->pMethods->xRead(Real(f), buf, n, off);
 }
 int Write(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
-  if (g_faults->Fail("write")) return SQLITE_IOERR_WRITE;
+  if (Fail("write")) return SQLITE_IOERR_WRITE;
   return Real(f)->pMethods->xWrite(Real(f), buf, n, off);
 }
 int Truncate(sqlite3_file* f, sqlite3_int64 size) {
-  if (g_faults->Fail("truncate")) return SQLITE_IOERR_TRUNCATE;
+  if (Fail("truncate")) return SQLITE_IOERR_TRUNCATE;
   return Real(f)->pMethods->xTruncate(Real(f), size);
 }
 int Sync(sqlite3_file* f, int flags) {
-  if (g_faults->Fail("sync")) return SQLITE_IOERR_FSYNC;
+  if (Fail("sync")) return SQLITE_IOERR_FSYNC;
   return Real(f)->pMethods->xSync(Real(f), flags);
 }
 int FileSize(sqlite3_file* f, sqlite3_int64* size) {
@@ -78,13 +85,15 @@ int Open(sqlite3_vfs*, const char* name, sqlite3_file* file, int flags, int* out
   f->base.pMethods = nullptr;  // nothing to close if the open fails
   f->real = reinterpret_cast<sqlite3_file*>(f + 1);
   f->real->pMethods = nullptr;
-  if (g_faults->Fail("open")) return SQLITE_CANTOPEN;
-  int rc = g_base->xOpen(g_base, name, f->real, flags, out_flags);
-  if (rc != SQLITE_OK) return rc;
-  // Our methods, at the version of the real file's (WAL needs version 2, mmap version 3).
-  g_io_methods.iVersion = f->real->pMethods->iVersion;
-  f->base.pMethods = &g_io_methods;
-  return SQLITE_OK;
+  if (Fail("open")) return SQLITE_CANTOPEN;
+  const int rc = g_base->xOpen(g_base, name, f->real, flags, out_flags);
+  // A failed open that set the real file's methods must still be closed (SQLite closes a
+  // file whose pMethods is set even when xOpen failed): ours then forward the close.
+  if (f->real->pMethods != nullptr) {
+    const int version = f->real->pMethods->iVersion;
+    f->base.pMethods = &g_io_methods[version < 1 ? 1 : version > 3 ? 3 : version];
+  }
+  return rc;
 }
 int Delete(sqlite3_vfs*, const char* name, int sync_dir) {
   return g_base->xDelete(g_base, name, sync_dir);
@@ -117,25 +126,33 @@ FaultVfs::FaultVfs() {
   sqlite3_initialize();
   g_faults = this;
   g_base = sqlite3_vfs_find(nullptr);
-  g_io_methods = sqlite3_io_methods{};
-  g_io_methods.xClose = Close;
-  g_io_methods.xRead = Read;
-  g_io_methods.xWrite = Write;
-  g_io_methods.xTruncate = Truncate;
-  g_io_methods.xSync = Sync;
-  g_io_methods.xFileSize = FileSize;
-  g_io_methods.xLock = Lock;
-  g_io_methods.xUnlock = Unlock;
-  g_io_methods.xCheckReservedLock = CheckReservedLock;
-  g_io_methods.xFileControl = FileControl;
-  g_io_methods.xSectorSize = SectorSize;
-  g_io_methods.xDeviceCharacteristics = DeviceCharacteristics;
-  g_io_methods.xShmMap = ShmMap;
-  g_io_methods.xShmLock = ShmLock;
-  g_io_methods.xShmBarrier = ShmBarrier;
-  g_io_methods.xShmUnmap = ShmUnmap;
-  g_io_methods.xFetch = Fetch;
-  g_io_methods.xUnfetch = Unfetch;
+  for (int version = 1; version <= 3; ++version) {
+    sqlite3_io_methods& m = g_io_methods[version];
+    m = sqlite3_io_methods{};
+    m.iVersion = version;
+    m.xClose = Close;
+    m.xRead = Read;
+    m.xWrite = Write;
+    m.xTruncate = Truncate;
+    m.xSync = Sync;
+    m.xFileSize = FileSize;
+    m.xLock = Lock;
+    m.xUnlock = Unlock;
+    m.xCheckReservedLock = CheckReservedLock;
+    m.xFileControl = FileControl;
+    m.xSectorSize = SectorSize;
+    m.xDeviceCharacteristics = DeviceCharacteristics;
+    if (version >= 2) {
+      m.xShmMap = ShmMap;
+      m.xShmLock = ShmLock;
+      m.xShmBarrier = ShmBarrier;
+      m.xShmUnmap = ShmUnmap;
+    }
+    if (version >= 3) {
+      m.xFetch = Fetch;
+      m.xUnfetch = Unfetch;
+    }
+  }
   g_vfs = sqlite3_vfs{};
   g_vfs.iVersion = 2;
   g_vfs.szOsFile = static_cast<int>(sizeof(FaultFile)) + g_base->szOsFile;
