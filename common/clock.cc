@@ -3,7 +3,6 @@
 #include <time.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstdlib>
 
 namespace eprof {
@@ -51,26 +50,23 @@ class RealClock final : public Clock {
 }  // namespace
 
 void SleepInterrupt::Interrupt() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    interrupted_ = true;
-  }
-  cv_.notify_all();
+  absl::MutexLock lock(&mu_);
+  interrupted_ = true;
 }
 
 void SleepInterrupt::Reset() {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   interrupted_ = false;
 }
 
 bool SleepInterrupt::interrupted() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   return interrupted_;
 }
 
 bool SleepInterrupt::WaitForNs(int64_t timeout_ns) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return cv_.wait_for(lock, std::chrono::nanoseconds(timeout_ns), [this] { return interrupted_; });
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(&interrupted_), absl::Nanoseconds(timeout_ns));
 }
 
 Clock* Clock::Real() {

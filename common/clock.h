@@ -13,9 +13,7 @@
 #ifndef EPROF_COMMON_CLOCK_H_
 #define EPROF_COMMON_CLOCK_H_
 
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -38,9 +36,8 @@ class SleepInterrupt {
   bool WaitForNs(int64_t timeout_ns);
 
  private:
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool interrupted_ = false;  // guarded by mu_
+  mutable absl::Mutex mu_;
+  bool interrupted_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 class Clock {

@@ -9,22 +9,23 @@
 #include <sys/socket.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/logging.h"
 #include "common/random_id.h"
 #include "common/uds_client.h"
@@ -103,7 +104,7 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
   void Detach() {
     bool release = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       detached_ = true;
       if (!reading_ && held_) {
         release = true;
@@ -115,7 +116,7 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
 
   void OnReadInitialMetadataDone(bool ok) override {
     if (!ok) return;
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     for (const auto& [k, v] : context_.GetServerInitialMetadata()) {
       initial_.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
     }
@@ -135,7 +136,7 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
     bool read_on = false;
     bool release = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       reading_ = false;
       if (ok) {
         buffered_ += bytes.size();
@@ -150,7 +151,6 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
         held_ = false;
       }
     }
-    cv_.notify_all();
     if (read_on) StartRead(&reply_);
     if (release) RemoveHold();
   }
@@ -158,14 +158,13 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
   void OnDone(const grpc::Status& status) override {
     std::shared_ptr<ProxyCall> keep = std::move(self_);  // released when this returns
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       status_ = status;
       for (const auto& [k, v] : context_.GetServerTrailingMetadata()) {
         trailers_.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
       }
       done_ = true;
     }
-    cv_.notify_all();
   }
 
   // The next event within `timeout`: a message, the end (status() then valid), or nothing yet.
@@ -173,8 +172,9 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
     Event e;
     bool resume = false;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || done_; });
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(this, &ProxyCall::HasEventLocked),
+                           absl::FromChrono(timeout));
       if (!queue_.empty()) {
         e.kind = Event::kMessage;
         e.message = std::move(queue_.front());
@@ -194,20 +194,20 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
   }
 
   grpc::Status status() {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return status_;
   }
   std::multimap<std::string, std::string> trailers() {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return trailers_;
   }
   std::multimap<std::string, std::string> initial_metadata() {
-    std::lock_guard<std::mutex> lock(mu_);
+    absl::MutexLock lock(&mu_);
     return initial_;
   }
   bool WaitDone(std::chrono::milliseconds timeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return done_; });
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(&done_), absl::FromChrono(timeout));
   }
 
  private:
@@ -218,18 +218,22 @@ class ProxyCall final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::B
   grpc::ByteBuffer reply_;
   std::shared_ptr<ProxyCall> self_;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::string> queue_;
-  size_t buffered_ = 0;
-  bool paused_ = false;   // no read in flight: the browser has max_buffered_ bytes to take
-  bool reading_ = false;  // a StartRead is in flight
-  bool held_ = false;     // the hold taken in Start is still in place
-  bool detached_ = false; // the HTTP side calls Next no more
-  bool done_ = false;
-  grpc::Status status_;
-  std::multimap<std::string, std::string> trailers_;
-  std::multimap<std::string, std::string> initial_;
+  bool HasEventLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !queue_.empty() || done_;
+  }
+
+  absl::Mutex mu_;
+  std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
+  size_t buffered_ ABSL_GUARDED_BY(mu_) = 0;
+  // No read in flight: the browser has max_buffered_ bytes to take.
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool reading_ ABSL_GUARDED_BY(mu_) = false;   // a StartRead is in flight
+  bool held_ ABSL_GUARDED_BY(mu_) = false;      // the hold taken in Start is still in place
+  bool detached_ ABSL_GUARDED_BY(mu_) = false;  // the HTTP side calls Next no more
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
+  std::multimap<std::string, std::string> trailers_ ABSL_GUARDED_BY(mu_);
+  std::multimap<std::string, std::string> initial_ ABSL_GUARDED_BY(mu_);
 };
 
 // cpp-httplib listens with a backlog of 5, compiled into Debian's library: twenty tabs
@@ -331,7 +335,7 @@ class Gateway::Impl {
   void Stop() {
     if (stopped_.exchange(true)) return;
     {
-      std::lock_guard<std::mutex> lock(calls_mu_);
+      absl::MutexLock lock(&calls_mu_);
       for (ProxyCall* c : calls_) c->context().TryCancel();
     }
     server_.stop();
@@ -460,7 +464,7 @@ class Gateway::Impl {
   // each and dropping all but one, unused, tripped an assertion inside gRPC 1.51). The connect
   // never blocks (uds_client.h), so the lock is held only briefly.
   absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(bool* reused) {
-    std::lock_guard<std::mutex> lock(channel_mu_);
+    absl::MutexLock lock(&channel_mu_);
     PruneRetiredLocked();
     *reused = channel_ != nullptr;
     if (channel_ != nullptr) return channel_;
@@ -478,7 +482,7 @@ class Gateway::Impl {
   // a busy dashboard). Retired channels are destroyed here, on an HTTP thread, once nothing else
   // holds them.
   void ForgetChannel(const std::shared_ptr<grpc::Channel>& failed) {
-    std::lock_guard<std::mutex> lock(channel_mu_);
+    absl::MutexLock lock(&channel_mu_);
     if (channel_ == failed) {
       retired_.push_back(std::move(channel_));
       channel_.reset();
@@ -486,7 +490,7 @@ class Gateway::Impl {
     PruneRetiredLocked();
   }
 
-  void PruneRetiredLocked() {
+  void PruneRetiredLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(channel_mu_) {
     std::erase_if(retired_, [](const std::shared_ptr<grpc::Channel>& c) { return c.use_count() == 1; });
   }
 
@@ -544,7 +548,7 @@ class Gateway::Impl {
       for (const auto& [k, v] : metadata) ctx.AddMetadata(k, v);
       if (timeout) ctx.set_deadline(std::chrono::system_clock::now() + *timeout);
       {
-        std::lock_guard<std::mutex> lock(calls_mu_);
+        absl::MutexLock lock(&calls_mu_);
         if (stopped_) {
           TrailersOnly(res, content_type, grpc::StatusCode::UNAVAILABLE, "eprof-web is shutting down");
           return;
@@ -641,7 +645,7 @@ class Gateway::Impl {
   }
 
   void Unregister(ProxyCall* call) {
-    std::lock_guard<std::mutex> lock(calls_mu_);
+    absl::MutexLock lock(&calls_mu_);
     calls_.erase(call);
   }
 
@@ -654,11 +658,12 @@ class Gateway::Impl {
   std::set<std::string> allowed_origins_;
   std::atomic<bool> stopped_{false};
 
-  std::mutex channel_mu_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::vector<std::shared_ptr<grpc::Channel>> retired_;  // see ForgetChannel
-  std::mutex calls_mu_;
-  std::set<ProxyCall*> calls_;
+  absl::Mutex channel_mu_;
+  std::shared_ptr<grpc::Channel> channel_ ABSL_GUARDED_BY(channel_mu_);
+  // See ForgetChannel.
+  std::vector<std::shared_ptr<grpc::Channel>> retired_ ABSL_GUARDED_BY(channel_mu_);
+  absl::Mutex calls_mu_;
+  std::set<ProxyCall*> calls_ ABSL_GUARDED_BY(calls_mu_);
 };
 
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Start(GatewayOptions options) {

@@ -134,7 +134,7 @@ std::string GemvPool::Describe() const {
 int GemvPool::threads() const { return static_cast<int>(workers_.size()) + 1; }
 
 void GemvPool::SetThreads(int n) {
-  std::lock_guard<std::mutex> lock(run_mu_);
+  absl::MutexLock lock(&run_mu_);
   n = std::max(1, n);
   if (n == threads()) return;
   StopWorkers();
@@ -363,7 +363,7 @@ void GemvPool::WorkerLoop(int index, uint32_t seen) {
 void GemvPool::Post(const std::function<void()>& task) {
   if (!task) return;
   {
-    std::lock_guard<std::mutex> lock(run_mu_);  // against SetThreads() (StopWorkers runs a task)
+    absl::MutexLock lock(&run_mu_);  // against SetThreads() (StopWorkers runs a task)
     // Only while the engine's products go through the pool (UseForGemv(), as it is now): else
     // no product would take over a task that no worker took.
     if (!workers_.empty() && UseForGemv()) {
@@ -397,7 +397,7 @@ bool GemvPool::TakeBesideTask() {
 void GemvPool::Wait() {
   // Not taken yet (every worker still off its core): the caller has nothing else to do now.
   if (beside_.load(std::memory_order_relaxed) != nullptr && TakeBesideTask()) {
-    std::lock_guard<std::mutex> lock(run_mu_);
+    absl::MutexLock lock(&run_mu_);
     ++beside_taken_by_caller_;
   }
   while (beside_pending_.load(std::memory_order_acquire)) {
@@ -412,7 +412,7 @@ void GemvPool::Quiesce() {
 
 void GemvPool::Run(const float* w, const float* x, const float* b, float* y, int64_t rows,
                    int64_t cols) {
-  std::lock_guard<std::mutex> lock(run_mu_);
+  absl::MutexLock lock(&run_mu_);
   const int64_t by_size = std::max<int64_t>(1, rows * cols / kMinWeightsPerPart);
   Dispatch(Job{w, x, b, y, rows, cols, static_cast<int>(std::min<int64_t>(threads(), by_size))});
 }
@@ -421,7 +421,7 @@ bool GemvPool::GemmSupported() { return Sgemm() != nullptr; }
 
 void GemvPool::RunGemm(const float* x, int64_t tokens, const float* w, const float* b, float* y,
                        int64_t rows, int64_t cols) {
-  std::lock_guard<std::mutex> lock(run_mu_);
+  absl::MutexLock lock(&run_mu_);
   const int64_t by_size = std::max<int64_t>(1, tokens * rows * cols / kMinWeightsPerPart);
   Job job{w, x, b, y, rows, cols, static_cast<int>(std::min<int64_t>(threads(), by_size))};
   job.tokens = tokens;

@@ -28,11 +28,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/side_executor.h"
 
 namespace eprof::engine {
@@ -103,18 +104,18 @@ class GemvPool final : public SideExecutor {
   // Tasks the caller ran itself (in a product after the grace, or in Wait()) because no worker
   // took them in time (tests, diagnostics).
   uint64_t beside_taken_by_caller() const {
-    std::lock_guard<std::mutex> lock(run_mu_);
+    absl::MutexLock lock(&run_mu_);
     return beside_taken_by_caller_;
   }
   // Decode chunks the caller has computed in place of a late worker, since the start.
   uint64_t stolen_chunks() const {
-    std::lock_guard<std::mutex> lock(run_mu_);
+    absl::MutexLock lock(&run_mu_);
     return stolen_chunks_;
   }
   // Copies of x the pool keeps for its workers: more than one only after a worker was preempted
   // while it read one (tests, diagnostics).
   size_t x_copies() const {
-    std::lock_guard<std::mutex> lock(run_mu_);
+    absl::MutexLock lock(&run_mu_);
     return x_copies_.size();
   }
 
@@ -174,7 +175,7 @@ class GemvPool final : public SideExecutor {
     void Store(const Job& job);
     Job Load() const;
   };
-  void Dispatch(const Job& job);  // runs the job on the pool; run_mu_ held
+  void Dispatch(const Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(run_mu_);  // runs it on the pool
   void StartWorkers(int n);
   void StopWorkers();
   void WorkerLoop(int index, uint32_t seen);
@@ -191,13 +192,13 @@ class GemvPool final : public SideExecutor {
   // comment): both compute aside and commit by compare-and-swap on chunk_done_; the winner
   // writes y. Returns how many chunks this thread ran.
   int64_t RunChunks(uint32_t tag, const Job& job, bool caller);
-  void StealUnfinished(const Job& job);
+  void StealUnfinished(const Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(run_mu_);
   bool Commit(int64_t chunk, uint64_t seq);
   void ChunkDone(int64_t chunks);
   static void RunRows(const Job& job, int64_t r0, int64_t r1);
   static void RunRowsInto(const Job& job, int64_t r0, int64_t r1, float* out);
 
-  mutable std::mutex run_mu_;  // one Run() at a time
+  mutable absl::Mutex run_mu_;  // one Run() at a time
   SharedJob job_;
   // The job's claim ticket: tag (32 bits, +1 per job) | chunk count (16) | next chunk (16).
   // Chunks are claimed by compare-and-swap only while the tag is the claimer's.
@@ -208,7 +209,7 @@ class GemvPool final : public SideExecutor {
   std::atomic<int> worker_nice_{0};
   std::atomic<int64_t> yield_every_ns_{0};
   mutable std::atomic<uint64_t> yields_{0};
-  int64_t caller_yielded_ns_ = 0;  // caller only (run_mu_): its last MaybeYield
+  int64_t caller_yielded_ns_ ABSL_GUARDED_BY(run_mu_) = 0;  // the caller's last MaybeYield
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> park_{false};  // set by Park(), cleared by the next job
@@ -221,14 +222,14 @@ class GemvPool final : public SideExecutor {
   // Per chunk, the seq of the last job it was committed for. Sized for the most chunks a job
   // can have (kChunksPerThread per thread, plus one); reallocated only with the workers stopped.
   std::unique_ptr<std::atomic<uint64_t>[]> chunk_done_;
-  uint64_t job_seq_ = 0;  // caller only (run_mu_)
+  uint64_t job_seq_ ABSL_GUARDED_BY(run_mu_) = 0;
   // x copies for workers (decode). A worker preempted while it reads one keeps that one from
   // being rewritten, so there may be more than one; they live as long as the pool.
-  std::vector<std::unique_ptr<XCopy>> x_copies_;
-  std::vector<float> steal_buffer_;  // caller only
-  uint64_t stolen_chunks_ = 0;       // caller only
-  int64_t beside_posted_ns_ = 0;     // caller only (run_mu_): when Post() gave its task
-  uint64_t beside_taken_by_caller_ = 0;  // caller only (run_mu_)
+  std::vector<std::unique_ptr<XCopy>> x_copies_ ABSL_GUARDED_BY(run_mu_);
+  std::vector<float> steal_buffer_ ABSL_GUARDED_BY(run_mu_);
+  uint64_t stolen_chunks_ ABSL_GUARDED_BY(run_mu_) = 0;
+  int64_t beside_posted_ns_ ABSL_GUARDED_BY(run_mu_) = 0;  // when Post() gave its task
+  uint64_t beside_taken_by_caller_ ABSL_GUARDED_BY(run_mu_) = 0;
   std::vector<std::thread> workers_;
 };
 
