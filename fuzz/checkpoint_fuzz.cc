@@ -24,8 +24,11 @@ void Write(const std::string& path, absl::string_view bytes) {
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   char tmpl[] = "/tmp/eprof-fuzz-checkpoint-XXXXXX";
   g_dir = mkdtemp(tmpl);
-  std::vector<eprof::engine::TensorData> a = {{"a", eprof::engine::DType::kF32, {2}, std::string(8, '\0')}};
-  std::vector<eprof::engine::TensorData> b = {{"b", eprof::engine::DType::kBF16, {1, 3}, std::string(6, '\0')}};
+  using eprof::engine::DType;
+  using eprof::engine::TensorData;
+  const std::vector<TensorData> a = {{"model.layers.0.a", DType::kF32, {2}, std::string(8, '\0')}};
+  const std::vector<TensorData> b = {
+      {"model.layers.0.b", DType::kBF16, {1, 3}, std::string(6, '\0')}};
   (void)eprof::engine::WriteSafetensors(g_dir + "/a.safetensors", a);
   (void)eprof::engine::WriteSafetensors(g_dir + "/b.safetensors", b);
   return 0;
@@ -37,25 +40,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (data[0] & 1) {
     const std::string path = g_dir + "/fuzz.safetensors";
     Write(path, bytes);
-    auto file = eprof::engine::SafetensorsFile::Open(path);
-    if (file.ok()) {
-      for (const auto& [name, view] : (*file)->tensors()) {
-        // Every view lies inside the mapping: touch its first and last byte.
-        if (view.size_bytes > 0) {
-          volatile char first = static_cast<const char*>(view.data)[0];
-          volatile char last = static_cast<const char*>(view.data)[view.size_bytes - 1];
-          (void)first;
-          (void)last;
+    {
+      auto file = eprof::engine::SafetensorsFile::Open(path);
+      if (file.ok()) {
+        for (const auto& [name, view] : (*file)->tensors()) {
+          // Every view lies inside the mapping: touch its first and last byte.
+          if (view.size_bytes > 0) {
+            volatile char first = static_cast<const char*>(view.data)[0];
+            volatile char last = static_cast<const char*>(view.data)[view.size_bytes - 1];
+            (void)first;
+            (void)last;
+          }
         }
       }
     }
+    unlink(path.c_str());  // each input on its own: the next sees only the two shards
   } else {
-    Write(g_dir + "/model.safetensors.index.json", bytes);
-    auto checkpoint = eprof::engine::Checkpoint::Open(g_dir);
-    if (checkpoint.ok()) {
-      (void)(*checkpoint)->CountIndexed("model.layers.");
-      (void)(*checkpoint)->total_bytes();
+    const std::string path = g_dir + "/model.safetensors.index.json";
+    Write(path, bytes);
+    {
+      auto checkpoint = eprof::engine::Checkpoint::Open(g_dir);
+      if (checkpoint.ok()) {
+        (void)(*checkpoint)->CountIndexed("model.layers.");
+        (void)(*checkpoint)->total_bytes();
+      }
     }
+    unlink(path.c_str());
   }
   return 0;
 }

