@@ -7,7 +7,10 @@
 #   eprof_cc_binary(NAME name SRCS main.cc [DEPS ...] [OUTPUT_NAME eprof-x])
 #
 #   eprof_cc_test(NAME name SRCS a_test.cc [DEPS ...] [LABEL unit|integration|e2e]
-#                 [TIMEOUT seconds] [ENVIRONMENT VAR=value ...])
+#                 [TIMEOUT seconds] [ENVIRONMENT VAR=value ...] [THREADS])
+#     (TIMEOUT is tripled under EPROF_SANITIZE.) THREADS: the tests exercise eprof's threads:
+#     the target `thread_tests` builds them and <build>/thread_tests.txt lists their binaries
+#     (the TSan suite, tests/sanitizers/tsan.sh, runs them).
 #     A gtest binary; every test case becomes its own ctest entry (gtest_discover_tests with
 #     DISCOVERY_MODE PRE_TEST, so discovery happens at ctest time and the build stays fast),
 #     labelled LABEL (default unit). Its main() (common/test_main.cc) sets EPROF_SOURCE_DIR,
@@ -16,8 +19,15 @@
 # ../shared beside the checkout holds the fixtures (real sensor captures) the tests read.
 get_filename_component(EPROF_SHARED_DIR "${PROJECT_SOURCE_DIR}/../shared" ABSOLUTE)
 
-set(EPROF_WARNINGS -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor
+set(EPROF_WARNINGS -Wall -Wextra -Wpedantic -Wnon-virtual-dtor
     -Wno-unused-parameter -Wno-missing-field-initializers)
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  # -Wshadow is clang's -Wshadow=local (locals and parameters only); -Wthread-safety checks the
+  # ABSL_GUARDED_BY / ABSL_EXCLUSIVE_LOCKS_REQUIRED annotations on absl::Mutex.
+  list(APPEND EPROF_WARNINGS -Wshadow -Wthread-safety)
+else()
+  list(APPEND EPROF_WARNINGS -Wshadow=local)
+endif()
 
 function(_eprof_apply_common target)
   target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR})
@@ -57,7 +67,7 @@ function(eprof_cc_test)
   if(NOT EPROF_BUILD_TESTS)
     return()
   endif()
-  cmake_parse_arguments(ARG "" "NAME;LABEL;TIMEOUT" "SRCS;DEPS;ENVIRONMENT" ${ARGN})
+  cmake_parse_arguments(ARG "THREADS" "NAME;LABEL;TIMEOUT" "SRCS;DEPS;ENVIRONMENT" ${ARGN})
   if(NOT ARG_LABEL)
     set(ARG_LABEL unit)
   endif()
@@ -66,6 +76,9 @@ function(eprof_cc_test)
   endif()
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
+  endif()
+  if(EPROF_SANITIZE)  # the sanitizers slow everything several-fold
+    math(EXPR ARG_TIMEOUT "${ARG_TIMEOUT} * 3")
   endif()
   add_executable(${ARG_NAME} ${ARG_SRCS})
   _eprof_apply_common(${ARG_NAME})
@@ -81,6 +94,9 @@ function(eprof_cc_test)
     EPROF_TEST_BINARY_DIR="${PROJECT_BINARY_DIR}"
     EPROF_TEST_SHARED_DIR="${EPROF_SHARED_DIR}"
     EPROF_TEST_EXTRA_ENV="${extra_env}")
+  if(ARG_THREADS)
+    set_property(GLOBAL APPEND PROPERTY EPROF_THREAD_TESTS ${ARG_NAME})
+  endif()
   gtest_discover_tests(${ARG_NAME}
     DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS ${ARG_LABEL} TIMEOUT ${ARG_TIMEOUT})

@@ -10,6 +10,7 @@ set -euo pipefail
 # Debian package → what eprof needs it for.
 DEBIAN_PACKAGES=(
   build-essential   # compiler
+  clang libclang-rt-dev   # the sanitizer builds and the fuzzers (ASan, UBSan, TSan, libFuzzer)
   cmake ninja-build ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler   # the API
   libabsl-dev        # Status, flags, synchronisation

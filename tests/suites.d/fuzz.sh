@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# The fuzzers (fuzz/README.md): builds them with clang under ASan and UBSan in a build directory
-# of their own (BUILD_DIR-fuzz), then runs each for a bounded time over its seed corpus, its
-# committed regression inputs and the corpus earlier runs grew. A crash, a sanitizer report, a
-# timeout or a leak fails the fuzzer; its input is left in BUILD_DIR-fuzz/artifacts/.
+# The fuzzers (fuzz/README.md): builds them with clang under ASan and UBSan in the sanitizer build
+# directory asan.sh uses (BUILD_DIR-asan), then runs each for a bounded time over its seed
+# corpus, its committed regression inputs and the corpus earlier runs grew. A crash, a sanitizer
+# report, a timeout or a leak fails the fuzzer; its input is left in BUILD_DIR-asan/artifacts/.
 #   tests/suites.d/fuzz.sh BUILD_DIR
 #   EPROF_FUZZ_SECONDS=3600 tests/suites.d/fuzz.sh build     # an hour each
 #   EPROF_FUZZ_ONLY=tokenizer tests/suites.d/fuzz.sh build   # one of them
 # EPROF_QUICK=1 skips the suite outside CI (CI never skips it).
-# Each run appends "fuzzer executions exec/s seconds" lines to BUILD_DIR-fuzz/executions.tsv.
+# Each run appends "fuzzer executions exec/s seconds" lines to BUILD_DIR-asan/executions.tsv.
 set -euo pipefail
 build=$(cd "${1:?usage: fuzz.sh BUILD_DIR}" && pwd)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -16,21 +16,11 @@ if [ "${EPROF_QUICK:-}" = 1 ] && [ -z "${CI:-}" ]; then
   echo "0 passed, 0 failed"
   exit 0
 fi
-fb=${EPROF_FUZZ_BUILD_DIR:-$build-fuzz}
+# shellcheck source=../sanitized_build.sh
+source "$root/tests/sanitized_build.sh"
+fb=${EPROF_FUZZ_BUILD_DIR:-${EPROF_ASAN_BUILD_DIR:-$build-asan}}
 seconds=${EPROF_FUZZ_SECONDS:-20}
-jobs=$(nproc 2>/dev/null || echo 2)
-mkdir -p "$fb"
-if [ ! -f "$fb/build.ninja" ]; then
-  CC=clang CXX=clang++ cmake -S "$root" -B "$fb" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DEPROF_FUZZ=ON -DEPROF_BUILD_TESTS=OFF -DEPROF_BUILD_BENCHMARKS=OFF >"$fb/configure.log" 2>&1 ||
-    { cat "$fb/configure.log"; echo "configure failed"; echo "0 passed, 1 failed"; exit 1; }
-fi
-if ! cmake --build "$fb" --target fuzzers -j "$jobs" >"$fb/build.log" 2>&1; then
-  tail -40 "$fb/build.log"
-  echo "build failed"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
+eprof_sanitized_build "$root" "$fb" address fuzzers || { echo "0 passed, 1 failed"; exit 1; }
 
 # Seeds from the real captures where a fuzzer reads their format (the large stream left out).
 extra_seeds() {
