@@ -8,6 +8,17 @@
 #     DIR/configure.log and DIR/build.log; on failure their tails are printed and it returns 1.
 #
 #   eprof_sanitizer_env: exports the sanitizers' options for the programs run after it.
+#
+#   eprof_quick_skip: ends the calling suite as skipped ("0 passed, 0 failed") when EPROF_QUICK=1
+#     outside CI (CI never skips).
+
+eprof_quick_skip() {
+  if [ "${EPROF_QUICK:-}" = 1 ] && [ -z "${CI:-}" ]; then
+    echo "skipped: EPROF_QUICK=1"
+    echo "0 passed, 0 failed"
+    exit 0
+  fi
+}
 
 eprof_sanitized_build() {
   local root=$1 dir=$2 kind=$3

@@ -10,13 +10,9 @@
 set -euo pipefail
 build=$(cd "${1:?usage: tsan.sh BUILD_DIR}" && pwd)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-if [ "${EPROF_QUICK:-}" = 1 ] && [ -z "${CI:-}" ]; then
-  echo "skipped: EPROF_QUICK=1"
-  echo "0 passed, 0 failed"
-  exit 0
-fi
 # shellcheck source=../sanitized_build.sh
 source "$root/tests/sanitized_build.sh"
+eprof_quick_skip
 dir=${EPROF_TSAN_BUILD_DIR:-$build-tsan}
 start=$(date +%s)
 eprof_sanitized_build "$root" "$dir" thread thread_tests || { echo "0 passed, 1 failed"; exit 1; }

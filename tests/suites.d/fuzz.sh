@@ -11,13 +11,9 @@
 set -euo pipefail
 build=$(cd "${1:?usage: fuzz.sh BUILD_DIR}" && pwd)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-if [ "${EPROF_QUICK:-}" = 1 ] && [ -z "${CI:-}" ]; then
-  echo "skipped: EPROF_QUICK=1"
-  echo "0 passed, 0 failed"
-  exit 0
-fi
 # shellcheck source=../sanitized_build.sh
 source "$root/tests/sanitized_build.sh"
+eprof_quick_skip
 fb=${EPROF_FUZZ_BUILD_DIR:-${EPROF_ASAN_BUILD_DIR:-$build-asan}}
 seconds=${EPROF_FUZZ_SECONDS:-20}
 eprof_sanitized_build "$root" "$fb" address fuzzers || { echo "0 passed, 1 failed"; exit 1; }
