@@ -6,6 +6,7 @@
 #ifndef EPROF_FUZZ_FUZZ_FS_H_
 #define EPROF_FUZZ_FUZZ_FS_H_
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
